@@ -1,0 +1,56 @@
+import { assertEquals, assertThrows } from "../testing/assert.ts";
+import { parsePrometheusText } from "./prometheus_text.ts";
+import { Registry } from "./registry.ts";
+
+Deno.test("Registry.render() emits counters, gauges and histograms that parse as Prometheus text", () => {
+  const r = new Registry();
+  const c = r.counter("tandem_messages_total", "Messages");
+  const g = r.gauge("tandem_lag_records", "Lag");
+  const h = r.histogram("tandem_sync_seconds", "Sync latency", [0.001, 0.01]);
+  c.inc({ session: "FIX.4.4:A->B", direction: "out", msg_type: "D" });
+  c.inc({ direction: "out", session: "FIX.4.4:A->B", msg_type: "D" }, 2);
+  g.set(7, { peer: 'x"y' });
+  h.observe(0.0005);
+  h.observe(0.005);
+  h.observe(5);
+  const samples = parsePrometheusText(r.render());
+  const get = (name: string, labels: Record<string, string> = {}) =>
+    samples.find((s) => s.name === name && JSON.stringify(s.labels) === JSON.stringify(labels))
+      ?.value;
+  assertEquals(
+    get("tandem_messages_total", { direction: "out", msg_type: "D", session: "FIX.4.4:A->B" }),
+    3,
+  );
+  assertEquals(get("tandem_lag_records", { peer: 'x"y' }), 7);
+  assertEquals(get("tandem_sync_seconds_bucket", { le: "0.001" }), 1);
+  assertEquals(get("tandem_sync_seconds_bucket", { le: "0.01" }), 2);
+  assertEquals(get("tandem_sync_seconds_bucket", { le: "+Inf" }), 3);
+  assertEquals(get("tandem_sync_seconds_count"), 3);
+});
+
+Deno.test("Registry refuses duplicate names and invalid metric names", () => {
+  const r = new Registry();
+  r.counter("a_total", "A");
+  assertThrows(() => r.counter("a_total", "again"), TypeError, "already registered");
+  assertThrows(() => r.gauge("bad-name", "x"), TypeError, "not a valid Prometheus name");
+});
+
+Deno.test("Counter.inc() refuses a negative increment", () => {
+  const c = new Registry().counter("x_total", "X");
+  assertThrows(() => c.inc({}, -1), RangeError);
+  assertEquals(c.value(), 0);
+});
+
+Deno.test("Gauge.collectWith() computes series at scrape time", () => {
+  const r = new Registry();
+  let n = 1;
+  r.gauge("g", "G").collectWith(() => [[{ k: "v" }, n]]);
+  n = 42;
+  assertEquals(parsePrometheusText(r.render())[0]?.value, 42);
+});
+
+Deno.test("parsePrometheusText() rejects malformed lines", () => {
+  assertThrows(() => parsePrometheusText('metric{a="b" 1\n'), SyntaxError);
+  assertThrows(() => parsePrometheusText("metric one\n"), SyntaxError);
+  assertThrows(() => parsePrometheusText("# TYPE m bogus\n"), SyntaxError);
+});
