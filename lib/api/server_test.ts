@@ -1,0 +1,137 @@
+import { assertEquals, assertStringIncludes } from "../testing/assert.ts";
+import { ApiError, type ApiNode, serveApi, type StreamedMessage } from "./server.ts";
+
+class FakeNode implements ApiNode {
+  readonly log: StreamedMessage[] = [];
+  readonly sent: unknown[] = [];
+  #wake = Promise.withResolvers<void>();
+  add(n: number) {
+    for (let i = 0; i < n; i++) {
+      const index = this.log.length + 1;
+      this.log.push({
+        index,
+        session: "S",
+        msgType: "8",
+        msgSeqNum: index,
+        fix: `8=FIX.4.4|${index}`,
+      });
+    }
+    this.#wake.resolve();
+    this.#wake = Promise.withResolvers<void>();
+  }
+  sessions() {
+    return [{ key: "S", loggedOn: true }];
+  }
+  send(session: string, request: unknown) {
+    if (session !== "S") throw new ApiError(404, `Cannot send: unknown session ${session}`);
+    this.sent.push(request);
+    return Promise.resolve({ index: 99, msgSeqNum: 7 });
+  }
+  async *stream(from: number, signal: AbortSignal) {
+    let next = from;
+    while (!signal.aborted) {
+      while (next <= this.log.length) yield this.log[next++ - 1]!;
+      const aborted = new Promise<void>((r) =>
+        signal.addEventListener("abort", () => r(), { once: true })
+      );
+      await Promise.race([this.#wake.promise, aborted]);
+    }
+  }
+}
+
+async function withApi(node: FakeNode, fn: (base: string) => Promise<void>) {
+  const ac = new AbortController();
+  const ready = Promise.withResolvers<number>();
+  const server = serveApi(node, {
+    hostname: "127.0.0.1",
+    port: 0,
+    signal: ac.signal,
+    onListen: (a) => ready.resolve(a.port),
+  });
+  const port = await ready.promise;
+  try {
+    await fn(`127.0.0.1:${port}`);
+  } finally {
+    ac.abort();
+    await server.finished;
+  }
+}
+
+function collect(url: string, count: number): Promise<number[]> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url);
+    const got: number[] = [];
+    ws.onmessage = (e) => {
+      if (got.length === count) return; // in flight before our close: a client would ignore them
+      got.push(JSON.parse(e.data).index);
+      if (got.length === count) ws.close();
+    };
+    ws.onclose = () => resolve(got);
+    ws.onerror = (e) => reject(e);
+  });
+}
+
+Deno.test("serveApi() streams over WebSocket and resumes by index with nothing lost or repeated", async () => {
+  const node = new FakeNode();
+  node.add(5);
+  await withApi(node, async (base) => {
+    const first = await collect(`ws://${base}/stream?from=1`, 3);
+    assertEquals(first, [1, 2, 3]);
+    const later = collect(`ws://${base}/stream?from=${first.at(-1)! + 1}`, 5);
+    setTimeout(() => node.add(3), 20); // live messages arrive while the client is connected
+    assertEquals(await later, [4, 5, 6, 7, 8]);
+  });
+});
+
+Deno.test("serveApi() sends JSON and raw messages and answers bad input with 4xx", async () => {
+  const node = new FakeNode();
+  await withApi(node, async (base) => {
+    const ok = await fetch(`http://${base}/sessions/S/messages`, {
+      method: "POST",
+      body: JSON.stringify({ msgType: "D", fields: { ClOrdID: "A" } }),
+    });
+    assertEquals(await ok.json(), { index: 99, msgSeqNum: 7 });
+    const raw = await fetch(`http://${base}/sessions/S/messages`, {
+      method: "POST",
+      headers: { "content-type": "text/plain" },
+      body: "8=FIX.4.4|35=D|11=B|",
+    });
+    assertEquals(raw.status, 200);
+    await raw.body?.cancel();
+    const badJson = await fetch(`http://${base}/sessions/S/messages`, {
+      method: "POST",
+      body: "{x",
+    });
+    assertEquals(badJson.status, 400);
+    assertStringIncludes((await badJson.json()).error, "Cannot parse request body as JSON");
+    const noType = await fetch(`http://${base}/sessions/S/messages`, {
+      method: "POST",
+      body: '{"fields":{}}',
+    });
+    assertEquals(noType.status, 400);
+    await noType.body?.cancel();
+    const unknown = await fetch(`http://${base}/sessions/X/messages`, {
+      method: "POST",
+      body: '{"msgType":"D","fields":{}}',
+    });
+    assertEquals(unknown.status, 404);
+    assertStringIncludes((await unknown.json()).error, "unknown session X");
+    const sessions = await fetch(`http://${base}/sessions`);
+    assertEquals(await sessions.json(), [{ key: "S", loggedOn: true }]);
+    assertEquals(node.sent, [
+      { kind: "json", msgType: "D", fields: { ClOrdID: "A" } },
+      { kind: "raw", fix: "8=FIX.4.4|35=D|11=B|" },
+    ]);
+  });
+});
+
+Deno.test("serveApi() refuses a stream without upgrade or with a bad from", async () => {
+  await withApi(new FakeNode(), async (base) => {
+    const plain = await fetch(`http://${base}/stream`);
+    assertEquals(plain.status, 426);
+    await plain.body?.cancel();
+    const bad = await fetch(`http://${base}/stream?from=0`, { headers: { upgrade: "websocket" } });
+    assertEquals(bad.status, 400);
+    await bad.body?.cancel();
+  });
+});
