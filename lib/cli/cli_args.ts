@@ -1,0 +1,260 @@
+/**
+ * Parsing of the `tandem` command line (pure). Commands:
+ *
+ * ```
+ * tandem --config FILE [--role acceptor|initiator] [--ha standalone|primary|secondary]
+ *        [--listen HOST:PORT] [--data-dir DIR] [--admin HOST:PORT]     run a node
+ * tandem run …                                                         same, explicitly
+ * tandem check-config FILE [override flags]                            validate, start nothing
+ * tandem journal …                                                     journal tools
+ * tandem promote --admin HOST:PORT [--token T] [--reason TEXT] [--timeout-ms N]
+ * tandem help [COMMAND] | COMMAND --help | --help                       usage
+ * tandem --version
+ * ```
+ *
+ * Flags take `--flag value` or `--flag=value`; each may be given once.
+ *
+ * @module
+ */
+
+import type { ConfigOverrides } from "../config/mod.ts";
+import { closestMatch, type HostPort, parseHostPort } from "../config/mod.ts";
+
+/** A usage error: the command line cannot be understood. */
+export class CliUsageError extends TypeError {
+  /** The command whose usage to show (`undefined` for the main usage). */
+  readonly command: CommandName | undefined;
+
+  /** Builds the error. */
+  constructor(message: string, command?: CommandName) {
+    super(message);
+    this.name = "CliUsageError";
+    this.command = command;
+  }
+}
+
+/** Commands with their own help. */
+export const COMMAND_NAMES = ["run", "check-config", "journal", "promote", "help"] as const;
+
+/** A command name. */
+export type CommandName = typeof COMMAND_NAMES[number];
+
+/** Default `promote` request timeout. */
+export const DEFAULT_PROMOTE_TIMEOUT_MS = 10_000;
+
+/** Environment variable `promote` reads the admin token from when `--token` is absent. */
+export const ADMIN_TOKEN_ENV = "TANDEM_ADMIN_TOKEN";
+
+/** A parsed command line. */
+export type CliCommand =
+  | { readonly kind: "run"; readonly configPath: string; readonly overrides: ConfigOverrides }
+  | {
+    readonly kind: "check-config";
+    readonly configPath: string;
+    readonly overrides: ConfigOverrides;
+  }
+  | { readonly kind: "journal"; readonly args: readonly string[] }
+  | {
+    readonly kind: "promote";
+    readonly admin: HostPort;
+    readonly token: string | undefined;
+    readonly reason: string;
+    readonly timeoutMs: number;
+  }
+  | { readonly kind: "help"; readonly topic: CommandName | undefined }
+  | { readonly kind: "version" };
+
+const OVERRIDE_FLAGS = {
+  "--role": "role",
+  "--ha": "ha",
+  "--listen": "listen",
+  "--data-dir": "dataDir",
+  "--admin": "admin",
+} as const satisfies Record<string, keyof ConfigOverrides>;
+
+/**
+ * Parses `args` (without the program name). Throws {@linkcode CliUsageError}.
+ *
+ * @example
+ * ```ts
+ * parseCliArgs(["--config", "tandem.yaml", "--role", "acceptor"]);
+ * // { kind: "run", configPath: "tandem.yaml", overrides: { role: "acceptor" } }
+ * ```
+ */
+export function parseCliArgs(
+  args: readonly string[],
+  env: Readonly<Record<string, string | undefined>> = {},
+): CliCommand {
+  const first = args[0];
+  if (first === undefined) throw new CliUsageError("Missing command or --config FILE");
+  if (first === "--version" || first === "-V" || first === "version") {
+    if (args.length > 1) throw new CliUsageError(`Unexpected argument after ${first}: ${args[1]}`);
+    return { kind: "version" };
+  }
+  if (first === "--help" || first === "-h") return { kind: "help", topic: undefined };
+  if (first === "help") {
+    const topic = args[1];
+    if (topic === undefined) return { kind: "help", topic: undefined };
+    return { kind: "help", topic: commandName(topic) };
+  }
+  if (first === "journal") {
+    // Everything after `journal` belongs to the journal tools, including --help.
+    return { kind: "journal", args: args.slice(1) };
+  }
+  if (!first.startsWith("-")) {
+    const command = commandName(first);
+    const rest = args.slice(1);
+    if (rest.includes("--help") || rest.includes("-h")) return { kind: "help", topic: command };
+    switch (command) {
+      case "run":
+        return parseRun(rest);
+      case "check-config":
+        return parseCheckConfig(rest);
+      case "promote":
+        return parsePromote(rest, env);
+      case "journal":
+      case "help":
+        throw new CliUsageError(`Unexpected command ${command}`); // handled above
+      default: {
+        const never: never = command;
+        throw new CliUsageError(`Unknown command ${String(never)}`);
+      }
+    }
+  }
+  if (args.includes("--help") || args.includes("-h")) return { kind: "help", topic: "run" };
+  return parseRun(args);
+}
+
+function commandName(word: string): CommandName {
+  if ((COMMAND_NAMES as readonly string[]).includes(word)) return word as CommandName;
+  const hint = closestMatch(word, COMMAND_NAMES);
+  throw new CliUsageError(
+    `Unknown command "${word}"` +
+      (hint ? `; did you mean "${hint}"?` : `; expected one of ${COMMAND_NAMES.join(", ")}`),
+  );
+}
+
+interface Parsed {
+  readonly flags: Map<string, string>;
+  readonly positionals: string[];
+}
+
+/** Splits flags (all taking a value) from positionals, refusing unknown and repeated flags. */
+function splitFlags(
+  args: readonly string[],
+  allowed: readonly string[],
+  command: CommandName,
+): Parsed {
+  const flags = new Map<string, string>();
+  const positionals: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === "--") {
+      positionals.push(...args.slice(i + 1));
+      break;
+    }
+    if (!arg.startsWith("-") || arg === "-") {
+      positionals.push(arg);
+      continue;
+    }
+    const eq = arg.indexOf("=");
+    const name = eq >= 0 ? arg.slice(0, eq) : arg;
+    if (!allowed.includes(name)) {
+      const hint = closestMatch(name.replace(/^-+/, ""), allowed.map((f) => f.slice(2)));
+      throw new CliUsageError(
+        `Unknown flag ${name}` + (hint ? `; did you mean --${hint}?` : ""),
+        command,
+      );
+    }
+    if (flags.has(name)) throw new CliUsageError(`Flag ${name} given twice`, command);
+    let value: string | undefined;
+    if (eq >= 0) value = arg.slice(eq + 1);
+    else {
+      value = args[i + 1];
+      if (value === undefined || (value.startsWith("--") && value.length > 2)) {
+        throw new CliUsageError(`Flag ${name} needs a value`, command);
+      }
+      i++;
+    }
+    if (value === "") throw new CliUsageError(`Flag ${name} needs a value`, command);
+    flags.set(name, value);
+  }
+  return { flags, positionals };
+}
+
+function overridesOf(flags: Map<string, string>): ConfigOverrides {
+  const out: Record<string, string> = {};
+  for (const [flag, key] of Object.entries(OVERRIDE_FLAGS)) {
+    const v = flags.get(flag);
+    if (v !== undefined) out[key] = v;
+  }
+  return out as ConfigOverrides;
+}
+
+function parseRun(args: readonly string[]): CliCommand {
+  const { flags, positionals } = splitFlags(
+    args,
+    ["--config", ...Object.keys(OVERRIDE_FLAGS)],
+    "run",
+  );
+  if (positionals.length > 0) {
+    throw new CliUsageError(`Unexpected argument ${positionals[0]}`, "run");
+  }
+  const configPath = flags.get("--config");
+  if (configPath === undefined) throw new CliUsageError("Missing --config FILE", "run");
+  return { kind: "run", configPath, overrides: overridesOf(flags) };
+}
+
+function parseCheckConfig(args: readonly string[]): CliCommand {
+  const { flags, positionals } = splitFlags(
+    args,
+    ["--config", ...Object.keys(OVERRIDE_FLAGS)],
+    "check-config",
+  );
+  const fromFlag = flags.get("--config");
+  if (positionals.length > 1 || (positionals.length === 1 && fromFlag !== undefined)) {
+    throw new CliUsageError("Expected one configuration file", "check-config");
+  }
+  const configPath = positionals[0] ?? fromFlag;
+  if (configPath === undefined) {
+    throw new CliUsageError("Missing configuration FILE", "check-config");
+  }
+  return { kind: "check-config", configPath, overrides: overridesOf(flags) };
+}
+
+function parsePromote(
+  args: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): CliCommand {
+  const { flags, positionals } = splitFlags(
+    args,
+    ["--admin", "--token", "--reason", "--timeout-ms"],
+    "promote",
+  );
+  if (positionals.length > 0) {
+    throw new CliUsageError(`Unexpected argument ${positionals[0]}`, "promote");
+  }
+  const adminText = flags.get("--admin");
+  if (adminText === undefined) throw new CliUsageError("Missing --admin HOST:PORT", "promote");
+  let admin: HostPort;
+  try {
+    admin = parseHostPort(adminText);
+  } catch (e) {
+    throw new CliUsageError(`Invalid --admin: ${(e as Error).message}`, "promote");
+  }
+  if (admin.port === 0) {
+    throw new CliUsageError("Invalid --admin: port 0 cannot be connected to", "promote");
+  }
+  const timeoutText = flags.get("--timeout-ms");
+  const timeoutMs = timeoutText === undefined ? DEFAULT_PROMOTE_TIMEOUT_MS : Number(timeoutText);
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 3_600_000) {
+    throw new CliUsageError(`Invalid --timeout-ms ${timeoutText}: expected 1–3600000`, "promote");
+  }
+  return {
+    kind: "promote",
+    admin,
+    token: flags.get("--token") ?? env[ADMIN_TOKEN_ENV],
+    reason: flags.get("--reason") ?? "promote command",
+    timeoutMs,
+  };
+}

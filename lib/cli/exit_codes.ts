@@ -1,0 +1,34 @@
+/**
+ * Process exit codes of the `tandem` command, in one table (printed by `--help`).
+ *
+ * @module
+ */
+
+/** Exit codes by name. */
+export const ExitCode = {
+  /** Success. */
+  Ok: 0,
+  /** A runtime failure; for `check-config`, an invalid configuration; for `promote`, a refusal. */
+  Failure: 1,
+  /** Bad command-line usage or an invalid configuration: nothing was started. */
+  Usage: 2,
+  /** An initiator's connection strategy gave up (`connect.exitOnFatal`). */
+  FatalConnection: 3,
+  /** The journal is corrupt; the node refused to start (see `journal verify`/`repair`). */
+  JournalCorrupt: 4,
+  /** A peer at a higher epoch took over; this node stepped down and stopped. */
+  SteppedDown: 5,
+} as const;
+
+/** One of the {@linkcode ExitCode} values. */
+export type ExitCodeValue = typeof ExitCode[keyof typeof ExitCode];
+
+/** What each exit code means, for help text and documentation. */
+export const EXIT_CODE_MEANINGS: Readonly<Record<ExitCodeValue, string>> = {
+  0: "success",
+  1: "runtime failure; check-config: configuration invalid; promote: refused or unreachable",
+  2: "usage or configuration error (nothing was started)",
+  3: "fatal connection failure (initiator strategy gave up, connect.exitOnFatal)",
+  4: "journal corruption (the node refused to start)",
+  5: "stepped down: a peer at a higher epoch took over",
+};

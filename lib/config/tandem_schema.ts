@@ -1,0 +1,709 @@
+/**
+ * The schema of Tandem's YAML configuration: every key, its type, default, range and
+ * documentation, in one place. To add a key, add one field here (and regenerate
+ * `config.example.yaml` with `./denow run --allow-write=config.example.yaml lib/config/_write_example.ts`);
+ * the type, validation, defaults and documentation follow.
+ *
+ * @module
+ */
+
+import * as s from "./schema.ts";
+import type { Infer } from "./schema.ts";
+import { isLoopbackHost } from "./_loopback.ts";
+import { parseTimeOfDay } from "./values.ts";
+
+/** BeginString values a session may use. */
+export const BEGIN_STRINGS = [
+  "FIX.4.0",
+  "FIX.4.1",
+  "FIX.4.2",
+  "FIX.4.3",
+  "FIX.4.4",
+  "FIXT.1.1",
+] as const;
+
+/** A session's BeginString(8). */
+export type BeginString = typeof BEGIN_STRINGS[number];
+
+/** ApplVerID(1128) enumeration: the name used in config → the code sent on the wire. */
+export const APPL_VER_ID_CODES = {
+  "FIX.4.0": "2",
+  "FIX.4.1": "3",
+  "FIX.4.2": "4",
+  "FIX.4.3": "5",
+  "FIX.4.4": "6",
+  "FIX.5.0": "7",
+  "FIX.5.0SP1": "8",
+  "FIX.5.0SP2": "9",
+} as const;
+
+/** An application version name usable as DefaultApplVerID. */
+export type ApplVerName = keyof typeof APPL_VER_ID_CODES;
+
+const APPL_VER_NAMES = Object.keys(APPL_VER_ID_CODES) as ApplVerName[];
+
+/** Most sessions in one configuration. */
+export const MAX_SESSIONS = 10_000;
+
+/** Acknowledgement strategies of replication (see DESIGN.md §1.3). */
+export const ACK_STRATEGIES = ["never", "forever", "timeout", "quorum"] as const;
+
+/** Days for `schedule.days`. */
+export const WEEKDAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"] as const;
+
+const COMP_ID = {
+  pattern: /^[\x21-\x7e]+$/,
+  patternHint: "printable ASCII without spaces",
+  maxLength: 64,
+} as const;
+
+/** QuickFIX setting names (lower case) → where the setting lives in Tandem's configuration. */
+export const QUICKFIX_KEY_HINTS: Readonly<Record<string, string>> = {
+  connectiontype: "node.role (or --role)",
+  socketacceptport: "fix.listen",
+  socketaccepthost: "fix.listen",
+  socketconnecthost: "sessions[].connect.addresses",
+  socketconnectport: "sessions[].connect.addresses",
+  reconnectinterval: "sessions[].connect.reconnectDelayMs",
+  logontimeout: "sessions[].connect.logonTimeoutS (initiator) or fix.logonTimeoutS (acceptor)",
+  logouttimeout: "fix.logoutTimeoutS",
+  filestorepath: "node.dataDir",
+  filelogpath: "log (Tandem logs to stderr)",
+  heartbtint: "sessions[].heartbeatIntervalS",
+  datadictionary: "sessions[].dictionary",
+  appdatadictionary: "sessions[].dictionary",
+  transportdatadictionary: "sessions[].transportDictionary",
+  usedatadictionary: "sessions[].validation",
+  validatefieldsoutoforder: "sessions[].validation.checkFieldsOutOfOrder",
+  validatefieldshavevalues: "sessions[].validation.checkFieldsHaveValues",
+  validateuserdefinedfields: "sessions[].validation.checkUserDefinedFields",
+  allowunknownmsgfields: "sessions[].validation.allowUnknownMessageFields",
+  validatelengthandchecksum: "sessions[].validation.validateLengthAndChecksum",
+  starttime: "sessions[].schedule.startTime",
+  endtime: "sessions[].schedule.endTime",
+  nonstopsession: "sessions[].schedule.nonStop",
+  timezone: "sessions[].schedule.timeZone",
+  startday: "sessions[].schedule.days",
+  endday: "sessions[].schedule.days",
+  weekdays: "sessions[].schedule.days",
+  millisecondsintimestamp: "sessions[].timestampPrecision",
+  persistmessages: "the journal (always on)",
+};
+
+const tls = s.object({
+  certFile: s.string({
+    doc: "PEM certificate chain presented by this node.",
+    example: "/etc/tandem/tls/cert.pem",
+  }),
+  keyFile: s.string({ doc: "PEM private key of certFile.", example: "/etc/tandem/tls/key.pem" }),
+  caFile: s.string({
+    doc:
+      "PEM CA bundle to verify the peer (client certificates on an acceptor, the server on an initiator).",
+    example: "/etc/tandem/tls/ca.pem",
+  }),
+  requireClientCert: s.boolean({
+    doc: "Acceptor: refuse clients without a certificate signed by caFile.",
+    default: false,
+  }),
+}, { doc: "TLS for FIX connections; absent means plain TCP.", optional: true });
+
+const validation = s.object({
+  validateLengthAndChecksum: s.boolean({
+    doc:
+      "Check BodyLength(9) and CheckSum(10) of every inbound message; garbled messages are dropped.",
+    default: true,
+  }),
+  checkFieldsOutOfOrder: s.boolean({
+    doc: "Reject messages whose header, body and trailer fields are out of order.",
+    default: true,
+  }),
+  checkFieldsHaveValues: s.boolean({ doc: "Reject fields with empty values.", default: true }),
+  checkUserDefinedFields: s.boolean({
+    doc: "Validate user-defined fields (tags 5000 and up) against the dictionary.",
+    default: true,
+  }),
+  allowUnknownMessageFields: s.boolean({
+    doc: "Accept fields that the dictionary does not list for the message type.",
+    default: false,
+  }),
+  checkRequiredFields: s.boolean({
+    doc: "Reject messages missing a required field.",
+    default: true,
+  }),
+}, { doc: "Inbound message validation against the dictionary (QuickFIX's switches)." });
+
+const schedule = s.object(
+  {
+    nonStop: s.boolean({
+      doc: "Session active all the time. Defaults to true unless startTime/endTime are given.",
+      example: true,
+    }),
+    startTime: s.timeOfDay({
+      doc: "Daily (or weekly with days) session start, HH:MM:SS in timeZone.",
+      example: "08:00:00",
+    }),
+    endTime: s.timeOfDay({
+      doc: "Session end, HH:MM:SS in timeZone; sequence numbers reset at the next start.",
+      example: "17:00:00",
+    }),
+    days: s.array(s.oneOf(WEEKDAYS, { doc: "A weekday." }), {
+      doc: "Days the session runs (all days when absent).",
+      maxItems: 7,
+      minItems: 1,
+      example: ["mon", "tue", "wed", "thu", "fri"],
+    }),
+    timeZone: s.timeZone({ doc: "Time zone of startTime and endTime.", default: "UTC" }),
+  },
+  { doc: "When the session is active." },
+  (v, ctx) => {
+    const timed = v.startTime !== undefined || v.endTime !== undefined;
+    if (v.nonStop === undefined) v.nonStop = !timed;
+    if (v.nonStop && timed) {
+      ctx.error("nonStop", "A nonStop session cannot have startTime or endTime");
+    } else if (!v.nonStop) {
+      if (v.startTime === undefined) {
+        ctx.error("startTime", "Missing startTime (required unless nonStop)");
+      }
+      if (v.endTime === undefined) {
+        ctx.error("endTime", "Missing endTime (required unless nonStop)");
+      }
+      if (
+        v.startTime !== undefined && v.endTime !== undefined &&
+        parseTimeOfDay(v.startTime) === parseTimeOfDay(v.endTime)
+      ) {
+        ctx.error(
+          "endTime",
+          "endTime equals startTime; use nonStop: true for a session that never ends",
+        );
+      }
+    }
+  },
+);
+
+const connect = s.object({
+  addresses: s.array(s.hostPort({ doc: "An acceptor address." }), {
+    doc: "Acceptor addresses in order of preference (primary first).",
+    required: true,
+    minItems: 1,
+    maxItems: 16,
+    example: ["127.0.0.1:9876", "127.0.0.1:9877"],
+  }),
+  strategy: s.oneOf(["always-start-on-primary", "round-robin", "fatal-failure", "priority"], {
+    doc:
+      "How to pick the next address after a failure: always-start-on-primary (retry from the first), round-robin, fatal-failure (give up after the list), priority (prefer earlier addresses, periodically start over).",
+    default: "always-start-on-primary",
+  }),
+  connectTimeoutMs: s.duration({
+    doc: "TCP connect timeout.",
+    unit: "ms",
+    default: 5_000,
+    min: 1,
+    max: 600_000,
+  }),
+  attemptsPerAddress: s.integer({
+    doc: "Connection attempts on one address before the next.",
+    default: 3,
+    min: 1,
+    max: 1_000,
+  }),
+  reconnectDelayMs: s.duration({
+    doc: "Pause after a disconnect before reconnecting.",
+    unit: "ms",
+    default: 1_000,
+    min: 0,
+    max: 3_600_000,
+  }),
+  backoffMs: s.array(s.duration({ doc: "A delay.", unit: "ms", min: 0, max: 3_600_000 }), {
+    doc: "Delays between consecutive failed attempts; the last one repeats.",
+    default: [100, 500, 1_000, 5_000],
+    minItems: 1,
+    maxItems: 32,
+  }),
+  startOverIntervalMs: s.duration({
+    doc: "priority strategy: how often to try the preferred address again while on a backup.",
+    unit: "ms",
+    default: 60_000,
+    min: 0,
+    max: 86_400_000,
+  }),
+  logonTimeoutS: s.duration({
+    doc: "Wait for the Logon answer before disconnecting.",
+    unit: "s",
+    default: 10,
+    min: 1,
+    max: 3_600,
+  }),
+  exitOnFatal: s.boolean({
+    doc: "Exit the process (code 3) when the strategy gives up.",
+    default: false,
+  }),
+}, { doc: "Initiator only: where and how to connect.", optional: true });
+
+const session = s.object(
+  {
+    beginString: s.oneOf(BEGIN_STRINGS, {
+      doc: "BeginString(8) of the session.",
+      required: true,
+      example: "FIX.4.4",
+    }),
+    senderCompId: s.string({
+      doc: "Our CompID: SenderCompID(49) of what we send.",
+      required: true,
+      example: "ISLD",
+      ...COMP_ID,
+    }),
+    targetCompId: s.string({
+      doc: "The counterparty's CompID: TargetCompID(56) of what we send.",
+      required: true,
+      example: "TW44",
+      ...COMP_ID,
+    }),
+    defaultApplVerId: s.oneOf(APPL_VER_NAMES, {
+      doc: "FIXT.1.1 only (and required there): DefaultApplVerID(1137), like FIX.5.0SP2.",
+      example: "FIX.5.0SP2",
+    }),
+    heartbeatIntervalS: s.duration({
+      doc: "HeartBtInt(108) an initiator proposes.",
+      unit: "s",
+      default: 30,
+      min: 1,
+      max: 3_600,
+    }),
+    testRequestDelayMultiplier: s.number({
+      doc: "Send a TestRequest after (1 + this) × the heartbeat interval without inbound traffic.",
+      default: 0.5,
+      min: 0,
+      max: 10,
+    }),
+    sendingTimeToleranceS: s.duration({
+      doc: "How far SendingTime(52) may be from our clock when checkLatency is on.",
+      unit: "s",
+      default: 120,
+      min: 1,
+      max: 86_400,
+    }),
+    maxLatencyS: s.duration({
+      doc: "QuickFIX's name for sendingTimeToleranceS; give one or the other.",
+      unit: "s",
+      min: 1,
+      max: 86_400,
+      example: 120,
+    }),
+    checkLatency: s.boolean({
+      doc: "Reject messages whose SendingTime is outside the tolerance.",
+      default: true,
+    }),
+    checkCompId: s.boolean({
+      doc: "Reject messages with the wrong SenderCompID/TargetCompID.",
+      default: true,
+    }),
+    resetOnLogon: s.boolean({ doc: "Reset sequence numbers to 1 on every Logon.", default: false }),
+    resetOnLogout: s.boolean({ doc: "Reset sequence numbers after a Logout.", default: false }),
+    resetOnDisconnect: s.boolean({
+      doc: "Reset sequence numbers after any disconnect.",
+      default: false,
+    }),
+    refreshOnLogon: s.boolean({
+      doc: "Reload session state from the journal before each Logon.",
+      default: false,
+    }),
+    useNextExpectedMsgSeqNum: s.boolean({
+      doc: "Send NextExpectedMsgSeqNum(789) on Logon (FIX.4.4+).",
+      default: false,
+    }),
+    resendRequestChunkSize: s.integer({
+      doc: "Ask for resends in chunks of this many messages; 0 = one request.",
+      default: 0,
+      min: 0,
+      max: 1_000_000,
+    }),
+    maxResendRange: s.integer({
+      doc:
+        "Largest range served for one ResendRequest; larger requests are served with a SequenceReset-GapFill beyond it.",
+      default: 100_000,
+      min: 1,
+      max: 100_000_000,
+    }),
+    timestampPrecision: s.oneOf([0, 3, 6, 9], {
+      doc:
+        "Fraction digits of SendingTime and other UTCTimestamps we send; 3 by default, 0 for FIX.4.0/4.1 (which allow no fractions).",
+      example: 3,
+    }),
+    validation,
+    dictionary: s.string({
+      doc:
+        "Custom QuickFIX XML dictionary (application messages for FIXT); default: the built-in one of the version.",
+      example: "dictionaries/FIX44-venue.xml",
+    }),
+    transportDictionary: s.string({
+      doc:
+        "FIXT.1.1 only: custom transport (session-layer) dictionary; default: built-in FIXT.1.1.",
+      example: "dictionaries/FIXT11.xml",
+    }),
+    schedule,
+    application: s.oneOf(["echo", "executor", "api"], {
+      doc:
+        "What handles application messages: echo (test/demo), executor (fills orders; demo), api (HTTP/WebSocket programs).",
+      default: "echo",
+    }),
+    connect,
+  },
+  { doc: "A FIX session.", hints: QUICKFIX_KEY_HINTS },
+  (v, ctx) => {
+    const fixt = v.beginString === "FIXT.1.1";
+    if (fixt && v.defaultApplVerId === undefined) {
+      ctx.error("defaultApplVerId", "Missing defaultApplVerId (required for FIXT.1.1 sessions)");
+    }
+    if (!fixt && v.defaultApplVerId !== undefined) {
+      ctx.error(
+        "defaultApplVerId",
+        `defaultApplVerId applies only to FIXT.1.1 sessions, not ${v.beginString}`,
+      );
+    }
+    if (!fixt && v.transportDictionary !== undefined) {
+      ctx.error(
+        "transportDictionary",
+        `transportDictionary applies only to FIXT.1.1 sessions, not ${v.beginString}`,
+      );
+    }
+    const old = v.beginString === "FIX.4.0" || v.beginString === "FIX.4.1";
+    if (v.timestampPrecision === undefined) v.timestampPrecision = old ? 0 : 3;
+    else if (old && v.timestampPrecision !== 0) {
+      ctx.error("timestampPrecision", `${v.beginString} timestamps have no fractions; use 0`);
+    }
+    if (v.maxLatencyS !== undefined) {
+      if (ctx.given("sendingTimeToleranceS")) {
+        ctx.error("maxLatencyS", "Give sendingTimeToleranceS or maxLatencyS, not both");
+      } else v.sendingTimeToleranceS = v.maxLatencyS;
+    }
+  },
+);
+
+const replication = s.object({
+  listen: s.hostPort({
+    doc: "Primary: address the secondary connects to for the journal stream.",
+    example: "0.0.0.0:9880",
+  }),
+  primary: s.hostPort({
+    doc: "Secondary: the primary's replication address.",
+    example: "10.0.0.1:9880",
+  }),
+  clusterId: s.string({
+    doc: "Name shared by the nodes of one pair; a node refuses a peer of another cluster.",
+    default: "tandem",
+    pattern: /^[A-Za-z0-9_.-]+$/,
+    patternHint: "letters, digits, _ . -",
+    maxLength: 64,
+  }),
+  secret: s.string({
+    doc:
+      "Shared secret authenticating the peers; required for primary and secondary. Use ${ENV:NAME}.",
+    secret: true,
+    minLength: 16,
+    example: "${ENV:TANDEM_REPLICATION_SECRET}",
+  }),
+  ackStrategy: s.oneOf(ACK_STRATEGIES, {
+    doc:
+      "When an outbound message may go to the socket: never (at once), forever (after the replica's ack), timeout (after the ack or ackTimeoutMs), quorum (after `quorum` replicas ack).",
+    default: "timeout",
+  }),
+  ackTimeoutMs: s.duration({
+    doc: "timeout strategy: longest wait for an ack.",
+    unit: "ms",
+    default: 500,
+    min: 1,
+    max: 600_000,
+  }),
+  quorum: s.integer({ doc: "quorum strategy: replica acks needed.", default: 1, min: 1, max: 16 }),
+  ackStrategyByMsgType: s.record(s.oneOf(ACK_STRATEGIES, { doc: "Strategy for this MsgType." }), {
+    doc: 'Per-MsgType overrides of ackStrategy, like { "8": forever }.',
+    default: {},
+    keyPattern: /^[0-9A-Za-z]{1,8}$/,
+    keyHint: "a MsgType (1–8 letters or digits)",
+    maxEntries: 1_000,
+    example: { "8": "forever" },
+  }),
+  maxUnackedMessages: s.integer({
+    doc: "Most outbound messages waiting for acks; beyond it sending blocks.",
+    default: 10_000,
+    min: 1,
+    max: 10_000_000,
+  }),
+  heartbeatIntervalMs: s.duration({
+    doc: "Replication link heartbeat.",
+    unit: "ms",
+    default: 1_000,
+    min: 10,
+    max: 600_000,
+  }),
+  autoPromoteAfterMs: s.duration({
+    doc: "Secondary: promote itself after the link has been silent this long; 0 = only by command.",
+    unit: "ms",
+    default: 0,
+    min: 0,
+    max: 86_400_000,
+  }),
+  reconnectDelayMs: s.duration({
+    doc: "Secondary: pause before reconnecting to the primary.",
+    unit: "ms",
+    default: 1_000,
+    min: 1,
+    max: 600_000,
+  }),
+  connectTimeoutMs: s.duration({
+    doc: "Secondary: TCP connect timeout to the primary.",
+    unit: "ms",
+    default: 5_000,
+    min: 1,
+    max: 600_000,
+  }),
+  maxBatchBytes: s.byteSize({
+    doc: "Largest batch of records in one replication frame.",
+    default: 1_048_576,
+    min: 4_096,
+    max: 268_435_456,
+  }),
+}, { doc: "Journal replication between a primary and a secondary." });
+
+const tandemFields = {
+  node: s.object({
+    id: s.string({
+      doc: "This node's name, in logs, metrics and replication handshakes.",
+      default: "tandem",
+      pattern: /^[A-Za-z0-9_.-]+$/,
+      patternHint: "letters, digits, _ . -",
+      maxLength: 64,
+    }),
+    role: s.oneOf(["acceptor", "initiator"], {
+      doc: "acceptor (listens for counterparties) or initiator (connects out); --role overrides.",
+      example: "acceptor",
+    }),
+    ha: s.oneOf(["standalone", "primary", "secondary"], {
+      doc: "High availability role (acceptors): standalone, primary or secondary; --ha overrides.",
+      default: "standalone",
+    }),
+    dataDir: s.string({
+      doc: "Directory of the journal and node state; --data-dir overrides.",
+      default: "data",
+    }),
+  }, { doc: "This node." }),
+  fix: s.object({
+    listen: s.hostPort({
+      doc: "Acceptor: address to accept FIX connections on; --listen overrides.",
+      example: "0.0.0.0:9876",
+    }),
+    maxConnections: s.integer({
+      doc: "Most simultaneous FIX connections.",
+      default: 100,
+      min: 1,
+      max: 100_000,
+    }),
+    maxMessageBytes: s.byteSize({
+      doc: "Largest FIX message accepted; larger ones are garbled and dropped.",
+      default: 1_048_576,
+      min: 256,
+      max: 268_435_456,
+    }),
+    maxBufferedBytesPerConnection: s.byteSize({
+      doc: "Most bytes queued for one slow connection before it is disconnected.",
+      default: 16_777_216,
+      min: 65_536,
+      max: 4_294_967_296,
+    }),
+    logonTimeoutS: s.duration({
+      doc: "Acceptor: disconnect a connection that sends no Logon within this.",
+      unit: "s",
+      default: 10,
+      min: 1,
+      max: 3_600,
+    }),
+    logoutTimeoutS: s.duration({
+      doc: "Wait for the Logout answer before disconnecting.",
+      unit: "s",
+      default: 2,
+      min: 1,
+      max: 3_600,
+    }),
+    tls,
+  }, { doc: "FIX transport." }),
+  journal: s.object({
+    syncPolicy: s.oneOf(["none", "interval", "always"], {
+      doc:
+        "none (page cache only), interval (fsync every syncIntervalMs) or always (group commit before acknowledging).",
+      default: "always",
+    }),
+    syncIntervalMs: s.duration({
+      doc: "interval policy: time between syncs.",
+      unit: "ms",
+      default: 10,
+      min: 1,
+      max: 60_000,
+    }),
+    segmentSizeBytes: s.byteSize({
+      doc: "Roll to a new segment file at this size.",
+      default: 67_108_864,
+      min: 65_536,
+      max: 17_179_869_184,
+    }),
+    rollDailyAt: s.timeOfDay({
+      doc: "Also roll segments daily at HH:MM in timeZone (absent: by size only).",
+      example: "00:00",
+    }),
+    timeZone: s.timeZone({ doc: "Time zone of rollDailyAt.", default: "UTC" }),
+    retention: s.object({
+      maxAgeDays: s.duration({
+        doc: "Delete segments older than this; 0 = keep forever.",
+        unit: "days",
+        default: 7,
+        min: 0,
+        max: 36_500,
+      }),
+      maxTotalBytes: s.byteSize({
+        doc: "Delete the oldest segments beyond this total; 0 = no limit.",
+        default: 0,
+        min: 0,
+        max: Number.MAX_SAFE_INTEGER,
+      }),
+    }, {
+      doc:
+        "What old segments are deleted; segments a live session may need for resends are always kept.",
+    }),
+  }, { doc: "The persisted journal." }),
+  replication,
+  admin: s.object({
+    listen: s.hostPort({
+      doc: "Address of the admin HTTP API (health, status, metrics, promote); --admin overrides.",
+      default: "127.0.0.1:9901",
+    }),
+    token: s.string({
+      doc: "Bearer token for the admin API; required when not on loopback. Use ${ENV:NAME}.",
+      secret: true,
+      example: "${ENV:TANDEM_ADMIN_TOKEN}",
+    }),
+  }, { doc: "Admin HTTP API." }),
+  api: s.object({
+    listen: s.hostPort({
+      doc: "Address of the application HTTP/WebSocket API; absent: disabled.",
+      example: "127.0.0.1:9902",
+    }),
+    token: s.string({
+      doc: "Bearer token for the application API; required when not on loopback.",
+      secret: true,
+      example: "${ENV:TANDEM_API_TOKEN}",
+    }),
+  }, { doc: "Application HTTP/WebSocket API (for sessions with application: api)." }),
+  log: s.object({
+    level: s.oneOf(["debug", "info", "warn", "error"], {
+      doc: "Least severe level written.",
+      default: "info",
+    }),
+    format: s.oneOf(["json", "text", "auto"], {
+      doc: "json lines, text lines, or auto (text on a terminal, else json).",
+      default: "auto",
+    }),
+    fixMessages: s.boolean({
+      doc: "Log every FIX message sent and received (they are in the journal either way).",
+      default: false,
+    }),
+    redactTags: s.array(s.integer({ doc: "A tag.", min: 1, max: 999_999 }), {
+      doc: "Tags masked in logged FIX messages, besides the always-masked 554, 925, 1402 and 1404.",
+      default: [],
+      maxItems: 1_000,
+      example: [553],
+    }),
+  }, { doc: "Logging (to stderr)." }),
+  sessions: s.array(session, {
+    doc: "The FIX sessions of this node.",
+    required: true,
+    minItems: 1,
+    maxItems: MAX_SESSIONS,
+  }),
+} as const;
+
+/** The root schema of a Tandem configuration file. */
+export const tandemSchema = s.object(tandemFields, {
+  doc: "Tandem configuration.",
+  hints: QUICKFIX_KEY_HINTS,
+}, (c, ctx) => {
+  const role = c.node.role;
+  if (role === undefined) {
+    ctx.error(
+      "node.role",
+      "Missing node.role (give it in the file or with --role acceptor|initiator)",
+    );
+  }
+  if (role === "acceptor" && c.fix.listen === undefined) {
+    ctx.error("fix.listen", "An acceptor needs fix.listen (or the --listen flag)");
+  }
+  if (role === "initiator" && c.node.ha !== "standalone") {
+    ctx.error("node.ha", `High availability (${c.node.ha}) is supported for acceptors only`);
+  }
+  if (c.node.ha === "primary" && c.replication.listen === undefined) {
+    ctx.error("replication.listen", "A primary needs replication.listen");
+  }
+  if (c.node.ha === "secondary" && c.replication.primary === undefined) {
+    ctx.error("replication.primary", "A secondary needs replication.primary");
+  }
+  if (c.node.ha !== "standalone" && c.replication.secret === undefined) {
+    ctx.error("replication.secret", `A ${c.node.ha} needs replication.secret (use \${ENV:NAME})`);
+  }
+  const tls = c.fix.tls;
+  if (tls !== undefined) {
+    if (role === "acceptor" && (tls.certFile === undefined || tls.keyFile === undefined)) {
+      ctx.error("fix.tls", "An acceptor with TLS needs certFile and keyFile");
+    } else if ((tls.certFile === undefined) !== (tls.keyFile === undefined)) {
+      ctx.error("fix.tls", "certFile and keyFile go together");
+    }
+    if (tls.requireClientCert && tls.caFile === undefined) {
+      ctx.error("fix.tls.requireClientCert", "requireClientCert needs caFile");
+    }
+  }
+  if (!isLoopbackHost(c.admin.listen.hostname) && c.admin.token === undefined) {
+    ctx.error("admin.token", "The admin API listens beyond loopback, so it needs a token");
+  }
+  if (c.api.listen && !isLoopbackHost(c.api.listen.hostname) && c.api.token === undefined) {
+    ctx.error("api.token", "The application API listens beyond loopback, so it needs a token");
+  }
+  const seen = new Map<string, number>();
+  c.sessions.forEach((sess, i) => {
+    const key = sessionKeyOf(sess);
+    const first = seen.get(key);
+    if (first !== undefined) {
+      ctx.error(`sessions[${i}]`, `Duplicate session ${key} (also sessions[${first}])`);
+    } else seen.set(key, i);
+    if (role === "initiator" && sess.connect === undefined) {
+      ctx.error(`sessions[${i}].connect`, "An initiator session needs connect.addresses");
+    }
+    if (role === "acceptor" && sess.connect !== undefined) {
+      ctx.warn(`sessions[${i}].connect`, "connect is ignored by an acceptor");
+    }
+    if (sess.application === "api" && c.api.listen === undefined) {
+      ctx.error(`sessions[${i}].application`, "application: api needs api.listen");
+    }
+  });
+});
+
+type RawConfig = Infer<typeof tandemSchema>;
+type RawSession = Infer<typeof session>;
+
+/**
+ * One validated session of {@linkcode TandemConfig}. `timestampPrecision` and
+ * `schedule.nonStop` are always filled (their defaults depend on other keys).
+ */
+export type SessionConfig = Omit<RawSession, "timestampPrecision" | "schedule"> & {
+  timestampPrecision: 0 | 3 | 6 | 9;
+  schedule: Omit<RawSession["schedule"], "nonStop"> & { nonStop: boolean };
+};
+
+/** A validated Tandem configuration, with every default filled in and the role known. */
+export type TandemConfig = Omit<RawConfig, "node" | "sessions"> & {
+  node: Omit<RawConfig["node"], "role"> & { role: "acceptor" | "initiator" };
+  sessions: SessionConfig[];
+};
+
+/** The key naming a session: `FIX.4.4:ISLD->TW44` (BeginString:SenderCompID->TargetCompID). */
+export function sessionKeyOf(
+  session: { beginString: string; senderCompId: string; targetCompId: string },
+): string {
+  return `${session.beginString}:${session.senderCompId}->${session.targetCompId}`;
+}

@@ -1,0 +1,122 @@
+/**
+ * End-to-end tests of the `tandem` command: `main.ts` run as a real child process.
+ */
+import { assert, assertEquals, assertStringIncludes } from "../lib/testing/assert.ts";
+import { EXIT_CODE_MEANINGS, ExitCode } from "../lib/cli/mod.ts";
+import { VERSION } from "../lib/version.ts";
+
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+const EXAMPLE = new URL("../config.example.yaml", import.meta.url).pathname;
+
+async function tandem(args: string[], env: Record<string, string> = {}) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", MAIN, ...args],
+    env: { NO_COLOR: "1", ...env },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+Deno.test("tandem --version prints the version and exits 0", async () => {
+  const r = await tandem(["--version"]);
+  assertEquals([r.code, r.stdout], [0, `tandem ${VERSION}\n`]);
+});
+
+Deno.test("tandem --help and COMMAND --help print usage with the exit codes and exit 0", async () => {
+  const main = await tandem(["--help"]);
+  assertEquals(main.code, 0);
+  for (const [code, meaning] of Object.entries(EXIT_CODE_MEANINGS)) {
+    assertStringIncludes(main.stdout, `${code}  ${meaning}`);
+  }
+  const promote = await tandem(["promote", "--help"]);
+  assertEquals(promote.code, 0);
+  assertStringIncludes(promote.stdout, "Usage: tandem promote --admin HOST:PORT");
+});
+
+Deno.test("tandem exits 2 with the usage on stderr for an unknown flag", async () => {
+  const r = await tandem(["--config", "x.yaml", "--lsten", "1"]);
+  assertEquals(r.code, ExitCode.Usage);
+  assertStringIncludes(r.stderr, "Unknown flag --lsten; did you mean --listen?");
+  assertEquals(r.stdout, "");
+});
+
+Deno.test("tandem check-config exits 0 for a valid file and 1 naming file:line for an invalid one", async () => {
+  const ok = await tandem(["check-config", EXAMPLE]);
+  assertEquals(ok.code, 0, ok.stderr);
+  assertStringIncludes(ok.stdout, "OK");
+  assertStringIncludes(ok.stdout, "session FIX.4.4:ISLD->TW44");
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/bad.yaml`;
+    await Deno.writeTextFile(
+      path,
+      (await Deno.readTextFile(EXAMPLE)).replace("  maxConnections: 100", "  maxConnectoins: 100"),
+    );
+    const bad = await tandem(["check-config", path]);
+    assertEquals(bad.code, 1);
+    assertMatchLine(
+      bad.stderr,
+      `${path}:\\d+:3: fix.maxConnectoins: Unknown key "maxConnectoins"; did you mean "maxConnections"\\?`,
+    );
+    const missing = await tandem(["check-config", `${dir}/nope.yaml`]);
+    assertEquals(missing.code, 1);
+    assertStringIncludes(missing.stderr, `${dir}/nope.yaml: Cannot read config: file not found`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("tandem check-config applies override flags and takes secrets from the environment", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/t.yaml`;
+    await Deno.writeTextFile(
+      path,
+      "replication:\n  primary: 127.0.0.1:9880\n  secret: ${ENV:REPL_SECRET}\n" +
+        "sessions: [{ beginString: FIX.4.2, senderCompId: ISLD, targetCompId: TW42 }]\n",
+    );
+    const flags = [
+      "--role",
+      "acceptor",
+      "--ha",
+      "secondary",
+      "--listen",
+      "127.0.0.1:0",
+      "--data-dir",
+      dir,
+    ];
+    const missing = await tandem(["check-config", path, ...flags]);
+    assertEquals(missing.code, 1);
+    assertStringIncludes(missing.stderr, "environment variable REPL_SECRET is not set");
+    const ok = await tandem(["check-config", path, ...flags], { REPL_SECRET: "s".repeat(32) });
+    assertEquals(ok.code, 0, ok.stderr);
+    assertStringIncludes(ok.stdout, `acceptor, ha secondary, data ${dir}`);
+    assert(!ok.stdout.includes("s".repeat(32)) && !ok.stderr.includes("s".repeat(32)));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("tandem run validates, prints the summary and fails clearly while the engine is unwired", async () => {
+  const bad = await tandem(["--config", EXAMPLE, "--listen", "bogus"]);
+  assertEquals(bad.code, ExitCode.Usage);
+  assertStringIncludes(bad.stderr, "command line --listen: fix.listen: Cannot parse HOST:PORT");
+  const r = await tandem(["--config", EXAMPLE, "--listen", "127.0.0.1:0"]);
+  assertEquals(r.code, ExitCode.Failure);
+  assertStringIncludes(r.stdout, "node tandem: acceptor, ha standalone");
+  assertStringIncludes(r.stderr, "engine wiring pending");
+});
+
+Deno.test("tandem journal delegates to the journal tools", async () => {
+  const r = await tandem(["journal"]);
+  assertEquals(r.code === 0, false);
+  assertStringIncludes(r.stderr, "journal dump");
+});
+
+function assertMatchLine(text: string, pattern: string): void {
+  const re = new RegExp(`^\\s*${pattern}$`, "m");
+  assert(re.test(text), `no line matching ${re} in:\n${text}`);
+}
