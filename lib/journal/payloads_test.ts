@@ -1,0 +1,47 @@
+import { assertEquals, assertThrows } from "../testing/assert.ts";
+import {
+  decodeAppCursor,
+  decodeAudit,
+  decodeEpochChange,
+  decodeSequenceChange,
+  decodeSessionDefinition,
+  decodeSessionReset,
+  encodeAppCursor,
+  encodeAudit,
+  encodeEpochChange,
+  encodeSequenceChange,
+  encodeSessionDefinition,
+  encodeSessionReset,
+  JournalPayloadError,
+} from "./payloads.ts";
+
+Deno.test("payload helpers round-trip every non-message record kind", () => {
+  assertEquals(decodeSessionDefinition(encodeSessionDefinition("FIX.4.4:A->B")), "FIX.4.4:A->B");
+  const change = { nextSenderSeqNum: 2 ** 40, nextTargetSeqNum: 7, reason: "admin – set" };
+  assertEquals(decodeSequenceChange(encodeSequenceChange(change)), change);
+  assertEquals(decodeSessionReset(encodeSessionReset("daily")), "daily");
+  assertEquals(decodeEpochChange(encodeEpochChange({ epoch: 9, reason: "promote" })), {
+    epoch: 9,
+    reason: "promote",
+  });
+  assertEquals(decodeAppCursor(encodeAppCursor({ name: "executor", index: 123 })), {
+    name: "executor",
+    index: 123,
+  });
+  assertEquals(decodeAudit(encodeAudit('{"a":1}')), '{"a":1}');
+});
+
+Deno.test("payload helpers reject short, out-of-range and non-UTF-8 payloads", () => {
+  assertThrows(() => decodeSequenceChange(new Uint8Array(15)), JournalPayloadError, "need 16");
+  assertThrows(() => decodeSequenceChange(new Uint8Array(16)), JournalPayloadError, "out of range");
+  assertThrows(() => decodeEpochChange(new Uint8Array(3)), JournalPayloadError);
+  assertThrows(() => decodeAppCursor(new Uint8Array(8)), JournalPayloadError);
+  assertThrows(() => decodeSessionDefinition(new Uint8Array(0)), JournalPayloadError, "empty");
+  assertThrows(() => decodeAudit(Uint8Array.of(0xff, 0xfe)), JournalPayloadError, "UTF-8");
+  assertThrows(
+    () => encodeSequenceChange({ nextSenderSeqNum: 0, nextTargetSeqNum: 1, reason: "" }),
+    RangeError,
+  );
+  assertThrows(() => encodeEpochChange({ epoch: -1, reason: "" }), RangeError);
+  assertThrows(() => encodeAppCursor({ name: "", index: 1 }), RangeError);
+});
