@@ -1,0 +1,141 @@
+/**
+ * An in-memory {@linkcode ReplicationJournal} for tests of the replication
+ * protocol without the real journal: records in an array, a tail that wakes
+ * on append, durability that can be held back, truncation into a map.
+ *
+ * @module
+ */
+
+import type { PromotableJournal, ReplicationRecord } from "./journal_port.ts";
+
+/** EpochChange kind, as in the journal's `RecordKind`. */
+export const EPOCH_CHANGE_KIND = 6;
+
+export class MemoryJournal implements PromotableJournal {
+  readonly records: ReplicationRecord[] = [];
+  epoch: number;
+  /** Truncated suffixes by quarantine path. */
+  readonly quarantined = new Map<string, ReplicationRecord[]>();
+  /** When set, `durable()` waits for `releaseDurable()`. */
+  holdDurable = false;
+  #held: { index: number; resolve: () => void }[] = [];
+  #waiters: (() => void)[] = [];
+
+  constructor(epoch = 1) {
+    this.epoch = epoch;
+  }
+
+  get lastIndex(): number {
+    return this.records.length;
+  }
+
+  read(index: number): ReplicationRecord | undefined {
+    return this.records[index - 1];
+  }
+
+  /** Leader-side append in the current epoch. */
+  append(kind: number, payload: Uint8Array, timestampMs = 0, seqNum = 0): number {
+    const index = this.lastIndex + 1;
+    this.records.push({
+      index,
+      epoch: this.epoch,
+      kind,
+      sessionId: 1,
+      seqNum,
+      timestampMs,
+      payload,
+    });
+    this.#wake();
+    return index;
+  }
+
+  /** Starts a new epoch with an EpochChange record. */
+  beginEpoch(epoch: number, _reason = ""): number {
+    if (epoch <= this.epoch) throw new RangeError(`Cannot start epoch ${epoch}: at ${this.epoch}`);
+    this.epoch = epoch;
+    return this.append(EPOCH_CHANGE_KIND, new Uint8Array([epoch]));
+  }
+
+  appendReplicated(record: ReplicationRecord): number {
+    if (record.index !== this.lastIndex + 1) {
+      throw new RangeError(`Cannot append index ${record.index}: last is ${this.lastIndex}`);
+    }
+    this.records.push({ ...record, payload: record.payload.slice() });
+    if (record.epoch > this.epoch) this.epoch = record.epoch;
+    this.#wake();
+    return record.index;
+  }
+
+  durable(index: number): Promise<void> {
+    if (!this.holdDurable) return Promise.resolve();
+    return new Promise((resolve) => this.#held.push({ index, resolve }));
+  }
+
+  releaseDurable(): void {
+    const held = this.#held;
+    this.#held = [];
+    for (const h of held) h.resolve();
+  }
+
+  truncateAfter(index: number, quarantinePath: string): void {
+    this.quarantined.set(quarantinePath, this.records.splice(index));
+    this.epoch = this.records.reduce((e, r) => Math.max(e, r.epoch), 0);
+    this.#wake();
+  }
+
+  async *tail(
+    fromIndex: number,
+    options: { signal: AbortSignal },
+  ): AsyncGenerator<ReplicationRecord> {
+    let next = fromIndex;
+    const { signal } = options;
+    while (!signal.aborted) {
+      while (next <= this.lastIndex) {
+        yield this.records[next - 1]!;
+        next++;
+        if (signal.aborted) return;
+      }
+      await new Promise<void>((resolve) => {
+        const onAbort = () => resolve();
+        signal.addEventListener("abort", onAbort, { once: true });
+        this.#waiters.push(() => {
+          signal.removeEventListener("abort", onAbort);
+          resolve();
+        });
+      });
+    }
+  }
+
+  /**
+   * Resolves once `predicate` holds, checked now and after every change;
+   * rejects after `timeoutMs` naming `what` (a test watchdog, never a sleep).
+   */
+  until(predicate: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+    if (predicate()) return Promise.resolve();
+    const { promise, resolve, reject } = Promise.withResolvers<void>();
+    const watchdog: { timer?: ReturnType<typeof setTimeout> } = {};
+    const check = () => {
+      if (!predicate()) return;
+      clearTimeout(watchdog.timer);
+      this.#watchers.delete(check);
+      resolve();
+    };
+    // Register before arming the timer: the first timer armed inside a Deno
+    // test drains the microtask queue synchronously.
+    this.#watchers.add(check);
+    watchdog.timer = setTimeout(() => {
+      this.#watchers.delete(check);
+      reject(new Error(`timed out waiting for ${what}`));
+    }, timeoutMs);
+    return promise;
+  }
+
+  readonly #watchers = new Set<() => void>();
+
+  #wake(): void {
+    for (const w of [...this.#watchers]) w();
+    const w = this.#waiters;
+    this.#waiters = [];
+    for (const f of w) f();
+  }
+}
