@@ -1,0 +1,233 @@
+/**
+ * The acceptor: one TCP port for many sessions, each found by the CompIDs
+ * (and BeginString) of the first message on a connection.
+ *
+ * A connection whose first message names no configured session, is not a
+ * Logon, is garbled, or arrives while the session is already connected is
+ * logged and closed without disturbing any other session. A node in the
+ * standby role refuses Logons through {@linkcode AcceptorOptions.canAcceptLogon}
+ * with a Logout carrying the reason.
+ *
+ * @module
+ */
+
+import type { FixMessage } from "../fix/message.ts";
+import { type Field, sessionKeyOf } from "../session/session.ts";
+import { type Application, consoleLogger, type Logger } from "./application.ts";
+import { type BindResult, ConnectionRunner } from "./runner.ts";
+import { type AwaitRelease, type HostSessionConfig, SessionHost } from "./session_host.ts";
+import { MemorySessionStore, type SessionStore } from "./store.ts";
+
+/** Default for {@linkcode AcceptorOptions.maxConnections}. */
+export const DEFAULT_MAX_CONNECTIONS = 1024;
+
+/** A session the acceptor serves (the role is implied). */
+export type AcceptorSessionConfig = Omit<HostSessionConfig, "role">;
+
+/** Options for {@linkcode Acceptor}. */
+export interface AcceptorOptions {
+  /** Address to listen on. Default `127.0.0.1`. */
+  readonly hostname?: string;
+  /** Port; 0 picks a free one (read {@linkcode Acceptor.port}). Default 0. */
+  readonly port?: number;
+  /** The sessions served. */
+  readonly sessions: readonly AcceptorSessionConfig[];
+  /** Default: a {@linkcode MemorySessionStore}. */
+  readonly store?: SessionStore;
+  /** One application for all sessions. */
+  readonly application?: Application;
+  /** Default {@linkcode consoleLogger}. */
+  readonly logger?: Logger;
+  /** Connections open at once; more are closed on accept. */
+  readonly maxConnections?: number;
+  /** Largest inbound message in bytes. */
+  readonly maxMessageBytes?: number;
+  /** Most bytes queued for writing per connection. */
+  readonly maxOutboundBufferedBytes?: number;
+  /** Time a new connection has to send a complete Logon. Default 10 s. */
+  readonly logonTimeoutMs?: number;
+  /** HA role hook: true to accept, false or a text to refuse a Logon for the session key. */
+  readonly canAcceptLogon?: (sessionKey: string) => boolean | string;
+  /** HA ack hook between the store append and the socket write. */
+  readonly awaitRelease?: AwaitRelease;
+  readonly validateBodyLength?: boolean;
+  readonly validateChecksum?: boolean;
+  /** LENGTH tag → DATA tag pairs for data fields of custom dictionaries. */
+  readonly lengthTags?: ReadonlyMap<number, number>;
+  /** On close, time logged-on sessions get to answer the Logout. Default 2000 ms. */
+  readonly closeTimeoutMs?: number;
+}
+
+/** Listens for FIX connections; see the module doc. */
+export class Acceptor implements AsyncDisposable {
+  /** Sessions by key (`BeginString:Sender->Target`). */
+  readonly sessions: ReadonlyMap<string, SessionHost>;
+  readonly #options: AcceptorOptions;
+  readonly #log: Logger;
+  readonly #hosts = new Map<string, SessionHost>();
+  readonly #runners = new Set<ConnectionRunner>();
+  readonly #tasks = new Set<Promise<void>>();
+  #listener: Deno.TcpListener | undefined;
+  #acceptLoop: Promise<void> | undefined;
+  #refused = 0;
+
+  constructor(options: AcceptorOptions) {
+    this.#options = options;
+    this.#log = options.logger ?? consoleLogger;
+    const store = options.store ?? new MemorySessionStore();
+    for (const config of options.sessions) {
+      const host = new SessionHost({
+        config: { ...config, role: "acceptor" },
+        store,
+        application: options.application,
+        logger: this.#log,
+        awaitRelease: options.awaitRelease,
+      });
+      if (this.#hosts.has(host.key)) {
+        throw new RangeError(`Cannot configure session ${host.key}: it is configured twice`);
+      }
+      this.#hosts.set(host.key, host);
+    }
+    this.sessions = this.#hosts;
+  }
+
+  /** The port listened on (after {@linkcode Acceptor.listen}). */
+  get port(): number {
+    if (this.#listener === undefined) {
+      throw new Error("Cannot read port: the acceptor is not listening");
+    }
+    return (this.#listener.addr as Deno.NetAddr).port;
+  }
+
+  /** Connections open now. */
+  get connections(): number {
+    return this.#runners.size;
+  }
+
+  /** Connections closed at once because of the connection limit. */
+  get refusedConnections(): number {
+    return this.#refused;
+  }
+
+  /** Starts listening. */
+  listen(): this {
+    if (this.#listener !== undefined) return this;
+    this.#listener = Deno.listen({
+      hostname: this.#options.hostname ?? "127.0.0.1",
+      port: this.#options.port ?? 0,
+    });
+    this.#acceptLoop = this.#accept(this.#listener);
+    return this;
+  }
+
+  async #accept(listener: Deno.TcpListener): Promise<void> {
+    const max = this.#options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+    while (true) {
+      let conn: Deno.TcpConn;
+      try {
+        conn = await listener.accept();
+      } catch {
+        return; // listener closed
+      }
+      if (this.#runners.size >= max) {
+        this.#refused++;
+        const a = conn.remoteAddr;
+        this.#log("warn", `${a.hostname}:${a.port}: connection limit of ${max} reached; closing`);
+        conn.close();
+        continue;
+      }
+      conn.setNoDelay(true);
+      const o = this.#options;
+      const runner = new ConnectionRunner({
+        conn,
+        logger: this.#log,
+        bind: (m) => this.#bind(m),
+        ...(o.maxMessageBytes === undefined ? {} : { maxMessageBytes: o.maxMessageBytes }),
+        ...(o.maxOutboundBufferedBytes === undefined
+          ? {}
+          : { maxOutboundBufferedBytes: o.maxOutboundBufferedBytes }),
+        ...(o.logonTimeoutMs === undefined ? {} : { unboundLogonTimeoutMs: o.logonTimeoutMs }),
+        ...(o.validateBodyLength === undefined ? {} : { validateBodyLength: o.validateBodyLength }),
+        ...(o.validateChecksum === undefined ? {} : { validateChecksum: o.validateChecksum }),
+        ...(o.lengthTags === undefined ? {} : { lengthTags: o.lengthTags }),
+      });
+      this.#runners.add(runner);
+      const task = runner.run().catch((e) => {
+        this.#log(
+          "error",
+          `${runner.peer}: connection failed: ${e instanceof Error ? e.stack : e}`,
+        );
+      }).finally(() => {
+        this.#runners.delete(runner);
+        this.#tasks.delete(task);
+      });
+      this.#tasks.add(task);
+    }
+  }
+
+  #bind(first: FixMessage): BindResult {
+    const sender = first.get(49);
+    const target = first.get(56);
+    if (sender === undefined || target === undefined) {
+      return { refuse: "first message lacks SenderCompID or TargetCompID" };
+    }
+    const key = sessionKeyOf(first.beginString, target, sender);
+    const host = this.#hosts.get(key);
+    if (host === undefined) return { refuse: `unknown session ${key}` };
+    if (first.msgType !== "A") return { refuse: `first message for ${key} is not a Logon` };
+    if (host.isConnected) return { refuse: `${key} is already connected` };
+    const verdict = this.#options.canAcceptLogon?.(key) ?? true;
+    if (verdict !== true) {
+      const text = verdict === false ? "This node does not accept Logons now" : verdict;
+      return { refuse: `${key}: ${text}`, reply: host.session.encodeRefusal(text, Date.now()) };
+    }
+    return { host };
+  }
+
+  /**
+   * Sends a message on session `sessionKey` (`BeginString:Sender->Target`): stored,
+   * then written when logged on (else kept for resend). Returns the MsgSeqNum.
+   *
+   * @throws {RangeError} when no such session is configured
+   */
+  send(sessionKey: string, msgType: string, fields: Iterable<Field>): number {
+    const host = this.#hosts.get(sessionKey);
+    if (host === undefined) {
+      throw new RangeError(`Cannot send on session ${sessionKey}: it is not configured`);
+    }
+    return host.send(msgType, fields);
+  }
+
+  /** Stops listening, logs out logged-on sessions and closes every connection. */
+  async close(): Promise<void> {
+    if (this.#listener !== undefined) {
+      try {
+        this.#listener.close();
+      } catch {
+        // already closed
+      }
+    }
+    await this.#acceptLoop;
+    let loggingOut = false;
+    for (const host of this.#hosts.values()) {
+      if (host.isLoggedOn && host.isConnected) {
+        host.logout("Acceptor closing");
+        loggingOut = true;
+      }
+    }
+    if (loggingOut) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        Promise.all([...this.#tasks]),
+        new Promise((r) => timer = setTimeout(r, this.#options.closeTimeoutMs ?? 2_000)),
+      ]);
+      clearTimeout(timer);
+    }
+    for (const runner of this.#runners) runner.close("acceptor closing");
+    await Promise.all([...this.#tasks]);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * The library-level application API: what an application sees of a session.
+ *
+ * @module
+ */
+
+import type { FixMessage } from "../fix/message.ts";
+import type { Field } from "../session/session.ts";
+
+/** A log sink: one line per call. */
+export type Logger = (level: "debug" | "info" | "warn" | "error", message: string) => void;
+
+/** A logger that drops everything. */
+export const silentLogger: Logger = () => {};
+
+/** A logger writing `level message` lines to stderr for warn and error. */
+export const consoleLogger: Logger = (level, message) => {
+  if (level === "warn" || level === "error") console.error(`${level} ${message}`);
+};
+
+/** The application's view of one session. */
+export interface SessionHandle {
+  /** `BeginString:Sender->Target`. */
+  readonly key: string;
+  /** BeginString of the session. */
+  readonly beginString: string;
+  /** Our CompID. */
+  readonly senderCompId: string;
+  /** The counterparty's CompID. */
+  readonly targetCompId: string;
+  /** Whether Logons were exchanged. */
+  readonly isLoggedOn: boolean;
+  /** ApplVerID code in force for application messages (FIXT), e.g. `9`. */
+  readonly applVerId: string | undefined;
+  /**
+   * Sends a message (stored first, then written). Fields follow MsgType; header
+   * fields among them go to the header. Returns the MsgSeqNum used.
+   */
+  send(msgType: string, fields: Iterable<Field>): number;
+  /** Refuses `message` as an unsupported message type (35=j 380=3, or 35=3 on FIX.4.0/4.1). */
+  rejectUnsupported(message: FixMessage): void;
+  /** Sends a Business Message Reject (35=j) for `message`. */
+  businessReject(message: FixMessage, reason: number, refTagId?: number): void;
+  /** Starts a Logout. */
+  logout(text?: string): void;
+}
+
+/** Callbacks an application implements; all optional. Exceptions are logged, never fatal. */
+export interface Application {
+  /** A session is logged on. */
+  onLogon?(session: SessionHandle): void;
+  /** A logged-on session ended. */
+  onLogout?(session: SessionHandle, reason: string): void;
+  /** An application message arrived in sequence. */
+  onMessage?(message: FixMessage, session: SessionHandle): void;
+  /** An admin message arrived and passed the session checks. */
+  onAdmin?(message: FixMessage, session: SessionHandle): void;
+  /** A message was stored and handed to the connection (after `awaitRelease`). */
+  onSent?(msgType: string, seqNum: number, bytes: Uint8Array, session: SessionHandle): void;
+  /** A Logon passed the session checks; return a text to refuse it (e.g. bad password). */
+  authorizeLogon?(logon: FixMessage, session: SessionHandle): string | undefined;
+}

@@ -1,0 +1,78 @@
+/**
+ * {@linkcode SessionStore} over the journal: outbound and inbound messages,
+ * sequence changes and resets become journal records, so sessions survive a
+ * restart and are replicated with everything else.
+ *
+ * @module
+ */
+
+import { type Journal, RecordKind } from "../journal/mod.ts";
+import type { SequenceNumbers, SessionStore } from "./store.ts";
+
+/** Adapts a {@linkcode Journal} to the session runner's {@linkcode SessionStore}. */
+export class JournalSessionStore implements SessionStore {
+  readonly #journal: Journal;
+
+  constructor(journal: Journal) {
+    this.#journal = journal;
+  }
+
+  /** Defines a new session together with a SessionReset record dating its sequence numbers. */
+  defineSession(key: string): number {
+    const known = this.#journal.sessionId(key);
+    if (known !== undefined) return known;
+    const id = this.#journal.defineSession(key);
+    this.#journal.resetSession(id, "session defined");
+    return id;
+  }
+
+  resetAtMs(sessionId: number): number | undefined {
+    const info = this.#journal.sessions().find((s) => s.id === sessionId);
+    if (info === undefined || info.lastResetIndex === 0) return undefined;
+    return this.#journal.read(info.lastResetIndex)?.timestampMs;
+  }
+
+  sequenceNumbers(sessionId: number): SequenceNumbers {
+    return this.#journal.sessionState(sessionId);
+  }
+
+  appendOutbound(sessionId: number, seqNum: number, bytes: Uint8Array, timestampMs: number) {
+    return this.#journal.append({
+      kind: RecordKind.Outbound,
+      sessionId,
+      seqNum,
+      timestampMs,
+      payload: bytes,
+    });
+  }
+
+  appendInbound(sessionId: number, seqNum: number, bytes: Uint8Array, timestampMs: number) {
+    return this.#journal.append({
+      kind: RecordKind.Inbound,
+      sessionId,
+      seqNum,
+      timestampMs,
+      payload: bytes,
+    });
+  }
+
+  appendSequenceChange(
+    sessionId: number,
+    numbers: SequenceNumbers,
+    reset: boolean,
+    timestampMs: number,
+  ): number {
+    if (reset && numbers.nextSenderSeqNum === 1 && numbers.nextTargetSeqNum === 1) {
+      return this.#journal.resetSession(sessionId, "session reset", timestampMs);
+    }
+    return this.#journal.setSequenceNumbers(sessionId, {
+      nextSenderSeqNum: numbers.nextSenderSeqNum,
+      nextTargetSeqNum: numbers.nextTargetSeqNum,
+      reason: reset ? "reset" : "sequence change",
+    }, timestampMs);
+  }
+
+  outbound(sessionId: number, seqNum: number): Uint8Array | undefined {
+    return this.#journal.outbound(sessionId, seqNum)?.payload;
+  }
+}

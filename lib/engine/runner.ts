@@ -1,0 +1,327 @@
+/**
+ * One TCP connection carrying one FIX session: socket reads → {@linkcode Framer}
+ * → the session host; outbound bytes coalesced into one socket write per
+ * event-loop turn; one timer driven by the session's next deadline.
+ *
+ * An acceptor's connection starts unbound: its first message picks the session
+ * (`bind`), and it is closed when no complete message arrives within the logon
+ * timeout or when the first frame is garbled or names no known session.
+ *
+ * @module
+ */
+
+import { Framer } from "../fix/framer.ts";
+import type { FixMessage } from "../fix/message.ts";
+import type { Logger } from "./application.ts";
+import { decodeLenient } from "./_lenient_decode.ts";
+import type { HostConnection, SessionHost } from "./session_host.ts";
+
+/** Default for {@linkcode ConnectionRunnerOptions.maxOutboundBufferedBytes} (16 MiB). */
+export const DEFAULT_MAX_OUTBOUND_BUFFERED_BYTES = 16 * 1024 * 1024;
+/** Default for {@linkcode ConnectionRunnerOptions.maxMessageBytes} (1 MiB). */
+export const DEFAULT_MAX_INBOUND_MESSAGE_BYTES = 1024 * 1024;
+/** Default time an unbound connection has to send a complete Logon. */
+export const DEFAULT_UNBOUND_LOGON_TIMEOUT_MS = 10_000;
+
+/** What `bind` answers for a first message: a host, or a refusal (with optional bytes to send). */
+export type BindResult =
+  | { readonly host: SessionHost }
+  | { readonly refuse: string; readonly reply?: Uint8Array };
+
+/** Options for {@linkcode ConnectionRunner}. */
+export interface ConnectionRunnerOptions {
+  readonly conn: Deno.Conn;
+  readonly logger: Logger;
+  /** Initiator: the host is known up front. */
+  readonly host?: SessionHost;
+  /** Acceptor: picks the host from the first message. */
+  readonly bind?: (first: FixMessage) => BindResult;
+  /** Largest inbound message; bigger ones are discarded. */
+  readonly maxMessageBytes?: number;
+  /** Most bytes queued for writing before the connection is dropped as a slow consumer. */
+  readonly maxOutboundBufferedBytes?: number;
+  /** Time an unbound connection has to send a complete message. */
+  readonly unboundLogonTimeoutMs?: number;
+  readonly validateBodyLength?: boolean;
+  readonly validateChecksum?: boolean;
+  /** LENGTH tag → DATA tag pairs of the dictionaries in use (default: the standard ones). */
+  readonly lengthTags?: ReadonlyMap<number, number>;
+}
+
+function describe(addr: Deno.Addr): string {
+  return addr.transport === "tcp" || addr.transport === "udp"
+    ? `${addr.hostname}:${addr.port}`
+    : addr.transport;
+}
+
+/** Runs one connection until it closes; see the module doc. */
+export class ConnectionRunner implements HostConnection {
+  /** `host:port` of the peer, for logs. */
+  readonly peer: string;
+  readonly #conn: Deno.Conn;
+  readonly #log: Logger;
+  readonly #framer: Framer;
+  readonly #bind: ((first: FixMessage) => BindResult) | undefined;
+  readonly #maxOut: number;
+  #host: SessionHost | undefined;
+  #queue: Uint8Array[] = [];
+  #queuedBytes = 0;
+  #flushScheduled = false;
+  #writer: Promise<void> | undefined;
+  #chain: Promise<void> | undefined;
+  #chainTicket = 0;
+  #closing = false;
+  #closeReason = "";
+  #closed: Promise<void> | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timerAtMs = Infinity;
+
+  constructor(options: ConnectionRunnerOptions) {
+    this.#conn = options.conn;
+    this.#log = options.logger;
+    this.#host = options.host;
+    this.#bind = options.bind;
+    this.#maxOut = options.maxOutboundBufferedBytes ?? DEFAULT_MAX_OUTBOUND_BUFFERED_BYTES;
+    this.#framer = new Framer({
+      maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_INBOUND_MESSAGE_BYTES,
+      ...(options.validateBodyLength === undefined
+        ? {}
+        : { validateBodyLength: options.validateBodyLength }),
+      ...(options.validateChecksum === undefined
+        ? {}
+        : { validateChecksum: options.validateChecksum }),
+      ...(options.lengthTags === undefined ? {} : { lengthTags: options.lengthTags }),
+    });
+    this.peer = describe(this.#conn.remoteAddr);
+    if (this.#host === undefined) {
+      const ms = options.unboundLogonTimeoutMs ?? DEFAULT_UNBOUND_LOGON_TIMEOUT_MS;
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        if (this.#host === undefined) {
+          this.#log("warn", `${this.peer}: no Logon within ${ms} ms; disconnecting`);
+          this.close("logon timeout");
+        }
+      }, ms);
+    }
+  }
+
+  /** The session bound to this connection, once known. */
+  get host(): SessionHost | undefined {
+    return this.#host;
+  }
+
+  /** Reads until the connection ends. Attach an initiator's host before calling. */
+  async run(): Promise<void> {
+    const buf = new Uint8Array(64 * 1024);
+    let reason = "peer closed the connection";
+    try {
+      if (this.#host !== undefined && !this.#host.attach(this)) {
+        this.close("session already connected");
+      }
+      while (!this.#closing) {
+        const n = await this.#conn.read(buf);
+        if (n === null) break;
+        this.#framer.push(buf.subarray(0, n));
+        for (
+          let f = this.#framer.next();
+          f !== undefined && !this.#closing;
+          f = this.#framer.next()
+        ) {
+          if (f.kind === "message") this.#onMessage(f.message);
+          else if (f.reason === "syntax") {
+            const lenient = decodeLenient(f.bytes.slice());
+            if (lenient !== undefined) this.#onMessage(lenient);
+            else this.#onGarbled(f.detail, f.msgType);
+          } else this.#onGarbled(f.detail, f.msgType);
+        }
+      }
+    } catch (e) {
+      if (!this.#closing) {
+        reason = `read failed: ${e instanceof Error ? e.message : String(e)}`;
+        this.#log("warn", `${this.peer}: ${reason}`);
+      }
+    }
+    if (this.#closing) reason = this.#closeReason;
+    const host = this.#host;
+    if (host !== undefined) host.detach(this, reason);
+    this.close(reason);
+    await this.#closed;
+  }
+
+  #onMessage(message: FixMessage): void {
+    if (this.#host === undefined) {
+      const r = this.#bind?.(message);
+      if (r === undefined || "refuse" in r) {
+        const text = r === undefined ? "no session" : r.refuse;
+        this.#log("warn", `${this.peer}: connection refused: ${text}: ${message.toString()}`);
+        if (r !== undefined && "refuse" in r && r.reply !== undefined) {
+          this.enqueue(r.reply, undefined);
+        }
+        this.close(text);
+        return;
+      }
+      this.#host = r.host;
+      this.#clearTimer();
+      if (!r.host.attach(this)) {
+        this.#log(
+          "warn",
+          `${this.peer}: ${r.host.key} is already connected; refusing this connection`,
+        );
+        this.#host = undefined;
+        this.close("session already connected");
+        return;
+      }
+    }
+    this.#host.receive(message);
+  }
+
+  #onGarbled(detail: string, msgType: string | undefined): void {
+    if (this.#host === undefined) {
+      this.#log("warn", `${this.peer}: garbled message before Logon (${detail}); disconnecting`);
+      this.close("garbled message before Logon");
+      return;
+    }
+    this.#host.garbled(detail, msgType);
+  }
+
+  #clearTimer(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#timerAtMs = Infinity;
+  }
+
+  reschedule(): void {
+    const host = this.#host;
+    if (host === undefined || this.#closing) return;
+    const at = host.session.nextDeadlineAtMs;
+    if (at === undefined) return this.#clearTimer();
+    if (this.#timer !== undefined && this.#timerAtMs <= at) return;
+    this.#clearTimer();
+    this.#timerAtMs = at;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#timerAtMs = Infinity;
+      if (this.#closing) return;
+      host.tick();
+      this.reschedule();
+    }, Math.max(0, at - Date.now()));
+  }
+
+  enqueue(bytes: Uint8Array, release: Promise<void> | undefined): void {
+    if (this.#closing && this.#closed !== undefined) return;
+    if (release === undefined && this.#chain === undefined) {
+      this.#push(bytes);
+      return;
+    }
+    const ticket = ++this.#chainTicket;
+    const prev = this.#chain ?? Promise.resolve();
+    this.#chain = prev.then(() => release).then(
+      () => {
+        this.#push(bytes);
+        if (this.#chainTicket === ticket) this.#chain = undefined;
+      },
+      (e) => {
+        if (this.#chainTicket === ticket) this.#chain = undefined;
+        this.#log("error", `${this.peer}: release failed: ${e instanceof Error ? e.message : e}`);
+        this.close("release failed");
+      },
+    );
+  }
+
+  #push(bytes: Uint8Array): void {
+    this.#queue.push(bytes);
+    this.#queuedBytes += bytes.length;
+    if (this.#queuedBytes > this.#maxOut) {
+      this.#log(
+        "warn",
+        `${this.peer}: more than ${this.#maxOut} bytes queued for writing; disconnecting`,
+      );
+      this.#queue = [];
+      this.#queuedBytes = 0;
+      this.#hardClose("outbound buffer limit exceeded");
+      return;
+    }
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      queueMicrotask(() => {
+        this.#flushScheduled = false;
+        this.#startWriter();
+      });
+    }
+  }
+
+  #startWriter(): void {
+    if (this.#writer !== undefined || this.#queue.length === 0) return;
+    this.#writer = this.#writeLoop().finally(() => {
+      this.#writer = undefined;
+    });
+  }
+
+  async #writeLoop(): Promise<void> {
+    try {
+      while (this.#queue.length > 0) {
+        const parts = this.#queue;
+        const total = this.#queuedBytes;
+        this.#queue = [];
+        this.#queuedBytes = 0;
+        let data: Uint8Array;
+        if (parts.length === 1) {
+          data = parts[0]!;
+        } else {
+          data = new Uint8Array(total);
+          let o = 0;
+          for (const p of parts) {
+            data.set(p, o);
+            o += p.length;
+          }
+        }
+        for (let o = 0; o < data.length;) o += await this.#conn.write(data.subarray(o));
+      }
+    } catch (e) {
+      this.#queue = [];
+      this.#queuedBytes = 0;
+      if (!this.#closing) {
+        this.#log("warn", `${this.peer}: write failed: ${e instanceof Error ? e.message : e}`);
+      }
+      this.#hardClose("write failed");
+    }
+  }
+
+  #hardClose(reason: string): void {
+    if (!this.#closing) {
+      this.#closing = true;
+      this.#closeReason = reason;
+    }
+    this.#clearTimer();
+    try {
+      this.#conn.close();
+    } catch {
+      // already closed
+    }
+    this.#closed ??= Promise.resolve();
+  }
+
+  /** Writes what is queued (after pending releases), then closes the socket. */
+  close(reason: string): void {
+    if (this.#closed !== undefined) return;
+    if (!this.#closing) {
+      this.#closing = true;
+      this.#closeReason = reason;
+    }
+    this.#clearTimer();
+    this.#closed = (async () => {
+      if (this.#chain !== undefined) await this.#chain.catch(() => {});
+      await Promise.resolve();
+      this.#startWriter();
+      while (this.#writer !== undefined) {
+        await this.#writer;
+        this.#startWriter();
+      }
+      try {
+        this.#conn.close();
+      } catch {
+        // already closed
+      }
+    })();
+  }
+}
