@@ -381,12 +381,20 @@ const session = s.object(
 
 const replication = s.object({
   listen: s.hostPort({
-    doc: "Primary: address the secondary connects to for the journal stream.",
+    doc:
+      "This node's replication address, served while it is the primary (a secondary serves it once promoted).",
     example: "0.0.0.0:9880",
   }),
   primary: s.hostPort({
     doc: "Secondary: the primary's replication address.",
     example: "10.0.0.1:9880",
+  }),
+  peers: s.array(s.hostPort({ doc: "A peer's replication address." }), {
+    doc:
+      "Other nodes' replication addresses: a primary probes them to step down when a peer was promoted, and follows them after stepping down. A secondary's primary is included.",
+    default: [],
+    maxItems: 16,
+    example: ["10.0.0.2:9880"],
   }),
   clusterId: s.string({
     doc: "Name shared by the nodes of one pair; a node refuses a peer of another cluster.",
@@ -456,6 +464,12 @@ const replication = s.object({
     default: 5_000,
     min: 1,
     max: 600_000,
+  }),
+  readyLagRecords: s.integer({
+    doc: "Secondary: /ready answers 200 while at most this many records behind the primary.",
+    default: 0,
+    min: 0,
+    max: 1_000_000_000,
   }),
   maxBatchBytes: s.byteSize({
     doc: "Largest batch of records in one replication frame.",

@@ -18,7 +18,7 @@ import type { Application, Logger, SessionHandle } from "./application.ts";
 import type { SessionStore } from "./store.ts";
 
 /** Decides when a stored outbound message may reach the socket (HA ack strategies). */
-export type AwaitRelease = (index: number) => Promise<void> | undefined;
+export type AwaitRelease = (index: number, msgType: string) => Promise<void> | undefined;
 
 /** The connection side a host talks to (implemented by the connection runner). */
 export interface HostConnection {
@@ -178,6 +178,21 @@ export class SessionHost implements SessionHandle {
   }
 
   /** Resets sequence numbers (logs out first when logged on). */
+  /** Sets the next sequence numbers (an operator action); stored like any sequence change. */
+  setSequenceNumbers(
+    numbers: { nextSenderSeqNum: number; nextTargetSeqNum: number },
+    why: string,
+  ): void {
+    this.#log("info", `${this.key}: sequence numbers set (${why})`);
+    this.#run(
+      this.session.setSequenceNumbers(
+        numbers.nextSenderSeqNum,
+        numbers.nextTargetSeqNum,
+        this.#clock(),
+      ),
+    );
+  }
+
   resetSequenceNumbers(why: string): void {
     this.#run(this.session.resetSequenceNumbers(why, this.#clock()));
   }
@@ -206,7 +221,7 @@ export class SessionHost implements SessionHandle {
           let release: Promise<void> | undefined;
           if (a.persist) {
             const index = this.#store.appendOutbound(this.sessionId, a.seqNum, a.bytes, now);
-            release = this.#awaitRelease?.(index);
+            release = this.#awaitRelease?.(index, a.msgType);
           }
           if (a.transmit && this.#conn !== undefined) {
             this.#conn.enqueue(a.bytes, release);

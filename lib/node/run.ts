@@ -7,6 +7,7 @@
 
 import type { TandemConfig } from "../config/mod.ts";
 import type { Logger } from "../log/mod.ts";
+import { TandemNode } from "./node.ts";
 
 /** A capability that exists in the interface but is not built yet. */
 export class NotImplementedError extends Error {
@@ -30,13 +31,15 @@ export interface NodeRunOptions {
 /**
  * Runs the node described by `config` until `signal` aborts or a fatal condition; resolves with
  * an exit code from `ExitCode`.
- *
- * TODO(lead): wire the engine here (journal, replication, acceptor/initiator, admin API).
  */
-export function runNode(config: TandemConfig, options: NodeRunOptions): Promise<number> {
-  void config;
-  void options;
-  return Promise.reject(
-    new NotImplementedError("the node (engine wiring pending in lib/node/run.ts)"),
-  );
+export async function runNode(config: TandemConfig, options: NodeRunOptions): Promise<number> {
+  const node = await TandemNode.start(config, { logger: options.logger });
+  const stopped = new Promise<number>((resolve) => {
+    if (options.signal.aborted) resolve(0);
+    options.signal.addEventListener("abort", () => resolve(0), { once: true });
+  });
+  const code = await Promise.race([stopped, node.fatal]);
+  options.logger.info("node stopping", { code });
+  await node.close();
+  return code;
 }

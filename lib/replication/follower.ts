@@ -88,6 +88,12 @@ export interface ReplicationFollowerOptions {
   readonly onTruncate?: (afterIndex: number, quarantinePath: string) => void;
   /** Clock; default `Date.now`. */
   readonly clock?: () => number;
+  /**
+   * Caps what is acknowledged: given the last appended index, the highest
+   * index that may be acknowledged once durable (e.g. never inside an
+   * application's unfinished run of records). Default: no cap.
+   */
+  readonly ackLimit?: (lastIndex: number) => number;
 }
 
 /** Phase of the follower. */
@@ -483,7 +489,9 @@ export class ReplicationFollower implements AsyncDisposable {
   #scheduleAck(conn: FrameConnection): void {
     if (this.#durableInFlight) return;
     const j = this.#o.journal;
-    const target = j.lastIndex;
+    const target = this.#o.ackLimit
+      ? Math.min(j.lastIndex, this.#o.ackLimit(j.lastIndex))
+      : j.lastIndex;
     if (target <= this.#ackedIndex) return;
     this.#durableInFlight = j.durable(target).then(
       () => {

@@ -77,6 +77,8 @@ export interface ReplicationNodeOptions {
   readonly onAck?: (followerId: string, durableIndex: number) => void;
   /** Every role transition, after it happened. */
   readonly onRoleChange?: (transition: RoleTransition) => void;
+  /** Follower only: caps the acknowledged index (see `ReplicationFollowerOptions.ackLimit`). */
+  readonly ackLimit?: (lastIndex: number) => number;
   /** Records truncated into quarantine on rejoining. */
   readonly onTruncate?: (afterIndex: number, quarantinePath: string) => void;
   /** Clock; default `Date.now`. */
@@ -335,6 +337,7 @@ export class ReplicationNode implements AsyncDisposable {
         "quarantineDir",
         "onTruncate",
         "clock",
+        "ackLimit",
       ]),
       onLeaderContact: (leaderId, epoch, nowMs) => {
         this.#apply(this.#role.onLeaderContact(leaderId, epoch, nowMs));

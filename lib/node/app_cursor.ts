@@ -1,0 +1,132 @@
+/**
+ * Exactly-once processing for applications behind an acceptor, across a
+ * failover.
+ *
+ * An application that answers inbound messages (the built-in `executor` and
+ * `echo`) must answer each one once, even when the primary dies between
+ * receiving an order and the replica learning about the answer. The journal
+ * gives us the tools: the processing of one inbound message is bracketed by
+ * two AppCursor records written in the same synchronous stretch as the
+ * answers, so they reach the journal (and the replica) as one contiguous run:
+ *
+ * ```
+ * Inbound(i)  AppCursor("begin:<app>@<session>", i)  Outbound…  AppCursor("<app>@<session>", i)
+ * ```
+ *
+ * - The **follower** never acknowledges an index inside an open run
+ *   ({@linkcode openRunAckLimit}): under the `forever` strategy the primary
+ *   therefore releases the answers only once the closing cursor is durable on
+ *   the replica, so the replica always knows whether an answer may have been
+ *   seen.
+ * - On **promotion** ({@linkcode recoverApplications}) the new primary voids
+ *   the outbound messages of a run that was cut short (they were never
+ *   released; a ResendRequest for them gets a SequenceReset-GapFill instead),
+ *   and hands every inbound application message after the last closing cursor
+ *   to the application again.
+ *
+ * Under `never` or `timeout` an answer can be released before the replica has
+ * it; those strategies trade this guarantee for latency, as documented.
+ *
+ * @module
+ */
+
+import { decodeAppCursor, type Journal, RecordKind } from "../journal/mod.ts";
+import { decodeMessage, type FixMessage } from "../fix/message.ts";
+import type { Application, SessionHandle } from "../engine/application.ts";
+
+const ADMIN_MSG_TYPES = new Set(["0", "1", "2", "3", "4", "5", "A"]);
+const BEGIN = "begin:";
+
+/** Name of the closing cursor of `app` on `sessionKey`. */
+export function cursorName(app: string, sessionKey: string): string {
+  return `${app}@${sessionKey}`;
+}
+
+/**
+ * Wraps `inner` so that each application message it handles is bracketed by
+ * AppCursor records (see the module doc). `journal.lastIndex` at delivery is
+ * the index of the Inbound record the engine has just written.
+ */
+export function cursoredApplication(
+  inner: Application,
+  journal: Journal,
+  appName: string,
+): Application {
+  if (!inner.onMessage) return inner;
+  return {
+    ...inner,
+    onMessage(message: FixMessage, session: SessionHandle) {
+      const name = cursorName(appName, session.key);
+      const index = journal.lastIndex;
+      journal.recordAppCursor(BEGIN + name, index);
+      try {
+        inner.onMessage!(message, session);
+      } finally {
+        journal.recordAppCursor(name, index);
+      }
+    },
+  };
+}
+
+/**
+ * The highest index a follower may acknowledge: its durable index, but never
+ * past the Inbound record of a run whose closing cursor it does not have yet.
+ */
+export function openRunAckLimit(
+  journal: Pick<Journal, "appCursors">,
+  durableIndex: number,
+): number {
+  let limit = durableIndex;
+  const cursors = journal.appCursors();
+  for (const [name, begun] of cursors) {
+    if (!name.startsWith(BEGIN)) continue;
+    const done = cursors.get(name.slice(BEGIN.length)) ?? 0;
+    if (begun > done && begun < limit) limit = begun;
+  }
+  return limit;
+}
+
+/** What {@linkcode recoverApplications} found and did for one session. */
+export interface RecoveryReport {
+  session: string;
+  /** Outbound sequence numbers of a cut-short run: gap-filled, never resent. */
+  voidedSeqNums: number[];
+  /** Inbound application messages handed to the application again. */
+  replayed: number;
+}
+
+/**
+ * Finds the work a previous primary left unfinished for `appName` on
+ * `session` (a session host with `sessionId`). Returns the outbound sequence
+ * numbers to void and the inbound messages to replay, in journal order.
+ */
+export function unfinishedWork(
+  journal: Journal,
+  appName: string,
+  session: { key: string; sessionId: number },
+): { voided: Set<number>; replay: FixMessage[] } {
+  const name = cursorName(appName, session.key);
+  const done = journal.appCursors().get(name) ?? 0;
+  const voided = new Set<number>();
+  const replay: FixMessage[] = [];
+  const info = journal.sessions().find((s) => s.id === session.sessionId);
+  const from = Math.max(done + 1, info?.lastResetIndex ?? 0, journal.firstIndex);
+  let openRun = false;
+  for (let i = from; i <= journal.lastIndex; i++) {
+    const r = journal.read(i);
+    if (r === undefined) continue;
+    if (r.kind === RecordKind.AppCursor) {
+      const c = decodeAppCursor(r.payload);
+      if (c.name === BEGIN + name && c.index > done) openRun = true;
+      else if (c.name === name) openRun = false;
+    } else if (r.sessionId !== session.sessionId) {
+      continue;
+    } else if (r.kind === RecordKind.Outbound && openRun) {
+      voided.add(r.seqNum);
+    } else if (r.kind === RecordKind.Inbound) {
+      const m = decodeMessage(r.payload);
+      if (!ADMIN_MSG_TYPES.has(m.msgType)) replay.push(m);
+    }
+  }
+  return { voided, replay };
+}

@@ -1,0 +1,785 @@
+/**
+ * A Tandem node: the composition of journal, replication, engine,
+ * applications, admin endpoint and application API for one configuration.
+ * Everything is wired here, in one place.
+ *
+ * Roles:
+ * - **acceptor, standalone**: journal + acceptor.
+ * - **acceptor, primary / secondary**: journal + {@linkcode ReplicationNode}.
+ *   The FIX acceptor exists only while the node leads: a follower does not
+ *   listen on the FIX port at all (connections are refused, so an initiator
+ *   moves to its next address at once) and never writes to its journal
+ *   except what it replicates. On becoming leader the node finishes the
+ *   application work the old primary left (see `app_cursor.ts`), opens a
+ *   {@linkcode ReleaseGate} for the acknowledgement strategy and starts the
+ *   acceptor from the replicated state; on stepping down it closes them.
+ * - **initiator**: journal + one initiator per session.
+ *
+ * @module
+ */
+
+import type { SessionConfig, TandemConfig } from "../config/mod.ts";
+import type { Logger as TandemLogger } from "../log/mod.ts";
+import { Journal, type SyncPolicy } from "../journal/mod.ts";
+import {
+  Acceptor,
+  type AcceptorSessionConfig,
+  type Application,
+  dictionaryValidator,
+  echoApplication,
+  executorApplication,
+  Initiator,
+  JournalSessionStore,
+  type Logger as EngineLogger,
+  type SessionHost,
+} from "../engine/mod.ts";
+import { type AckPolicy, ReplicationNode, ReplicationSecret } from "../replication/mod.ts";
+import { SessionSchedule } from "../session/schedule.ts";
+import { loadDictionary } from "../fix/dictionary/mod.ts";
+import type { Dictionary } from "../fix/dictionary/dictionary.ts";
+import { decodeMessage, type FixMessage } from "../fix/message.ts";
+import { Registry } from "../metrics/registry.ts";
+import { AdminError, type AdminNode, serveAdmin } from "../admin/server.ts";
+import {
+  ApiError,
+  type ApiNode,
+  type SendRequest,
+  serveApi,
+  type StreamedMessage,
+} from "../api/server.ts";
+import { VERSION } from "../version.ts";
+import { cursoredApplication, openRunAckLimit, unfinishedWork } from "./app_cursor.ts";
+import { ReleaseGate } from "./release_gate.ts";
+import { RecordKind } from "../journal/mod.ts";
+import { fixToFields } from "./_fix_fields.ts";
+
+const WEEKDAY_NUMBERS: Record<string, number> = {
+  sun: 0,
+  mon: 1,
+  tue: 2,
+  wed: 3,
+  thu: 4,
+  fri: 5,
+  sat: 6,
+};
+const ADMIN_MSG_TYPES = new Set(["0", "1", "2", "3", "4", "5", "A"]);
+
+/** Options for {@linkcode TandemNode.start}. */
+export interface TandemNodeOptions {
+  readonly logger: TandemLogger;
+  /** Reads a file (custom dictionaries); default `Deno.readTextFile`. */
+  readonly readTextFile?: (path: string) => Promise<string>;
+}
+
+function engineLogger(log: TandemLogger): EngineLogger {
+  return (level, message) => log[level](message);
+}
+
+function ackPolicy(config: TandemConfig, name: string): AckPolicy {
+  const r = config.replication;
+  switch (name) {
+    case "never":
+      return { kind: "never" };
+    case "forever":
+      return { kind: "forever" };
+    case "timeout":
+      return { kind: "timeout", timeoutMs: r.ackTimeoutMs };
+    case "quorum":
+      return { kind: "quorum", replicas: r.quorum };
+    default:
+      throw new RangeError(`Cannot use ack strategy ${name}: unknown`);
+  }
+}
+
+/** The session settings the engine takes, from a configured session. */
+export async function engineSessionConfig(
+  s: SessionConfig,
+  config: TandemConfig,
+  readTextFile: (path: string) => Promise<string>,
+): Promise<AcceptorSessionConfig> {
+  const v = s.validation;
+  let transport: Dictionary | undefined;
+  let custom: Dictionary | undefined;
+  if (s.dictionary !== undefined) {
+    custom = loadDictionary(await readTextFile(s.dictionary), s.dictionary);
+  }
+  if (s.transportDictionary !== undefined) {
+    transport = loadDictionary(await readTextFile(s.transportDictionary), s.transportDictionary);
+  }
+  const isFixt = s.beginString === "FIXT.1.1";
+  const validate = dictionaryValidator(s.beginString, {
+    options: {
+      checkFieldsOutOfOrder: v.checkFieldsOutOfOrder,
+      checkFieldsHaveValues: v.checkFieldsHaveValues,
+      checkUserDefinedFields: v.checkUserDefinedFields,
+      allowUnknownMessageFields: v.allowUnknownMessageFields,
+      checkRequiredFields: v.checkRequiredFields,
+    },
+    ...(isFixt ? (transport ? { transport } : {}) : (custom ? { transport: custom } : {})),
+    ...(isFixt && custom ? { applicationFor: () => custom } : {}),
+  });
+  const sch = s.schedule;
+  const schedule = sch.nonStop ? undefined : new SessionSchedule({
+    timeZone: sch.timeZone,
+    ...(sch.startTime !== undefined ? { startTime: sch.startTime } : {}),
+    ...(sch.endTime !== undefined ? { endTime: sch.endTime } : {}),
+    ...(sch.days !== undefined ? { weekdays: sch.days.map((d) => WEEKDAY_NUMBERS[d]!) } : {}),
+  });
+  return {
+    beginString: s.beginString,
+    senderCompId: s.senderCompId,
+    targetCompId: s.targetCompId,
+    heartbeatIntervalS: s.heartbeatIntervalS,
+    ...(s.defaultApplVerId !== undefined ? { defaultApplVerId: s.defaultApplVerId } : {}),
+    resetOnLogon: s.resetOnLogon,
+    resetOnLogout: s.resetOnLogout,
+    resetOnDisconnect: s.resetOnDisconnect,
+    checkLatency: s.checkLatency,
+    sendingTimeToleranceS: s.sendingTimeToleranceS,
+    checkCompId: s.checkCompId,
+    enableNextExpectedMsgSeqNum: s.useNextExpectedMsgSeqNum,
+    logonTimeoutS: s.connect?.logonTimeoutS ?? config.fix.logonTimeoutS,
+    logoutTimeoutS: config.fix.logoutTimeoutS,
+    testRequestDelayMultiplier: 1 + s.testRequestDelayMultiplier,
+    resendRequestChunkSize: s.resendRequestChunkSize,
+    maxResendRange: s.maxResendRange,
+    timestampPrecision: s.timestampPrecision,
+    validate,
+    ...(schedule ? { schedule } : {}),
+  };
+}
+
+/** A running node; see the module doc. */
+export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
+  readonly config: TandemConfig;
+  readonly journal: Journal;
+  readonly registry = new Registry();
+  readonly #log: TandemLogger;
+  readonly #readTextFile: (path: string) => Promise<string>;
+  readonly #sessionConfigs = new Map<string, AcceptorSessionConfig>();
+  readonly #apps = new Map<string, Application>();
+  readonly #voided = new Map<string, Set<number>>();
+  readonly #servers: { shutdown(): Promise<void> }[] = [];
+  #replication: ReplicationNode | undefined;
+  #gate: ReleaseGate | undefined;
+  #acceptor: Acceptor | undefined;
+  #initiators: Initiator[] = [];
+  #leading: Promise<void> = Promise.resolve();
+  #fatal = Promise.withResolvers<number>();
+  #closed = false;
+  #adminPort: number | undefined;
+  #apiPort: number | undefined;
+  #fixPort: number | undefined;
+  readonly #m;
+
+  private constructor(config: TandemConfig, journal: Journal, options: TandemNodeOptions) {
+    this.config = config;
+    this.journal = journal;
+    this.#log = options.logger;
+    this.#readTextFile = options.readTextFile ?? Deno.readTextFile;
+    const r = this.registry;
+    this.#m = {
+      messages: r.counter(
+        "tandem_fix_messages_total",
+        "FIX messages by session, direction and MsgType",
+      ),
+      logons: r.counter("tandem_logons_total", "Logons completed, by session"),
+      logouts: r.counter("tandem_logouts_total", "Sessions ended, by session"),
+      released: r.counter(
+        "tandem_ack_releases_total",
+        "Outbound messages released to the socket, by reason (immediate, ack, timeout)",
+      ),
+      ackWait: r.histogram(
+        "tandem_ack_wait_seconds",
+        "Time outbound messages waited for a replica acknowledgement",
+      ),
+      roleChanges: r.counter(
+        "tandem_role_changes_total",
+        "Replication role transitions, by new role",
+      ),
+      failovers: r.counter("tandem_failovers_total", "Promotions of this node to primary"),
+    };
+    r.gauge("tandem_journal_last_index", "Index of the last journal record").collectWith(() => [[
+      {},
+      this.journal.lastIndex,
+    ]]);
+    r.gauge("tandem_journal_durable_index", "Highest durable journal index").collectWith(() => [[
+      {},
+      this.journal.durableIndex,
+    ]]);
+    r.gauge("tandem_journal_bytes", "Bytes in the journal's segments").collectWith(() => [[
+      {},
+      this.journal.stats.totalBytes,
+    ]]);
+    r.gauge("tandem_epoch", "Current epoch").collectWith(() => [[{}, this.epoch]]);
+    r.gauge("tandem_session_next_sender_seq_num", "Next outbound MsgSeqNum by session")
+      .collectWith(() => this.#seqGauge("nextSenderSeqNum"));
+    r.gauge("tandem_session_next_target_seq_num", "Next expected inbound MsgSeqNum by session")
+      .collectWith(() => this.#seqGauge("nextTargetSeqNum"));
+    r.gauge("tandem_session_logged_on", "1 when the session is logged on").collectWith(() =>
+      [...this.#hosts()].map((h) => [{ session: h.key }, h.isLoggedOn ? 1 : 0])
+    );
+    r.gauge("tandem_replication_lag_records", "Records a follower is behind the leader")
+      .collectWith(() => this.#lag("records"));
+    r.gauge("tandem_replication_lag_bytes", "Bytes a follower is behind the leader")
+      .collectWith(() => this.#lag("bytes"));
+    r.gauge("tandem_replication_lag_ms", "Milliseconds since a follower was caught up")
+      .collectWith(() => this.#lag("ms"));
+    r.gauge("tandem_ack_waiting_messages", "Outbound messages waiting for a replica").collectWith(
+      () => [[{}, this.#gate?.waitingCount ?? 0]],
+    );
+  }
+
+  /** Starts a node from a validated configuration. */
+  static async start(config: TandemConfig, options: TandemNodeOptions): Promise<TandemNode> {
+    await Deno.mkdir(config.node.dataDir, { recursive: true });
+    const j = config.journal;
+    const journal = await Journal.open(config.node.dataDir, {
+      syncPolicy: j.syncPolicy as SyncPolicy,
+      syncIntervalMs: j.syncIntervalMs,
+      segmentSizeBytes: j.segmentSizeBytes,
+      ...(j.rollDailyAt !== undefined
+        ? { roll: { rollDailyAt: j.rollDailyAt, timeZone: j.timeZone } }
+        : {}),
+      retention: {
+        ...(j.retention.maxAgeDays > 0 ? { maxAgeMs: j.retention.maxAgeDays * 86_400_000 } : {}),
+        ...(j.retention.maxTotalBytes > 0 ? { maxTotalBytes: j.retention.maxTotalBytes } : {}),
+      },
+    });
+    const node = new TandemNode(config, journal, options);
+    try {
+      await node.#start();
+    } catch (err) {
+      await node.close();
+      throw err;
+    }
+    return node;
+  }
+
+  /** Resolves with an exit code when the node must stop on its own (fatal failure). */
+  get fatal(): Promise<number> {
+    return this.#fatal.promise;
+  }
+
+  /** The FIX port while accepting. */
+  get fixPort(): number | undefined {
+    return this.#fixPort;
+  }
+  /** The admin port. */
+  get adminPort(): number | undefined {
+    return this.#adminPort;
+  }
+  /** The application API port. */
+  get apiPort(): number | undefined {
+    return this.#apiPort;
+  }
+  /** The replication port while leading. */
+  get replicationPort(): number | undefined {
+    return this.#replication?.port;
+  }
+  /** Current epoch. */
+  get epoch(): number {
+    return this.#replication?.role.epoch ?? this.journal.epoch;
+  }
+  /** `standalone`, `primary` (leading) or `secondary` (following), or `initiator`. */
+  get role(): string {
+    if (this.config.node.role === "initiator") return "initiator";
+    if (this.#replication === undefined) return "standalone";
+    return this.#replication.role.role === "leader" ? "primary" : "secondary";
+  }
+
+  async #start(): Promise<void> {
+    const c = this.config;
+    for (const s of c.sessions) {
+      const key = `${s.beginString}:${s.senderCompId}->${s.targetCompId}`;
+      this.#sessionConfigs.set(key, await engineSessionConfig(s, c, this.#readTextFile));
+      this.#apps.set(key, this.#application(s.application, key));
+    }
+    if (c.node.role === "initiator") {
+      this.#startInitiators();
+    } else if (c.node.ha === "standalone") {
+      this.#leading = this.#becomeLeader("standalone");
+      await this.#leading;
+    } else {
+      await this.#startReplication();
+    }
+    await this.#startHttp();
+    this.#log.info("node started", {
+      nodeId: c.node.id,
+      role: this.role,
+      epoch: this.epoch,
+      fixPort: this.#fixPort,
+      adminPort: this.#adminPort,
+      apiPort: this.#apiPort,
+      replicationPort: this.replicationPort,
+      journalLastIndex: this.journal.lastIndex,
+    });
+  }
+
+  #application(kind: string, key: string): Application {
+    const count = (dir: string) => (m: FixMessage) =>
+      this.#m.messages.inc({ session: key, direction: dir, msg_type: m.msgType });
+    const base: Application = kind === "executor"
+      ? executorApplication()
+      : kind === "echo"
+      ? echoApplication()
+      : {
+        onMessage: (m, s) => {
+          // api: applications read the journal through the WebSocket stream.
+          void m;
+          void s;
+        },
+      };
+    const inbound = count("in");
+    const inner: Application = {
+      ...base,
+      onLogon: (s) => {
+        this.#m.logons.inc({ session: s.key });
+        this.#log.info("session logged on", { session: s.key });
+        base.onLogon?.(s);
+      },
+      onLogout: (s, reason) => {
+        this.#m.logouts.inc({ session: s.key });
+        this.#log.info("session ended", { session: s.key, reason });
+        base.onLogout?.(s, reason);
+      },
+      onAdmin: (m, s) => {
+        inbound(m);
+        base.onAdmin?.(m, s);
+      },
+      onSent: (msgType, seqNum, bytes, s) => {
+        this.#m.messages.inc({ session: s.key, direction: "out", msg_type: msgType });
+        base.onSent?.(msgType, seqNum, bytes, s);
+      },
+    };
+    const withCount: Application = {
+      ...inner,
+      onMessage: (m, s) => {
+        inbound(m);
+        base.onMessage?.(m, s);
+      },
+    };
+    return kind === "api" ? withCount : cursoredApplication(withCount, this.journal, kind);
+  }
+
+  async #startReplication(): Promise<void> {
+    const c = this.config;
+    const r = c.replication;
+    const peers = [...(r.primary ? [r.primary] : []), ...r.peers];
+    const listen = r.listen;
+    this.#replication = ReplicationNode.start({
+      journal: this.journal,
+      clusterId: r.clusterId,
+      nodeId: c.node.id,
+      secret: await ReplicationSecret.import(r.secret!),
+      initialRole: c.node.ha === "primary" ? "leader" : "follower",
+      ...(listen ? { listen } : {}),
+      peers,
+      autoPromoteAfterMs: r.autoPromoteAfterMs,
+      heartbeatIntervalMs: r.heartbeatIntervalMs,
+      reconnectDelayMs: r.reconnectDelayMs,
+      limits: { maxBatchBytes: r.maxBatchBytes },
+      ackLimit: (durable: number) => openRunAckLimit(this.journal, durable),
+      onAck: (follower, index) => this.#gate?.onAck(follower, index),
+      onRoleChange: (t) => {
+        this.#m.roleChanges.inc({ role: t.to.role });
+        this.#log.info("replication role changed", {
+          from: t.from.role,
+          to: t.to.role,
+          epoch: t.to.epoch,
+          reason: t.reason,
+        });
+        if (t.to.role === "leader" && t.from.role !== "leader") {
+          this.#m.failovers.inc();
+          this.#leading = this.#leading.then(() => this.#becomeLeader(t.reason));
+        } else if (t.from.role === "leader" && t.to.role !== "leader") {
+          this.#leading = this.#leading.then(() => this.#stepDown(t.reason));
+        }
+      },
+      onTruncate: (afterIndex, path) =>
+        this.#log.warn("journal suffix quarantined after stepping down", { afterIndex, path }),
+    });
+    if (c.node.ha === "primary") {
+      this.#leading = this.#becomeLeader("configured primary");
+      await this.#leading;
+    }
+  }
+
+  async #becomeLeader(reason: string): Promise<void> {
+    if (this.#closed || this.#acceptor !== undefined) return;
+    const c = this.config;
+    const log = engineLogger(this.#log);
+    if (this.#replication) {
+      const r = c.replication;
+      const byMsgType: Record<string, AckPolicy> = {};
+      for (const [t, name] of Object.entries(r.ackStrategyByMsgType)) {
+        byMsgType[t] = ackPolicy(c, name);
+      }
+      this.#gate = new ReleaseGate({
+        policy: ackPolicy(c, r.ackStrategy),
+        byMsgType,
+        maxUnackedMessages: r.maxUnackedMessages,
+        onRelease: (rel) => {
+          this.#m.released.inc({ reason: rel.reason });
+          if (rel.reason !== "immediate") this.#m.ackWait.observe(rel.waitMs / 1000);
+        },
+      });
+    }
+    const store = new JournalSessionStore(this.journal);
+    const sessions: AcceptorSessionConfig[] = [];
+    for (const [key, sc] of this.#sessionConfigs) {
+      const voided = new Set<number>();
+      this.#voided.set(key, voided);
+      sessions.push({ ...sc, shouldResend: (m: FixMessage) => !voided.has(m.msgSeqNum) });
+    }
+    const gate = this.#gate;
+    const listen = c.fix.listen ?? { hostname: "127.0.0.1", port: 0 };
+    const acceptor = new Acceptor({
+      hostname: listen.hostname,
+      port: listen.port,
+      sessions,
+      store,
+      application: this.#dispatcher(),
+      logger: log,
+      maxConnections: c.fix.maxConnections,
+      maxMessageBytes: c.fix.maxMessageBytes,
+      maxOutboundBufferedBytes: c.fix.maxBufferedBytesPerConnection,
+      logonTimeoutMs: c.fix.logonTimeoutS * 1000,
+      closeTimeoutMs: c.fix.logoutTimeoutS * 1000,
+      validateBodyLength: c.sessions.every((s) => s.validation.validateLengthAndChecksum),
+      validateChecksum: c.sessions.every((s) => s.validation.validateLengthAndChecksum),
+      ...(this.#replication
+        ? {
+          canAcceptLogon: () =>
+            this.#replication!.canAcceptLogon() ||
+            "This node is a standby secondary and does not accept logons",
+        }
+        : {}),
+      ...(gate
+        ? { awaitRelease: (index: number, msgType: string) => gate.awaitRelease(index, msgType) }
+        : {}),
+    });
+    this.#recoverApplications(acceptor);
+    acceptor.listen();
+    this.#acceptor = acceptor;
+    this.#fixPort = acceptor.port;
+    this.#log.info("accepting FIX connections", { port: acceptor.port, epoch: this.epoch, reason });
+  }
+
+  #recoverApplications(acceptor: Acceptor): void {
+    for (const s of this.config.sessions) {
+      if (s.application === "api") continue;
+      const key = `${s.beginString}:${s.senderCompId}->${s.targetCompId}`;
+      const host = acceptor.sessions.get(key);
+      if (!host) continue;
+      const work = unfinishedWork(this.journal, s.application, { key, sessionId: host.sessionId });
+      for (const seq of work.voided) this.#voided.get(key)?.add(seq);
+      if (work.voided.size > 0 || work.replay.length > 0) {
+        this.#log.warn("finishing application work left by the previous primary", {
+          session: key,
+          voidedSeqNums: [...work.voided],
+          replayed: work.replay.length,
+        });
+      }
+      const app = this.#apps.get(key);
+      for (const m of work.replay) app?.onMessage?.(m, host);
+    }
+  }
+
+  async #stepDown(reason: string): Promise<void> {
+    const acceptor = this.#acceptor;
+    this.#acceptor = undefined;
+    this.#fixPort = undefined;
+    this.#log.warn("stopped accepting FIX connections", { reason });
+    const gate = this.#gate;
+    this.#gate = undefined;
+    if (acceptor) await acceptor.close();
+    gate?.[Symbol.dispose]();
+  }
+
+  #dispatcher(): Application {
+    const appOf = (key: string) => this.#apps.get(key);
+    return {
+      onLogon: (s) => appOf(s.key)?.onLogon?.(s),
+      onLogout: (s, r) => appOf(s.key)?.onLogout?.(s, r),
+      onMessage: (m, s) => appOf(s.key)?.onMessage?.(m, s),
+      onAdmin: (m, s) => appOf(s.key)?.onAdmin?.(m, s),
+      onSent: (t, n, b, s) => appOf(s.key)?.onSent?.(t, n, b, s),
+      authorizeLogon: (m, s) => appOf(s.key)?.authorizeLogon?.(m, s),
+    };
+  }
+
+  #startInitiators(): void {
+    const store = new JournalSessionStore(this.journal);
+    for (const s of this.config.sessions) {
+      const key = `${s.beginString}:${s.senderCompId}->${s.targetCompId}`;
+      const conn = s.connect!;
+      const addresses = conn.addresses;
+      const initiator = new Initiator({
+        session: this.#sessionConfigs.get(key)!,
+        addresses,
+        store,
+        application: this.#apps.get(key)!,
+        logger: engineLogger(this.#log),
+        reconnectDelayMs: conn.reconnectDelayMs,
+        maxMessageBytes: this.config.fix.maxMessageBytes,
+        maxOutboundBufferedBytes: this.config.fix.maxBufferedBytesPerConnection,
+      });
+      this.#initiators.push(initiator.start());
+      initiator.done.then(() => {
+        if (!this.#closed && conn.exitOnFatal) this.#fatal.resolve(3);
+      });
+    }
+  }
+
+  async #startHttp(): Promise<void> {
+    const c = this.config;
+    const admin = c.admin.listen;
+    const adminReady = Promise.withResolvers<void>();
+    this.#servers.push(serveAdmin(this, {
+      hostname: admin.hostname,
+      port: admin.port,
+      token: c.admin.token,
+      onListen: (a) => {
+        this.#adminPort = a.port;
+        adminReady.resolve();
+      },
+    }));
+    await adminReady.promise;
+    if (c.api.listen !== undefined) {
+      const api = c.api.listen;
+      const apiReady = Promise.withResolvers<void>();
+      this.#servers.push(serveApi(this, {
+        hostname: api.hostname,
+        port: api.port,
+        token: c.api.token,
+        onListen: (a) => {
+          this.#apiPort = a.port;
+          apiReady.resolve();
+        },
+      }));
+      await apiReady.promise;
+    }
+  }
+
+  *#hosts(): Iterable<SessionHost> {
+    if (this.#acceptor) yield* this.#acceptor.sessions.values();
+    for (const i of this.#initiators) yield i.host;
+  }
+
+  #host(id: string): SessionHost {
+    for (const h of this.#hosts()) {
+      if (h.key === id || String(h.sessionId) === id) return h;
+    }
+    const known = this.#sessionConfigs.has(id);
+    throw new ApiError(
+      known ? 409 : 404,
+      known
+        ? `Session ${id} is not served by this node now (role ${this.role})`
+        : `Unknown session ${id}; configured: ${[...this.#sessionConfigs.keys()].join(", ")}`,
+    );
+  }
+
+  #seqGauge(which: "nextSenderSeqNum" | "nextTargetSeqNum"): [Record<string, string>, number][] {
+    return this.journal.sessions().map((
+      s,
+    ) => [{ session: s.key }, this.journal.sessionState(s.id)[which]]);
+  }
+
+  #lag(which: "records" | "bytes" | "ms"): [Record<string, string>, number][] {
+    const leader = this.#replication?.status().leader;
+    if (!leader) return [];
+    const key = which === "records" ? "lagRecords" : which === "bytes" ? "lagBytes" : "lagMs";
+    return leader.followers.map((f) => [{ follower: f.nodeId }, f[key]]);
+  }
+
+  // ---------------------------------------------------------------- AdminNode
+
+  /** Status snapshot for `/status`. */
+  status(): unknown {
+    const repl = this.#replication?.status();
+    return {
+      nodeId: this.config.node.id,
+      version: VERSION,
+      role: this.role,
+      epoch: this.epoch,
+      fixPort: this.#fixPort ?? null,
+      sessions: this.sessions(),
+      replication: repl
+        ? {
+          role: repl.role,
+          canAcceptLogon: repl.canAcceptLogon,
+          port: repl.port ?? null,
+          leader: repl.leader ?? null,
+          follower: repl.follower ?? null,
+          lastError: repl.lastError ?? null,
+          transitions: repl.transitions.slice(-10),
+        }
+        : null,
+      journal: {
+        dir: this.config.node.dataDir,
+        ...this.journal.stats,
+      },
+    };
+  }
+
+  /** Readiness for `/ready`. */
+  ready(): { ready: boolean; reason: string } {
+    if (this.#closed) return { ready: false, reason: "stopping" };
+    if (this.role === "secondary") {
+      const f = this.#replication?.status().follower;
+      if (!f || f.state !== "streaming") {
+        return {
+          ready: false,
+          reason: `not streaming from the primary (${f?.state ?? "stopped"})`,
+        };
+      }
+      return f.lagRecords <= this.config.replication.readyLagRecords
+        ? { ready: true, reason: `following, ${f.lagRecords} records behind` }
+        : { ready: false, reason: `catching up: ${f.lagRecords} records behind` };
+    }
+    if (this.role === "initiator") return { ready: true, reason: "running" };
+    return this.#acceptor
+      ? { ready: true, reason: "accepting" }
+      : { ready: false, reason: "not accepting yet" };
+  }
+
+  /** Prometheus text for `/metrics`. */
+  metrics(): string {
+    return this.registry.render();
+  }
+
+  /** Promotes this node (admin `/promote`). */
+  async promote(reason: string): Promise<{ epoch: number }> {
+    if (!this.#replication) {
+      throw new AdminError(409, `Cannot promote: this node is ${this.role}, not a secondary`);
+    }
+    if (this.#replication.role.role === "leader") {
+      throw new AdminError(409, `Cannot promote: already primary at epoch ${this.epoch}`);
+    }
+    const state = await this.#replication.promote(reason);
+    if (state.role !== "leader") {
+      throw new AdminError(
+        409,
+        `Cannot promote: ${this.#replication.status().lastError ?? "the role did not change"}`,
+      );
+    }
+    await this.#leading;
+    return { epoch: state.epoch };
+  }
+
+  /** Sets next sequence numbers (admin), audited in the journal. */
+  setSequence(
+    session: string,
+    next: { nextSenderSeqNum?: number; nextTargetSeqNum?: number },
+  ): Promise<unknown> {
+    const host = this.#hostForAdmin(session);
+    const now = this.journal.sessionState(host.sessionId);
+    const numbers = {
+      nextSenderSeqNum: next.nextSenderSeqNum ?? now.nextSenderSeqNum,
+      nextTargetSeqNum: next.nextTargetSeqNum ?? now.nextTargetSeqNum,
+    };
+    this.journal.audit(
+      JSON.stringify({ action: "set-sequence", session: host.key, from: now, to: numbers }),
+      host.sessionId,
+    );
+    host.setSequenceNumbers(numbers, "admin request");
+    return Promise.resolve({ session: host.key, ...numbers });
+  }
+
+  /** Logs a session out (admin). */
+  logout(session: string, text: string | undefined): Promise<unknown> {
+    const host = this.#hostForAdmin(session);
+    if (!host.isLoggedOn) throw new AdminError(409, `Cannot log out ${host.key}: not logged on`);
+    host.logout(text ?? "Logout requested by operator");
+    return Promise.resolve({ session: host.key, loggingOut: true });
+  }
+
+  #hostForAdmin(id: string): SessionHost {
+    try {
+      return this.#host(id);
+    } catch (err) {
+      if (err instanceof ApiError) throw new AdminError(err.status, err.message);
+      throw err;
+    }
+  }
+
+  // ---------------------------------------------------------------- ApiNode
+
+  /** Session list for `/sessions` and `/status`. */
+  sessions(): unknown[] {
+    const live = new Map<string, SessionHost>();
+    for (const h of this.#hosts()) live.set(h.key, h);
+    return [...this.#sessionConfigs.keys()].map((key) => {
+      const h = live.get(key);
+      const id = this.journal.sessionId(key);
+      const seq = id === undefined ? undefined : this.journal.sessionState(id);
+      return {
+        key,
+        id: id ?? null,
+        served: h !== undefined,
+        loggedOn: h?.isLoggedOn ?? false,
+        connected: h?.isConnected ?? false,
+        nextSenderSeqNum: seq?.nextSenderSeqNum ?? 1,
+        nextTargetSeqNum: seq?.nextTargetSeqNum ?? 1,
+      };
+    });
+  }
+
+  /** Sends an application message for the API. */
+  send(session: string, request: SendRequest): Promise<{ index: number; msgSeqNum: number }> {
+    const host = this.#host(session);
+    if (!host.isLoggedOn) {
+      throw new ApiError(409, `Cannot send on ${host.key}: the session is not logged on`);
+    }
+    const { msgType, fields } = fixToFields(request, host.beginString, host.applVerId);
+    if (ADMIN_MSG_TYPES.has(msgType)) {
+      throw new ApiError(400, `Cannot send MsgType ${msgType}: it is a session-level message`);
+    }
+    const msgSeqNum = host.send(msgType, fields);
+    return Promise.resolve({ index: this.journal.lastIndex, msgSeqNum });
+  }
+
+  /** Received application messages from the journal, for the API stream. */
+  async *stream(fromIndex: number, signal: AbortSignal): AsyncIterable<StreamedMessage> {
+    const keys = new Map(this.journal.sessions().map((s) => [s.id, s.key]));
+    for await (const r of this.journal.tail(fromIndex, { signal })) {
+      if (r.kind === RecordKind.SessionDefinition) {
+        keys.set(r.sessionId, new TextDecoder().decode(r.payload));
+        continue;
+      }
+      if (r.kind !== RecordKind.Inbound) continue;
+      const m = decodeMessage(r.payload);
+      if (ADMIN_MSG_TYPES.has(m.msgType)) continue;
+      yield {
+        index: r.index,
+        session: keys.get(r.sessionId) ?? String(r.sessionId),
+        msgType: m.msgType,
+        msgSeqNum: r.seqNum,
+        fix: m.toString(),
+      };
+    }
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  /** Logs sessions out, stops serving, flushes and closes the journal. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#leading.catch(() => {});
+    await this.#acceptor?.close();
+    this.#acceptor = undefined;
+    await Promise.all(this.#initiators.map((i) => i.close()));
+    this.#gate?.[Symbol.dispose]();
+    await this.#replication?.[Symbol.asyncDispose]();
+    await Promise.all(this.#servers.map((s) => s.shutdown()));
+    await this.journal.close();
+    this.#fatal.resolve(0);
+  }
+
+  /** Same as {@linkcode TandemNode.close}. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}

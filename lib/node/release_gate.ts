@@ -1,0 +1,130 @@
+/**
+ * The gate between the journal and the socket on a replicating primary: the
+ * {@linkcode AckTracker} decides when each outbound message may be written,
+ * this class turns its decisions into promises the session host waits on and
+ * owns the one timer that fires the strategy deadlines.
+ *
+ * Messages are released strictly in journal order. When the tracker is full
+ * (`maxUnackedMessages` waiting) later messages are registered only as
+ * earlier ones are released, so the session's output queues behind them —
+ * backpressure instead of an error.
+ *
+ * @module
+ */
+
+import { type AckPolicy, AckTracker, type ReleasedMessage } from "../replication/mod.ts";
+
+/** Options for {@linkcode ReleaseGate}. */
+export interface ReleaseGateOptions {
+  readonly policy: AckPolicy;
+  readonly byMsgType?: Readonly<Record<string, AckPolicy>>;
+  readonly maxUnackedMessages?: number;
+  /** Clock in ms. Default `Date.now`. */
+  readonly clock?: () => number;
+  /** Called for every release (metrics). */
+  readonly onRelease?: (released: ReleasedMessage) => void;
+}
+
+/** Promises for the {@linkcode AckTracker}'s releases; see the module doc. */
+export class ReleaseGate implements Disposable {
+  readonly tracker: AckTracker;
+  readonly #clock: () => number;
+  readonly #onRelease: ((r: ReleasedMessage) => void) | undefined;
+  readonly #waiting = new Map<number, () => void>();
+  readonly #overflow: { index: number; msgType: string; resolve: () => void }[] = [];
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timerAtMs = Infinity;
+  #closed = false;
+
+  constructor(options: ReleaseGateOptions) {
+    this.tracker = new AckTracker({
+      policy: options.policy,
+      ...(options.byMsgType ? { byMsgType: options.byMsgType } : {}),
+      ...(options.maxUnackedMessages ? { maxUnackedMessages: options.maxUnackedMessages } : {}),
+    });
+    this.#clock = options.clock ?? Date.now;
+    this.#onRelease = options.onRelease;
+  }
+
+  /**
+   * The session host's hook: undefined when `index` may be written at once,
+   * else a promise resolved when it is released.
+   */
+  awaitRelease(index: number, msgType: string): Promise<void> | undefined {
+    if (this.#closed) return undefined;
+    if (this.#overflow.length > 0 || this.tracker.isFull) {
+      const p = Promise.withResolvers<void>();
+      this.#overflow.push({ index, msgType, resolve: p.resolve });
+      return p.promise;
+    }
+    const released = this.tracker.register(index, msgType, this.#clock());
+    let now = false;
+    for (const r of released) {
+      if (r.index === index) now = true;
+      this.#release(r);
+    }
+    if (now) return undefined;
+    const p = Promise.withResolvers<void>();
+    this.#waiting.set(index, p.resolve);
+    this.#arm();
+    return p.promise;
+  }
+
+  /** A replica acknowledged everything up to `index`. */
+  onAck(replicaId: string, index: number): void {
+    if (this.#closed) return;
+    for (const r of this.tracker.onAck(replicaId, index, this.#clock())) this.#release(r);
+    this.#drainOverflow();
+    this.#arm();
+  }
+
+  /** Messages waiting for a release. */
+  get waitingCount(): number {
+    return this.#waiting.size + this.#overflow.length;
+  }
+
+  #release(r: ReleasedMessage): void {
+    this.#onRelease?.(r);
+    const resolve = this.#waiting.get(r.index);
+    if (resolve) {
+      this.#waiting.delete(r.index);
+      resolve();
+    }
+  }
+
+  #drainOverflow(): void {
+    while (this.#overflow.length > 0 && !this.tracker.isFull) {
+      const next = this.#overflow.shift()!;
+      const released = this.tracker.register(next.index, next.msgType, this.#clock());
+      this.#waiting.set(next.index, next.resolve);
+      for (const r of released) this.#release(r);
+    }
+  }
+
+  #arm(): void {
+    const at = this.tracker.nextDeadlineAtMs ?? Infinity;
+    if (at === this.#timerAtMs) return;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#timerAtMs = at;
+    if (at === Infinity) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#timerAtMs = Infinity;
+      for (const r of this.tracker.onTick(this.#clock())) this.#release(r);
+      this.#drainOverflow();
+      this.#arm();
+    }, Math.max(0, at - this.#clock()));
+  }
+
+  /** Releases everything still waiting (the node stops leading) and stops the timer. */
+  [Symbol.dispose](): void {
+    this.#closed = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    for (const resolve of this.#waiting.values()) resolve();
+    for (const o of this.#overflow) o.resolve();
+    this.#waiting.clear();
+    this.#overflow.length = 0;
+  }
+}
