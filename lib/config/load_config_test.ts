@@ -67,6 +67,7 @@ Deno.test("loadConfig() fills every default of a minimal acceptor configuration"
   assertEquals(c.replication, {
     listen: undefined,
     primary: undefined,
+    peers: [],
     clusterId: "tandem",
     secret: undefined,
     ackStrategy: "timeout",
@@ -78,6 +79,7 @@ Deno.test("loadConfig() fills every default of a minimal acceptor configuration"
     autoPromoteAfterMs: 0,
     reconnectDelayMs: 1_000,
     connectTimeoutMs: 5_000,
+    readyLagRecords: 0,
     maxBatchBytes: 1_048_576,
   });
   assertEquals(c.admin, { listen: { hostname: "127.0.0.1", port: 9901 }, token: undefined });

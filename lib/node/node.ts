@@ -63,6 +63,8 @@ const WEEKDAY_NUMBERS: Record<string, number> = {
   sat: 6,
 };
 const ADMIN_MSG_TYPES = new Set(["0", "1", "2", "3", "4", "5", "A"]);
+/** A replication link silent for this many heartbeat intervals is dropped. */
+export const HEARTBEAT_TIMEOUT_INTERVALS = 3;
 
 /** Options for {@linkcode TandemNode.start}. */
 export interface TandemNodeOptions {
@@ -375,8 +377,10 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
       initialRole: c.node.ha === "primary" ? "leader" : "follower",
       ...(listen ? { listen } : {}),
       peers,
-      autoPromoteAfterMs: r.autoPromoteAfterMs,
+      // 0 means "only by command".
+      ...(r.autoPromoteAfterMs > 0 ? { autoPromoteAfterMs: r.autoPromoteAfterMs } : {}),
       heartbeatIntervalMs: r.heartbeatIntervalMs,
+      heartbeatTimeoutMs: r.heartbeatIntervalMs * HEARTBEAT_TIMEOUT_INTERVALS,
       reconnectDelayMs: r.reconnectDelayMs,
       limits: { maxBatchBytes: r.maxBatchBytes },
       ackLimit: (durable: number) => openRunAckLimit(this.journal, durable),
