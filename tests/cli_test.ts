@@ -100,14 +100,61 @@ Deno.test("tandem check-config applies override flags and takes secrets from the
   }
 });
 
-Deno.test("tandem run validates, prints the summary and fails clearly while the engine is unwired", async () => {
+Deno.test("tandem run refuses a bad flag value, then runs a node until SIGTERM and exits 0", async () => {
   const bad = await tandem(["--config", EXAMPLE, "--listen", "bogus"]);
   assertEquals(bad.code, ExitCode.Usage);
   assertStringIncludes(bad.stderr, "command line --listen: fix.listen: Cannot parse HOST:PORT");
-  const r = await tandem(["--config", EXAMPLE, "--listen", "127.0.0.1:0"]);
-  assertEquals(r.code, ExitCode.Failure);
-  assertStringIncludes(r.stdout, "node tandem: acceptor, ha standalone");
-  assertStringIncludes(r.stderr, "engine wiring pending");
+  const dataDir = await Deno.makeTempDir();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "--quiet",
+      MAIN,
+      "--config",
+      EXAMPLE,
+      "--listen",
+      "127.0.0.1:0",
+      "--admin",
+      "127.0.0.1:0",
+      "--data-dir",
+      dataDir,
+    ],
+    env: { NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stdoutText = new Response(child.stdout).text();
+  try {
+    // the JSON log line "node started" carries the ports
+    const lines = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+    let buffered = "";
+    let started: Record<string, unknown> | undefined;
+    while (started === undefined) {
+      const { value, done } = await lines.read();
+      if (done) throw new Error(`node exited before starting:\n${buffered}`);
+      buffered += value;
+      for (const line of buffered.split("\n")) {
+        if (line.includes('"node started"')) started = JSON.parse(line);
+      }
+    }
+    const health = await fetch(`http://127.0.0.1:${started.adminPort}/health`);
+    assertEquals(await health.json(), { ok: true });
+    const status = await (await fetch(`http://127.0.0.1:${started.adminPort}/status`)).json();
+    assertEquals([status.role, status.fixPort], ["standalone", started.fixPort]);
+    child.kill("SIGTERM");
+    await lines.cancel();
+    assertStringIncludes(await stdoutText, "node tandem: acceptor, ha standalone");
+    assertEquals((await child.status).code, 0);
+  } finally {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already exited */ }
+    await child.status;
+    await stdoutText.catch(() => "");
+    await Deno.remove(dataDir, { recursive: true });
+  }
 });
 
 Deno.test("tandem journal delegates to the journal tools", async () => {
