@@ -131,6 +131,8 @@ export interface JournalOptions {
   retention?: RetentionOptions;
   /** The clock (milliseconds since the epoch); default `Date.now`. */
   clock?: () => number;
+  /** Told the duration of every completed sync in ms (metrics); measured with `performance.now()`. */
+  onSync?: (durationMs: number, records: number) => void;
   /** Open for reading only: no recovery writes, no appends; tails poll for other processes' appends. */
   readOnly?: boolean;
   /** Poll interval for tails of a read-only journal; default {@linkcode DEFAULT_POLL_INTERVAL_MS}. */
@@ -301,6 +303,7 @@ export class Journal implements AsyncDisposable {
   #appendWake: { promise: Promise<void>; resolve: () => void } | undefined;
   #writes = 0;
   #syncs = 0;
+  readonly #onSync: ((durationMs: number, records: number) => void) | undefined;
 
   private constructor(storage: JournalStorage, options: JournalOptions) {
     this.#storage = storage;
@@ -325,6 +328,7 @@ export class Journal implements AsyncDisposable {
       "syncIntervalMs",
       options.syncIntervalMs ?? DEFAULT_SYNC_INTERVAL_MS,
     );
+    this.#onSync = options.onSync;
     this.#pollIntervalMs = positiveInt(
       "pollIntervalMs",
       options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
@@ -832,9 +836,12 @@ export class Journal implements AsyncDisposable {
     const target = this.#writtenIndex;
     this.#syncInFlight = true;
     this.#syncs++;
+    const startedAt = this.#onSync ? performance.now() : 0;
+    const from = this.#durableIndex;
     this.#syncIdle = writer.sync().then(
       () => {
         this.#syncInFlight = false;
+        this.#onSync?.(performance.now() - startedAt, target - from);
         for (const w of this.#retiredWriters) w.close();
         this.#retiredWriters = [];
         if (target > this.#durableIndex) this.#durableIndex = Math.min(target, this.#lastIndex);

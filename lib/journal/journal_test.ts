@@ -620,3 +620,30 @@ Deno.test("Journal.installBaseline() lets an empty follower join a primary whose
   assertEquals(reopened.firstIndex, primary.firstIndex);
   assertEquals(reopened.read(primary.lastIndex), primary.read(primary.lastIndex));
 });
+
+Deno.test("Journal options.onSync is told each sync's duration and record count", async () => {
+  const dir = await Deno.makeTempDir();
+  const seen: [number, number][] = [];
+  const j = await Journal.open(dir, {
+    syncPolicy: "always",
+    onSync: (ms, records) => seen.push([ms, records]),
+  });
+  try {
+    for (let i = 0; i < 3; i++) {
+      j.append({
+        kind: RecordKind.Audit,
+        sessionId: 0,
+        seqNum: 0,
+        timestampMs: 0,
+        payload: new Uint8Array(8),
+      });
+    }
+    await j.durable(j.lastIndex);
+    const total = seen.reduce((n, [, r]) => n + r, 0);
+    assertEquals(total, j.lastIndex);
+    assertEquals(seen.every(([ms]) => ms >= 0), true);
+  } finally {
+    await j.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
