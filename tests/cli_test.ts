@@ -144,9 +144,14 @@ Deno.test("tandem run refuses a bad flag value, then runs a node until SIGTERM a
     const status = await (await fetch(`http://127.0.0.1:${started.adminPort}/status`)).json();
     assertEquals([status.role, status.fixPort], ["standalone", started.fixPort]);
     child.kill("SIGTERM");
-    await lines.cancel();
+    let rest = "";
+    for (;;) {
+      const { value, done } = await lines.read();
+      if (done) break;
+      rest += value;
+    }
     assertStringIncludes(await stdoutText, "node tandem: acceptor, ha standalone");
-    assertEquals((await child.status).code, 0);
+    assertEquals((await child.status).code, 0, rest);
   } finally {
     try {
       child.kill("SIGKILL");
