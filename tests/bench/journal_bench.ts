@@ -1,204 +1,241 @@
 /**
- * Journal benchmark: prints figures, each beside a floor measured in the same
- * run on the same disk.
+ * Journal benchmark, 200-byte payloads (248 bytes on disk), each figure
+ * beside a floor measured in the same run on the same disk:
  *
- * - CRC-32C throughput, slicing-by-8 vs bytewise (why slicing-by-8 is used).
- * - Append throughput, policy `none`, 200-byte payloads (248 bytes on disk),
- *   vs raw coalesced `writeSync` of the same bytes.
- * - Durable throughput, policy `always` (group commit), vs one `fdatasync`.
- * - Append-to-durable latency p50/p99 under `always`, one record at a time
- *   and with 64 records per turn.
- * - Index rebuild rate on open.
+ * - append throughput, policy `none`, 1000 records per event-loop turn, vs
+ *   raw `writeSync` of the same bytes 1000 records per call;
+ * - durable throughput, policy `always` (group commit), 64 records per batch
+ *   and 4 batches in flight like a busy session runner, vs raw `writeSync` of
+ *   the same records with one `fdatasync` per group of the size the journal
+ *   formed (the same I/O without a journal);
+ *   also with 1024 per batch, for the shape of the curve;
+ * - append-to-durable latency p50/p99, policy `always`, one record at a time,
+ *   vs a lone `write` + `fdatasync` of 248 bytes;
+ * - index rebuild rate on open, vs reading the same segment files with
+ *   `readSync` into a 1 MiB buffer;
+ * - CRC-32C, slicing-by-16 vs bytewise (why the table-driven one is used).
  *
- * Run: `./denow run -A tests/bench/journal_bench.ts [--records N]`
+ * Run alone: `./denow run -A tests/bench/journal_bench.ts [--records N]`
  * (`JOURNAL_BENCH_DIR` picks the directory; default: the system temp dir).
+ * `deno task bench` calls {@linkcode runJournalBench}.
  *
  * @module
  */
 
 import { crc32c, crc32cBytewise } from "../../lib/journal/crc32c.ts";
 import { Journal, RecordKind } from "../../lib/journal/mod.ts";
+import { percentile } from "./_stats.ts";
 
 const PAYLOAD_BYTES = 200;
-const argIndex = Deno.args.indexOf("--records");
-const RECORDS = argIndex >= 0 ? Number(Deno.args[argIndex + 1]) : 1_000_000;
+const RECORD_BYTES = 248;
 const BATCH = 1000;
 const WINDOW = 4;
-
 const payload = new Uint8Array(PAYLOAD_BYTES).fill(0x41);
-const baseDir = Deno.env.get("JOURNAL_BENCH_DIR");
 
-function fmt(n: number): string {
-  return n >= 1e6
-    ? `${(n / 1e6).toFixed(2)}M`
-    : n >= 1e3
-    ? `${(n / 1e3).toFixed(1)}k`
-    : n.toFixed(0);
+/** Figures of one run (rates in records per second, times in milliseconds). */
+export interface JournalFigures {
+  readonly records: number;
+  readonly crc32cMBps: number;
+  readonly crc32cBytewiseMBps: number;
+  readonly rawWriteSyncPerS: number;
+  readonly appendNonePerS: number;
+  readonly rawReadPerS: number;
+  readonly rebuildPerS: number;
+  readonly fdatasyncMs: { readonly p50: number; readonly p99: number };
+  readonly rawGroupSyncPerS: number;
+  readonly durablePerS: { readonly batch64: number; readonly batch1024: number };
+  readonly syncsPerBatch64Run: number;
+  readonly appendToDurableMs: { readonly p50: number; readonly p99: number };
 }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
+/** Options for {@linkcode runJournalBench}. */
+export interface JournalBenchOptions {
+  /** Records appended for the throughput and rebuild figures. Default 1,000,000. */
+  readonly records?: number;
+  /** Parent of the temporary directory. Default the system temp dir. */
+  readonly dir?: string;
 }
 
-async function tempDir(): Promise<string> {
-  return await Deno.makeTempDir({
-    prefix: "tandem-journal-bench-",
-    ...(baseDir ? { dir: baseDir } : {}),
-  });
-}
-
-const results: string[] = [];
-function report(line: string): void {
-  results.push(line);
-  console.log(line);
-}
-
-// 1. CRC-32C.
-{
-  const rec = new Uint8Array(248).map((_, i) => i);
-  const n = 400_000;
+function crcFigures(): { fast: number; slow: number } {
+  const rec = new Uint8Array(RECORD_BYTES).map((_, i) => i);
+  const n = 200_000;
   let x = 0;
   for (let i = 0; i < 20_000; i++) x ^= crc32c(rec) ^ crc32cBytewise(rec); // warm-up
   let t = performance.now();
   for (let i = 0; i < n; i++) x ^= crc32c(rec);
-  const fast = (n * rec.length) / ((performance.now() - t) / 1000);
+  const fast = (n * rec.length) / ((performance.now() - t) / 1000) / 1e6;
   t = performance.now();
   for (let i = 0; i < n; i++) x ^= crc32cBytewise(rec);
-  const slow = (n * rec.length) / ((performance.now() - t) / 1000);
-  report(
-    `crc32c 248-byte records: slicing-by-16 ${(fast / 1e6).toFixed(0)} MB/s, bytewise ${
-      (slow / 1e6).toFixed(0)
-    } MB/s (x${(fast / slow).toFixed(1)})${x === 0.5 ? "" : ""}`,
-  );
+  const slow = (n * rec.length) / ((performance.now() - t) / 1000) / 1e6;
+  if (x === 0.5) console.log(x);
+  return { fast, slow };
 }
 
-// 2. Append throughput, policy none, and the raw writeSync floor.
-const dir = await tempDir();
-try {
-  {
-    const file = await Deno.open(`${dir}/raw`, { write: true, create: true });
-    const chunk = new Uint8Array(248 * BATCH);
-    const t = performance.now();
-    for (let i = 0; i < RECORDS; i += BATCH) file.writeSync(chunk);
-    const s = (performance.now() - t) / 1000;
-    file.close();
-    await Deno.remove(`${dir}/raw`);
-    report(`floor: raw writeSync of ${BATCH} x 248 bytes per call: ${fmt(RECORDS / s)} records/s`);
-  }
-  {
-    await using journal = await Journal.open(`${dir}/none`, { syncPolicy: "none" });
-    const s = journal.defineSession("FIX.4.4:BENCH->PEER");
-    const t = performance.now();
-    for (let i = 1; i <= RECORDS; i += BATCH) {
-      for (let k = 0; k < BATCH; k++) {
-        journal.append({
-          kind: RecordKind.Outbound,
-          sessionId: s,
-          seqNum: i + k,
-          timestampMs: 1_700_000_000_000,
-          payload,
-        });
-      }
-      await Promise.resolve();
-    }
-    await journal.durable(journal.lastIndex);
-    const sec = (performance.now() - t) / 1000;
-    report(
-      `append, policy none, ${PAYLOAD_BYTES}-byte payloads, ${BATCH} per turn: ${
-        fmt(RECORDS / sec)
-      } records/s (${journal.stats.segments} segments)`,
-    );
-  }
-  // 5. Rebuild rate on open.
-  {
-    const t = performance.now();
-    await using journal = await Journal.open(`${dir}/none`, { syncPolicy: "none" });
-    const sec = (performance.now() - t) / 1000;
-    report(
-      `index rebuild on open: ${fmt(journal.lastIndex / sec)} records/s (${
-        fmt(journal.lastIndex)
-      } records, ${(journal.stats.totalBytes / 1e6).toFixed(0)} MB)`,
-    );
-  }
-  await Deno.remove(`${dir}/none`, { recursive: true });
+function append(journal: Journal, sessionId: number, seqNum: number): number {
+  return journal.append({
+    kind: RecordKind.Outbound,
+    sessionId,
+    seqNum,
+    timestampMs: 1_700_000_000_000,
+    payload,
+  });
+}
 
-  // 3. fdatasync floor and group-commit throughput.
-  {
-    const file = await Deno.open(`${dir}/sync`, { write: true, create: true });
-    const one = new Uint8Array(248);
-    const times: number[] = [];
-    for (let i = 0; i < 200; i++) {
-      file.writeSync(one);
+/** Runs every journal figure in a fresh temporary directory, removed afterwards. */
+export async function runJournalBench(options: JournalBenchOptions = {}): Promise<JournalFigures> {
+  const records = options.records ?? 1_000_000;
+  const crc = crcFigures();
+  const dir = await Deno.makeTempDir({
+    prefix: "tandem-journal-bench-",
+    ...(options.dir ? { dir: options.dir } : {}),
+  });
+  try {
+    // Append, policy none, and its floor.
+    let rawWriteSyncPerS: number;
+    {
+      using file = await Deno.open(`${dir}/raw`, { write: true, create: true });
+      const chunk = new Uint8Array(RECORD_BYTES * BATCH);
       const t = performance.now();
-      await file.syncData();
-      times.push(performance.now() - t);
+      for (let i = 0; i < records; i += BATCH) file.writeSync(chunk);
+      rawWriteSyncPerS = records / ((performance.now() - t) / 1000);
     }
-    file.close();
-    times.sort((a, b) => a - b);
-    report(
-      `floor: write + fdatasync of 248 bytes: p50 ${percentile(times, 0.5).toFixed(3)} ms, p99 ${
-        percentile(times, 0.99).toFixed(3)
-      } ms`,
-    );
-  }
-  for (const perTurn of [64, 1024]) {
-    await using journal = await Journal.open(`${dir}/always-${perTurn}`, { syncPolicy: "always" });
-    const s = journal.defineSession("FIX.4.4:BENCH->PEER");
-    const total = Math.min(RECORDS, 300_000);
-    let done = 0;
-    const batchEnds: number[] = [];
-    const t = performance.now();
-    for (let i = 1; i <= total; i += perTurn) {
-      for (let k = 0; k < perTurn; k++) {
-        const index = journal.append({
-          kind: RecordKind.Outbound,
-          sessionId: s,
-          seqNum: i + k,
-          timestampMs: 1_700_000_000_000,
-          payload,
-        });
-        journal.durable(index).then(() => done++);
+    await Deno.remove(`${dir}/raw`);
+    let appendNonePerS: number;
+    {
+      await using journal = await Journal.open(`${dir}/none`, { syncPolicy: "none" });
+      const s = journal.defineSession("FIX.4.4:BENCH->PEER");
+      const t = performance.now();
+      for (let i = 1; i <= records; i += BATCH) {
+        for (let k = 0; k < BATCH; k++) append(journal, s, i + k);
+        await Promise.resolve();
       }
-      // Pipelined like a session runner: at most WINDOW batches in flight.
-      batchEnds.push(journal.lastIndex);
-      if (batchEnds.length > WINDOW) await journal.durable(batchEnds.shift()!);
+      await journal.durable(journal.lastIndex);
+      appendNonePerS = records / ((performance.now() - t) / 1000);
     }
-    await journal.durable(journal.lastIndex);
-    await Promise.resolve();
-    const sec = (performance.now() - t) / 1000;
-    report(
-      `durable, policy always (group commit), ${perTurn} per batch, ${WINDOW} batches in flight: ${
-        fmt(done / sec)
-      } records/s, ${journal.stats.syncs} syncs for ${fmt(done)} records`,
-    );
-  }
-  // 4. Latency.
-  for (const perTurn of [1, 64]) {
-    await using journal = await Journal.open(`${dir}/latency-${perTurn}`, { syncPolicy: "always" });
-    const s = journal.defineSession("FIX.4.4:BENCH->PEER");
-    const latencies: number[] = [];
-    for (let round = 0; round < (perTurn === 1 ? 2000 : 300); round++) {
-      const pending: Promise<void>[] = [];
-      for (let k = 0; k < perTurn; k++) {
+    // Rebuild on open, and reading the same files raw.
+    let rawReadPerS: number;
+    {
+      const buf = new Uint8Array(1 << 20);
+      const t = performance.now();
+      for await (const e of Deno.readDir(`${dir}/none`)) {
+        if (!e.isFile) continue;
+        using f = await Deno.open(`${dir}/none/${e.name}`);
+        while (f.readSync(buf) !== null) { /* read through */ }
+      }
+      rawReadPerS = records / ((performance.now() - t) / 1000);
+    }
+    let rebuildPerS: number;
+    {
+      const t = performance.now();
+      await using journal = await Journal.open(`${dir}/none`, { syncPolicy: "none" });
+      rebuildPerS = journal.lastIndex / ((performance.now() - t) / 1000);
+    }
+    await Deno.remove(`${dir}/none`, { recursive: true });
+
+    // fdatasync floor: one write of a record then fdatasync, 200 times.
+    const syncTimes: number[] = [];
+    {
+      using file = await Deno.open(`${dir}/sync`, { write: true, create: true });
+      const one = new Uint8Array(RECORD_BYTES);
+      for (let i = 0; i < 200; i++) {
         const t = performance.now();
-        const index = journal.append({
-          kind: RecordKind.Outbound,
-          sessionId: s,
-          seqNum: journal.lastIndex + 1,
-          timestampMs: 1_700_000_000_000,
-          payload,
-        });
-        pending.push(journal.durable(index).then(() => void latencies.push(performance.now() - t)));
+        file.writeSync(one);
+        await file.syncData();
+        syncTimes.push(performance.now() - t);
       }
-      await Promise.all(pending);
+    }
+    syncTimes.sort((a, b) => a - b);
+
+    const durable: Record<number, number> = {};
+    let syncs64 = 0;
+    for (const perBatch of [64, 1024]) {
+      await using journal = await Journal.open(`${dir}/always-${perBatch}`, {
+        syncPolicy: "always",
+      });
+      const s = journal.defineSession("FIX.4.4:BENCH->PEER");
+      const total = Math.min(records, perBatch === 64 ? 100_000 : 300_000);
+      const syncsBefore = journal.stats.syncs;
+      const inFlight: number[] = [];
+      const t = performance.now();
+      for (let i = 1; i <= total; i += perBatch) {
+        for (let k = 0; k < perBatch; k++) append(journal, s, i + k);
+        // Pipelined like a session runner: at most WINDOW batches in flight.
+        inFlight.push(journal.lastIndex);
+        if (inFlight.length > WINDOW) await journal.durable(inFlight.shift()!);
+      }
+      await journal.durable(journal.lastIndex);
+      durable[perBatch] = total / ((performance.now() - t) / 1000);
+      if (perBatch === 64) syncs64 = journal.stats.syncs - syncsBefore;
+    }
+
+    // Append-to-durable latency, one record at a time.
+    const latencies: number[] = [];
+    {
+      await using journal = await Journal.open(`${dir}/latency`, { syncPolicy: "always" });
+      const s = journal.defineSession("FIX.4.4:BENCH->PEER");
+      for (let round = 0; round < 1000; round++) {
+        const t = performance.now();
+        await journal.durable(append(journal, s, round + 1));
+        latencies.push(performance.now() - t);
+      }
     }
     latencies.sort((a, b) => a - b);
-    report(
-      `append-to-durable latency, policy always, ${perTurn} per turn: p50 ${
-        percentile(latencies, 0.5).toFixed(3)
-      } ms, p99 ${percentile(latencies, 0.99).toFixed(3)} ms`,
-    );
+
+    // Group-commit floor: the same records written raw in the groups the journal
+    // formed (records per sync of the 64-per-batch run), one fdatasync per group.
+    let rawGroupSyncPerS: number;
+    {
+      const total = Math.min(records, 100_000);
+      const perSync = Math.max(1, Math.round(total / Math.max(1, syncs64)));
+      using file = await Deno.open(`${dir}/group`, { write: true, create: true });
+      const group = new Uint8Array(RECORD_BYTES * perSync);
+      const t = performance.now();
+      for (let i = 0; i < total; i += perSync) {
+        file.writeSync(group);
+        await file.syncData();
+      }
+      rawGroupSyncPerS = total / ((performance.now() - t) / 1000);
+    }
+    return {
+      records,
+      crc32cMBps: crc.fast,
+      crc32cBytewiseMBps: crc.slow,
+      rawWriteSyncPerS,
+      appendNonePerS,
+      rawReadPerS,
+      rebuildPerS,
+      fdatasyncMs: { p50: percentile(syncTimes, 0.5), p99: percentile(syncTimes, 0.99) },
+      rawGroupSyncPerS,
+      durablePerS: { batch64: durable[64]!, batch1024: durable[1024]! },
+      syncsPerBatch64Run: syncs64,
+      appendToDurableMs: { p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99) },
+    };
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
-} finally {
-  await Deno.remove(dir, { recursive: true });
+}
+
+if (import.meta.main) {
+  const i = Deno.args.indexOf("--records");
+  const dir = Deno.env.get("JOURNAL_BENCH_DIR");
+  const f = await runJournalBench({
+    ...(i >= 0 ? { records: Number(Deno.args[i + 1]) } : {}),
+    ...(dir ? { dir } : {}),
+  });
+  const k = (n: number) => n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : `${(n / 1e3).toFixed(1)}k`;
+  console.log(
+    `crc32c: ${f.crc32cMBps.toFixed(0)} MB/s, bytewise ${f.crc32cBytewiseMBps.toFixed(0)}`,
+  );
+  console.log(`append none: ${k(f.appendNonePerS)}/s (raw writeSync ${k(f.rawWriteSyncPerS)}/s)`);
+  console.log(
+    `durable always, 64/batch: ${k(f.durablePerS.batch64)}/s, 1024/batch: ${
+      k(f.durablePerS.batch1024)
+    }/s (raw write+fdatasync per group: ${k(f.rawGroupSyncPerS)}/s)`,
+  );
+  console.log(
+    `append-to-durable: p50 ${f.appendToDurableMs.p50.toFixed(3)} ms, p99 ${
+      f.appendToDurableMs.p99.toFixed(3)
+    } ms (write+fdatasync p50 ${f.fdatasyncMs.p50.toFixed(3)} p99 ${f.fdatasyncMs.p99.toFixed(3)})`,
+  );
+  console.log(`rebuild: ${k(f.rebuildPerS)}/s (raw read ${k(f.rawReadPerS)}/s)`);
 }

@@ -1,220 +1,321 @@
 /**
- * Session round-trip benchmark: NewOrderSingle → first ExecutionReport between
- * two processes on loopback, against a raw TCP echo floor measured in the
- * same run.
+ * Session benchmarks between two processes on loopback, each beside a raw
+ * TCP floor measured in the same run:
  *
- * The child process (`--serve fix|echo`) runs either the Tandem acceptor with
- * the executor application (in-memory store) or a plain TCP echo server; the
- * parent is a minimal FIX client on a raw socket that sends one order at a
- * time (latency) and then a window of orders (throughput).
+ * - round trip NewOrderSingle → first ExecutionReport, measured at a real
+ *   Tandem initiator (this process) against a Tandem acceptor running the
+ *   executor application (a child), both with dictionary validation, journal
+ *   off (memory stores) and journal on (`JournalSessionStore` over a real
+ *   journal with the default `always` policy, on both sides); floor: a 200-byte
+ *   write echoed by a plain Deno TCP echo server in another process. The three
+ *   are sampled in interleaved blocks so a noisy moment hits them alike.
+ * - one-way throughput of NewOrderSingles, journal on at both ends, the
+ *   acceptor's application discarding them; the end is marked by a
+ *   TestRequest whose Heartbeat comes back after every order was processed.
+ *   Floor: the same bytes streamed to a plain Deno process that counts them,
+ *   1000 messages per write.
  *
- * Run: `deno run -A tests/bench/session_bench.ts [--orders N]`.
+ * Run alone: `./denow run -A tests/bench/session_bench.ts [--samples N]`;
+ * `deno task bench` calls {@linkcode runSessionBench}. A child is this file
+ * run with `--serve echo|sink|fix …`.
  *
  * @module
  */
 
-import { encodeMessage } from "../../lib/fix/encoder.ts";
-import { Framer } from "../../lib/fix/framer.ts";
 import { Acceptor } from "../../lib/engine/acceptor.ts";
 import { executorApplication } from "../../lib/engine/executor_application.ts";
+import { dictionaryValidator } from "../../lib/engine/validation.ts";
+import { JournalSessionStore } from "../../lib/engine/journal_store.ts";
+import { Journal } from "../../lib/journal/mod.ts";
+import { ACCEPTOR_ID, BenchInitiator, INITIATOR_ID } from "./_bench_initiator.ts";
+import { ORDER } from "./codec_bench.ts";
+import { median, percentile, spawnChild, within } from "./_stats.ts";
 
-/** Figures from one run. */
-export interface SessionBenchResult {
-  readonly orders: number;
-  readonly fixRoundTripUs: { p50: number; p99: number };
-  readonly echoRoundTripUs: { p50: number; p99: number };
-  readonly fixOrdersPerSecond: number;
-  readonly echoMessagesPerSecond: number;
+const SELF = new URL(import.meta.url).pathname;
+const WINDOWS_IN_FLIGHT = 3;
+
+/** p50/p99 in microseconds. */
+export interface Latency {
+  readonly p50: number;
+  readonly p99: number;
+  readonly samples: number;
 }
 
-function pct(sorted: number[], p: number): number {
-  return Math.round(sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]! * 1000);
+/** Figures of one run. */
+export interface SessionFigures {
+  readonly echoUs: Latency;
+  readonly journalOffUs: Latency;
+  readonly journalOnUs: Latency;
+  readonly oneWayPerS: number;
+  readonly rawOneWayPerS: number;
+  /** Rate of the initiator's `send()` calls alone (encode + journal append + queue). */
+  readonly initiatorSendPerS: number;
+  readonly oneWayOrders: number;
 }
 
-function stamp(): string {
-  return new Date().toISOString().replace(/[-]/g, "").replace("T", "-").slice(0, 21);
+/** Options for {@linkcode runSessionBench}. */
+export interface SessionBenchOptions {
+  /** Round trips per subject (after warm-up). Default 3000. */
+  readonly samples?: number;
+  /** Orders for the one-way throughput. Default 200,000. */
+  readonly orders?: number;
 }
 
-async function serve(kind: string): Promise<void> {
-  if (kind === "echo") {
-    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    console.log((listener.addr as Deno.NetAddr).port);
-    for await (const conn of listener) {
-      conn.setNoDelay(true);
-      (async () => {
-        const buf = new Uint8Array(65536);
-        try {
-          for (let n = await conn.read(buf); n !== null; n = await conn.read(buf)) {
-            for (let o = 0; o < n;) o += await conn.write(buf.subarray(o, n));
-          }
-        } catch { /* closed */ }
-      })();
-    }
-    return;
+/** Latency figures of ascending `ms` samples, in microseconds. */
+export function latencyUs(ms: number[]): Latency {
+  ms.sort((a, b) => a - b);
+  return {
+    p50: percentile(ms, 0.5) * 1000,
+    p99: percentile(ms, 0.99) * 1000,
+    samples: ms.length,
+  };
+}
+
+// ---- children -------------------------------------------------------------
+
+async function serveEcho(): Promise<void> {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  console.log((listener.addr as Deno.NetAddr).port);
+  for await (const conn of listener) {
+    conn.setNoDelay(true);
+    (async () => {
+      const buf = new Uint8Array(65536);
+      try {
+        for (let n = await conn.read(buf); n !== null; n = await conn.read(buf)) {
+          for (let o = 0; o < n;) o += await conn.write(buf.subarray(o, n));
+        }
+      } catch { /* closed */ }
+    })();
   }
+}
+
+/** Reads an 8-byte big-endian count, then counts that many bytes and answers one byte. */
+async function serveSink(): Promise<void> {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  console.log((listener.addr as Deno.NetAddr).port);
+  for await (const conn of listener) {
+    (async () => {
+      const buf = new Uint8Array(256 * 1024);
+      let want = -1;
+      let got = 0;
+      let head = new Uint8Array(0);
+      try {
+        for (let n = await conn.read(buf); n !== null; n = await conn.read(buf)) {
+          let chunk = buf.subarray(0, n);
+          if (want < 0) {
+            const h = new Uint8Array(head.length + chunk.length);
+            h.set(head);
+            h.set(chunk, head.length);
+            if (h.length < 8) {
+              head = h;
+              continue;
+            }
+            want = Number(new DataView(h.buffer).getBigUint64(0));
+            chunk = h.subarray(8);
+          }
+          got += chunk.length;
+          if (got >= want) {
+            await conn.write(new Uint8Array([1]));
+            want = -1;
+            got = 0;
+            head = new Uint8Array(0);
+          }
+        }
+      } catch { /* closed */ }
+    })();
+  }
+}
+
+/** A Tandem acceptor for BENCH → EXEC, executor or discarding application. */
+async function serveFix(journalDir: string | undefined, app: string): Promise<void> {
+  const journal = journalDir === undefined
+    ? undefined
+    : await Journal.open(journalDir, { syncPolicy: "always" });
   const acceptor = new Acceptor({
     sessions: [{
       beginString: "FIX.4.4",
-      senderCompId: "EXEC",
-      targetCompId: "BENCH",
-      checkLatency: false,
+      senderCompId: ACCEPTOR_ID,
+      targetCompId: INITIATOR_ID,
+      validate: dictionaryValidator("FIX.4.4"),
     }],
-    application: executorApplication(),
-    logger: () => {},
+    ...(journal ? { store: new JournalSessionStore(journal) } : {}),
+    application: app === "executor" ? executorApplication() : {},
+    maxOutboundBufferedBytes: 256 * 1024 * 1024,
+    logger: (level, message) => {
+      if (level === "error") console.error(message);
+    },
   }).listen();
   console.log(acceptor.port);
-  await new Promise(() => {});
+  await new Promise(() => {}); // until SIGKILL
 }
 
-async function startChild(kind: string): Promise<{ port: number; child: Deno.ChildProcess }> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", new URL(import.meta.url).pathname, "--serve", kind],
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const reader = child.stdout.getReader();
-  let text = "";
-  while (!text.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`Cannot start ${kind} server: it exited`);
-    text += new TextDecoder().decode(value);
-  }
-  reader.releaseLock();
-  child.stdout.cancel().catch(() => {});
-  return { port: Number(text.trim()), child };
-}
+// ---- measurements ---------------------------------------------------------
 
-class Client {
-  readonly framer = new Framer();
-  readonly buf = new Uint8Array(65536);
-  constructor(readonly conn: Deno.TcpConn) {}
-  async write(b: Uint8Array) {
-    for (let o = 0; o < b.length;) o += await this.conn.write(b.subarray(o));
-  }
-  async nextMessageType(): Promise<string> {
-    while (true) {
-      const f = this.framer.next();
-      if (f?.kind === "message") return f.message.msgType;
-      if (f !== undefined) continue;
-      const n = await this.conn.read(this.buf);
-      if (n === null) throw new Error("Connection closed");
-      this.framer.push(this.buf.subarray(0, n));
+async function echoRoundTrips(conn: Deno.TcpConn, n: number, out: number[]): Promise<void> {
+  const buf = new Uint8Array(65536);
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    for (let o = 0; o < ORDER.length;) o += await conn.write(ORDER.subarray(o));
+    let got = 0;
+    while (got < ORDER.length) {
+      const r = await conn.read(buf);
+      if (r === null) throw new Error("Echo server closed the connection");
+      got += r;
     }
+    out.push(performance.now() - t0);
   }
 }
 
-/** Runs the benchmark and returns its figures. */
-export async function runSessionBench(orders = 2000): Promise<SessionBenchResult> {
-  const fix = await startChild("fix");
-  const echo = await startChild("echo");
+async function fixRoundTrips(b: BenchInitiator, n: number, out: number[]): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    const before = b.executionReports;
+    const t0 = performance.now();
+    b.sendOrder();
+    await b.waitFor(() => b.executionReports > before);
+    out.push(performance.now() - t0);
+    await b.waitFor(() => b.executionReports >= before + 2); // the fill, before the next order
+  }
+}
+
+async function rawOneWay(port: number, orders: number): Promise<number> {
+  using conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const perWrite = 1000;
+  const chunk = new Uint8Array(ORDER.length * perWrite);
+  for (let k = 0; k < perWrite; k++) chunk.set(ORDER, k * ORDER.length);
+  const head = new Uint8Array(8);
+  const writes = Math.ceil(orders / perWrite);
+  new DataView(head.buffer).setBigUint64(0, BigInt(chunk.length * writes));
+  const t0 = performance.now();
+  await conn.write(head);
+  for (let w = 0; w < writes; w++) {
+    for (let o = 0; o < chunk.length;) o += await conn.write(chunk.subarray(o));
+  }
+  const ack = new Uint8Array(1);
+  await conn.read(ack);
+  return (writes * perWrite) / ((performance.now() - t0) / 1000);
+}
+
+async function fixOneWay(
+  b: BenchInitiator,
+  orders: number,
+): Promise<{ perS: number; sendPerS: number }> {
+  // Windows of orders sent in one event-loop turn (the runner coalesces them into
+  // one write), each followed by a TestRequest; at most WINDOWS_IN_FLIGHT windows
+  // are unanswered. No timers: setTimeout would add its own clamped delays.
+  const perWindow = 5000;
+  const inFlight: Promise<void>[] = [];
+  const t0 = performance.now();
+  let window = 0;
+  let sendMs = 0;
+  for (let sent = 0; sent < orders;) {
+    const now = Date.now();
+    const s0 = performance.now();
+    for (let k = 0; k < perWindow && sent < orders; k++, sent++) b.sendOrder(now);
+    sendMs += performance.now() - s0;
+    const id = `W${++window}`;
+    b.sendTestRequest(id);
+    inFlight.push(b.heartbeat(id));
+    if (inFlight.length >= WINDOWS_IN_FLIGHT) await inFlight.shift();
+  }
+  await Promise.all(inFlight);
+  return { perS: orders / ((performance.now() - t0) / 1000), sendPerS: orders / (sendMs / 1000) };
+}
+
+/** Runs the session figures with children started and killed here. */
+export async function runSessionBench(options: SessionBenchOptions = {}): Promise<SessionFigures> {
+  const samples = options.samples ?? 3000;
+  const orders = options.orders ?? 200_000;
+  const dir = await Deno.makeTempDir({ prefix: "tandem-session-bench-" });
   try {
-    const c = new Client(await Deno.connect({ hostname: "127.0.0.1", port: fix.port }));
-    c.conn.setNoDelay(true);
-    let seq = 1;
-    const msg = (type: string, fields: [number, string][]) =>
-      encodeMessage("FIX.4.4", type, [
-        [34, seq++],
-        [49, "BENCH"],
-        [52, stamp()],
-        [56, "EXEC"],
-        ...fields,
-      ]);
-    await c.write(msg("A", [[98, "0"], [108, "30"]]));
-    await c.nextMessageType();
-    const order = () =>
-      msg("D", [[11, `O${seq}`], [21, "1"], [55, "INTC"], [54, "1"], [38, "100"], [40, "2"], [
-        44,
-        "10",
-      ], [
-        60,
-        stamp(),
-      ]]);
-    const fixRtt: number[] = [];
-    for (let i = 0; i < orders; i++) {
-      const t0 = performance.now();
-      await c.write(order());
-      await c.nextMessageType();
-      fixRtt.push(performance.now() - t0);
-      await c.nextMessageType();
-    }
-    const window = 50;
-    const tp0 = performance.now();
-    let sent = 0;
-    let received = 0;
-    const reading = (async () => {
-      while (received < orders * 2) {
-        await c.nextMessageType();
-        received++;
-      }
-    })();
-    while (sent < orders) {
-      while (sent < orders && sent - received / 2 < window) {
-        await c.write(order());
-        sent++;
-      }
-      await new Promise((r) => setTimeout(r, 0));
-    }
-    await reading;
-    const fixTput = orders / ((performance.now() - tp0) / 1000);
-    c.conn.close();
+    await using echo = await spawnChild(SELF, ["--serve", "echo"]);
+    await using sink = await spawnChild(SELF, ["--serve", "sink"]);
+    await using off = await spawnChild(SELF, ["--serve", "fix", "--app", "executor"]);
+    await using on = await spawnChild(SELF, [
+      "--serve",
+      "fix",
+      "--app",
+      "executor",
+      "--journal",
+      `${dir}/acceptor-rtt`,
+    ]);
+    await using flood = await spawnChild(SELF, [
+      "--serve",
+      "fix",
+      "--app",
+      "sink",
+      "--journal",
+      `${dir}/acceptor-flood`,
+    ]);
+    const at = (c: { firstLine: string }) => [{ hostname: "127.0.0.1", port: Number(c.firstLine) }];
+    using echoConn = await Deno.connect({ hostname: "127.0.0.1", port: Number(echo.firstLine) });
+    echoConn.setNoDelay(true);
+    await using fixOff = await BenchInitiator.start({ addresses: at(off) });
+    await using fixOn = await BenchInitiator.start({
+      addresses: at(on),
+      journalDir: `${dir}/initiator-rtt`,
+    });
 
-    const e = await Deno.connect({ hostname: "127.0.0.1", port: echo.port });
-    e.setNoDelay(true);
-    const payload = order();
-    const buf = new Uint8Array(65536);
-    const echoRtt: number[] = [];
-    for (let i = 0; i < orders; i++) {
-      const t0 = performance.now();
-      for (let o = 0; o < payload.length;) o += await e.write(payload.subarray(o));
-      let got = 0;
-      while (got < payload.length) got += (await e.read(buf)) ?? Infinity;
-      echoRtt.push(performance.now() - t0);
+    const echoMs: number[] = [];
+    const offMs: number[] = [];
+    const onMs: number[] = [];
+    const block = 250;
+    // Warm-up, discarded.
+    await echoRoundTrips(echoConn, 500, []);
+    await fixRoundTrips(fixOff, 500, []);
+    await fixRoundTrips(fixOn, 500, []);
+    for (let done = 0; done < samples; done += block) {
+      await echoRoundTrips(echoConn, block, echoMs);
+      await fixRoundTrips(fixOff, block, offMs);
+      await fixRoundTrips(fixOn, block, onMs);
     }
-    const et0 = performance.now();
-    const total = payload.length * orders;
-    const reader = (async () => {
-      let got = 0;
-      while (got < total) got += (await e.read(buf)) ?? Infinity;
-    })();
-    for (let i = 0; i < orders; i++) {
-      for (let o = 0; o < payload.length;) o += await e.write(payload.subarray(o));
+
+    await using fixFlood = await BenchInitiator.start({
+      addresses: at(flood),
+      journalDir: `${dir}/initiator-flood`,
+    });
+    await fixOneWay(fixFlood, Math.min(orders, 20_000)); // warm-up
+    await rawOneWay(Number(sink.firstLine), Math.min(orders, 20_000));
+    const oneWay: { perS: number; sendPerS: number }[] = [];
+    const raw: number[] = [];
+    for (let r = 0; r < 5; r++) {
+      raw.push(await rawOneWay(Number(sink.firstLine), orders));
+      oneWay.push(await within(fixOneWay(fixFlood, orders), 60_000, "one-way orders"));
     }
-    await reader;
-    const echoTput = orders / ((performance.now() - et0) / 1000);
-    e.close();
-    fixRtt.sort((a, b) => a - b);
-    echoRtt.sort((a, b) => a - b);
     return {
-      orders,
-      fixRoundTripUs: { p50: pct(fixRtt, 0.5), p99: pct(fixRtt, 0.99) },
-      echoRoundTripUs: { p50: pct(echoRtt, 0.5), p99: pct(echoRtt, 0.99) },
-      fixOrdersPerSecond: Math.round(fixTput),
-      echoMessagesPerSecond: Math.round(echoTput),
+      echoUs: latencyUs(echoMs),
+      journalOffUs: latencyUs(offMs),
+      journalOnUs: latencyUs(onMs),
+      oneWayPerS: median(oneWay.map((x) => x.perS)),
+      initiatorSendPerS: median(oneWay.map((x) => x.sendPerS)),
+      rawOneWayPerS: median(raw),
+      oneWayOrders: orders,
     };
   } finally {
-    for (const s of [fix, echo]) {
-      s.child.kill("SIGKILL");
-      await s.child.status;
-    }
+    await Deno.remove(dir, { recursive: true });
   }
 }
 
 if (import.meta.main) {
-  const serveIdx = Deno.args.indexOf("--serve");
-  if (serveIdx >= 0) {
-    await serve(Deno.args[serveIdx + 1] ?? "fix");
-  } else {
-    const ordersIdx = Deno.args.indexOf("--orders");
-    const orders = ordersIdx >= 0 ? Number(Deno.args[ordersIdx + 1]) : 2000;
-    const r = await runSessionBench(orders);
+  const arg = (name: string) => {
+    const i = Deno.args.indexOf(name);
+    return i >= 0 ? Deno.args[i + 1] : undefined;
+  };
+  const serve = arg("--serve");
+  if (serve === "echo") await serveEcho();
+  else if (serve === "sink") await serveSink();
+  else if (serve === "fix") await serveFix(arg("--journal"), arg("--app") ?? "executor");
+  else {
+    const samples = arg("--samples");
+    const f = await runSessionBench(samples ? { samples: Number(samples) } : {});
+    const l = (x: Latency) => `p50 ${x.p50.toFixed(0)} us, p99 ${x.p99.toFixed(0)} us`;
+    console.log(`round trip NOS -> first ER, ${f.echoUs.samples} samples each`);
+    console.log(`  tcp echo floor  ${l(f.echoUs)}`);
+    console.log(`  journal off     ${l(f.journalOffUs)}`);
+    console.log(`  journal on      ${l(f.journalOnUs)}`);
     console.log(
-      `session round trip (NOS -> first ER), ${r.orders} orders, loopback, two processes`,
-    );
-    console.log(
-      `  tandem   p50 ${r.fixRoundTripUs.p50} us  p99 ${r.fixRoundTripUs.p99} us  ${r.fixOrdersPerSecond} orders/s (window 50)`,
-    );
-    console.log(
-      `  tcp echo p50 ${r.echoRoundTripUs.p50} us  p99 ${r.echoRoundTripUs.p99} us  ${r.echoMessagesPerSecond} msgs/s (streamed)`,
+      `one-way NOS, journal on: ${f.oneWayPerS.toFixed(0)}/s (raw stream ${
+        f.rawOneWayPerS.toFixed(0)
+      }/s)`,
     );
   }
 }

@@ -1,0 +1,164 @@
+/**
+ * The measuring side of the round-trip benchmarks: a real Tandem
+ * {@linkcode Initiator} (FIX.4.4, BENCH → EXEC, dictionary validation on,
+ * memory or journal store) with an application that counts what arrives, so
+ * a benchmark can await "the next ExecutionReport" or "the Heartbeat
+ * answering TestRequest X" without polling.
+ *
+ * @module
+ */
+
+import { Initiator } from "../../lib/engine/initiator.ts";
+import { JournalSessionStore } from "../../lib/engine/journal_store.ts";
+import type { SessionStore } from "../../lib/engine/store.ts";
+import { dictionaryValidator } from "../../lib/engine/validation.ts";
+import type { FixMessage } from "../../lib/fix/message.ts";
+import { formatUtcTimestamp } from "../../lib/fix/values.ts";
+import { Journal } from "../../lib/journal/mod.ts";
+import type { Field } from "../../lib/session/session.ts";
+import { within } from "./_stats.ts";
+
+const DEBUG = Deno.env.get("TANDEM_BENCH_DEBUG") !== undefined;
+
+/** SenderCompID of the benchmark initiator. */
+export const INITIATOR_ID = "BENCH";
+/** SenderCompID of the benchmark acceptor. */
+export const ACCEPTOR_ID = "EXEC";
+
+/** Options for {@linkcode BenchInitiator.start}. */
+export interface BenchInitiatorOptions {
+  readonly addresses: readonly { hostname: string; port: number }[];
+  /** Directory of a journal for the initiator's store (`always` policy); absent: memory. */
+  readonly journalDir?: string;
+  readonly reconnectDelayMs?: number;
+}
+
+/** A logged-on benchmark initiator; see the module doc. */
+export class BenchInitiator implements AsyncDisposable {
+  readonly initiator: Initiator;
+  /** The initiator's last log lines (for explaining a failure). */
+  readonly log: string[] = [];
+  readonly #journal: Journal | undefined;
+  #executionReports = 0;
+  #logons = 0;
+  #waiters: { until: () => boolean; resolve: () => void }[] = [];
+  #heartbeats = new Set<string>();
+  #orderId = 0;
+
+  private constructor(options: BenchInitiatorOptions, journal: Journal | undefined) {
+    this.#journal = journal;
+    const store: SessionStore | undefined = journal ? new JournalSessionStore(journal) : undefined;
+    this.initiator = new Initiator({
+      session: {
+        beginString: "FIX.4.4",
+        senderCompId: INITIATOR_ID,
+        targetCompId: ACCEPTOR_ID,
+        heartbeatIntervalS: 30,
+        validate: dictionaryValidator("FIX.4.4"),
+      },
+      addresses: options.addresses,
+      ...(store ? { store } : {}),
+      reconnectDelayMs: options.reconnectDelayMs ?? 100,
+      maxOutboundBufferedBytes: 256 * 1024 * 1024,
+      closeTimeoutMs: 500,
+      logger: (level, message) => {
+        this.log.push(`${level} ${message}`);
+        if (this.log.length > 12) this.log.shift();
+        if (DEBUG) console.error(`initiator ${level} ${message}`);
+      },
+      application: {
+        onLogon: () => {
+          this.#logons++;
+          this.#wake();
+        },
+        onMessage: (m: FixMessage) => {
+          if (m.msgType === "8") {
+            this.#executionReports++;
+            this.#wake();
+          }
+        },
+        onAdmin: (m: FixMessage) => {
+          if (m.msgType === "0") {
+            const id = m.get(112);
+            if (id !== undefined) {
+              this.#heartbeats.add(id);
+              this.#wake();
+            }
+          }
+        },
+      },
+    });
+  }
+
+  /** Creates the initiator, starts it and waits for the first Logon. */
+  static async start(options: BenchInitiatorOptions): Promise<BenchInitiator> {
+    const journal = options.journalDir === undefined
+      ? undefined
+      : await Journal.open(options.journalDir, { syncPolicy: "always" });
+    const b = new BenchInitiator(options, journal);
+    b.initiator.start();
+    await within(b.waitFor(() => b.logons >= 1), 20_000, "the benchmark initiator's Logon");
+    return b;
+  }
+
+  /** Logons so far (a reconnect after failover adds one). */
+  get logons(): number {
+    return this.#logons;
+  }
+
+  /** ExecutionReports received so far. */
+  get executionReports(): number {
+    return this.#executionReports;
+  }
+
+  /** Whether the session is logged on now. */
+  get isLoggedOn(): boolean {
+    return this.initiator.host.isLoggedOn;
+  }
+
+  /** Resolves once `until()` holds (checked whenever something arrives). */
+  waitFor(until: () => boolean): Promise<void> {
+    if (until()) return Promise.resolve();
+    const { promise, resolve } = Promise.withResolvers<void>();
+    this.#waiters.push({ until, resolve });
+    return promise;
+  }
+
+  #wake(): void {
+    if (this.#waiters.length === 0) return;
+    this.#waiters = this.#waiters.filter((w) => !(w.until() && (w.resolve(), true)));
+  }
+
+  /** Sends one NewOrderSingle (~200 bytes). */
+  sendOrder(nowMs = Date.now()): void {
+    const ts = formatUtcTimestamp(nowMs, 3);
+    const fields: Field[] = [
+      [11, `ORD-${++this.#orderId}`],
+      [1, "ACCT-7788"],
+      [21, "1"],
+      [55, "MSFT"],
+      [54, "1"],
+      [60, ts],
+      [38, 100],
+      [40, "2"],
+      [44, "187.25"],
+      [59, "0"],
+    ];
+    this.initiator.send("D", fields);
+  }
+
+  /** Sends a TestRequest; its Heartbeat arrives after everything sent before it was processed. */
+  sendTestRequest(id: string): void {
+    this.initiator.send("1", [[112, id]]);
+  }
+
+  /** Resolves when the Heartbeat answering TestRequest `id` arrived. */
+  heartbeat(id: string): Promise<void> {
+    return this.waitFor(() => this.#heartbeats.has(id));
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.initiator.close();
+    await this.#journal?.[Symbol.asyncDispose]();
+  }
+}

@@ -1,0 +1,408 @@
+/**
+ * High-availability benchmarks, three processes, each beside a floor
+ * measured in the same run:
+ *
+ * - replicated round trip NewOrderSingle → first ExecutionReport, measured at
+ *   a real Tandem initiator (this process) logged on to a primary
+ *   (`main.ts --ha primary`, executor application, `ackStrategy: forever`,
+ *   journal `always`) that replicates to one secondary (`main.ts --ha
+ *   secondary`): every ExecutionReport waits for the secondary's ack. Floor:
+ *   a raw relay of plain Deno processes, client → primary → secondary →
+ *   primary → client, with the same 200-byte message; sampled in interleaved
+ *   blocks with the subject. For proportion, the same round trip through a
+ *   pair with `ackStrategy: never` (no wait for the secondary).
+ * - failover time: from SIGKILL of the primary to the initiator logged on to
+ *   the promoted secondary, each on a fresh pair, with `ackStrategy` never
+ *   (several runs, the median), timeout (the default, 500 ms) and forever
+ *   (the pair of the round trip; given 3 s). The initiator's reconnect delay
+ *   is 100 ms (the floor: no failover can be shorter); the secondary
+ *   auto-promotes after {@linkcode AUTO_PROMOTE_AFTER_MS} of replication
+ *   silence, heartbeats every {@linkcode REPLICATION_HEARTBEAT_MS}. A
+ *   failover that does not complete is reported with what was seen, never
+ *   as a number.
+ *
+ * Run alone: `./denow run -A tests/bench/ha_bench.ts`; `deno task bench`
+ * calls {@linkcode runHaBench}. A relay child is this file run with
+ * `--serve relay-primary|relay-secondary`.
+ *
+ * @module
+ */
+
+import { BenchInitiator, INITIATOR_ID } from "./_bench_initiator.ts";
+import { ORDER } from "./codec_bench.ts";
+import { type Latency, latencyUs } from "./session_bench.ts";
+import { freePorts, median, spawnChild, within } from "./_stats.ts";
+
+const SELF = new URL(import.meta.url).pathname;
+const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+/** The initiator's reconnect delay, the floor of the failover time. */
+export const RECONNECT_DELAY_MS = 100;
+/** Replication heartbeat of the pair. */
+export const REPLICATION_HEARTBEAT_MS = 50;
+/** The secondary promotes itself after this much replication silence. */
+export const AUTO_PROMOTE_AFTER_MS = 200;
+const SECRET = "benchmark replication secret, long enough";
+
+/** Figures of one run; a figure that could not be measured is an Error's message. */
+export interface HaFigures {
+  readonly relayUs: Latency;
+  readonly replicatedUs: Latency | string;
+  /**
+   * The same round trip through a pair with `ackStrategy: never` (1000 samples),
+   * with its own relay floor sampled in interleaved blocks.
+   */
+  readonly unreplicated?: { readonly fixUs: Latency; readonly relayUs: Latency };
+  /** Failover times in ms, one per run, by the pair's ack strategy. */
+  readonly failoverMs: Readonly<Record<AckStrategy, readonly number[] | string>>;
+}
+
+/** Options for {@linkcode runHaBench}. */
+export interface HaBenchOptions {
+  /** Round trips per subject (after warm-up). Default 2000. */
+  readonly samples?: number;
+  /** Failovers measured (each on a fresh pair). Default 3. */
+  readonly failovers?: number;
+}
+
+// ---- relay children ---------------------------------------------------------
+
+async function pipe(from: Deno.Conn, to: Deno.Conn): Promise<void> {
+  const buf = new Uint8Array(65536);
+  try {
+    for (let n = await from.read(buf); n !== null; n = await from.read(buf)) {
+      for (let o = 0; o < n;) o += await to.write(buf.subarray(o, n));
+    }
+  } catch { /* closed */ }
+}
+
+async function serveRelay(kind: string, secondaryPort: number): Promise<void> {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  console.log((listener.addr as Deno.NetAddr).port);
+  for await (const conn of listener) {
+    conn.setNoDelay(true);
+    if (kind === "relay-secondary") {
+      pipe(conn, conn); // the secondary answers what it receives (its "ack")
+    } else {
+      const next = await Deno.connect({ hostname: "127.0.0.1", port: secondaryPort });
+      next.setNoDelay(true);
+      pipe(conn, next);
+      pipe(next, conn);
+    }
+  }
+}
+
+// ---- the Tandem pair ---------------------------------------------------------
+
+interface Ports {
+  readonly fix: number;
+  readonly admin: number;
+  readonly replication: number;
+}
+
+/** The replication acknowledgement strategies benchmarked. */
+export type AckStrategy = "never" | "forever" | "timeout";
+
+function nodeYaml(
+  id: string,
+  ha: "primary" | "secondary",
+  dir: string,
+  me: Ports,
+  peer: Ports,
+  ack: AckStrategy,
+) {
+  return `node: { id: ${id}, role: acceptor, ha: ${ha}, dataDir: ${JSON.stringify(dir)} }
+fix: { listen: "127.0.0.1:${me.fix}", logoutTimeoutS: 1 }
+journal: { syncPolicy: always }
+replication:
+  listen: "127.0.0.1:${me.replication}"
+  ${
+    ha === "secondary"
+      ? `primary: "127.0.0.1:${peer.replication}"`
+      : `peers: ["127.0.0.1:${peer.replication}"]`
+  }
+  secret: ${JSON.stringify(SECRET)}
+  ackStrategy: ${ack}
+  heartbeatIntervalMs: ${REPLICATION_HEARTBEAT_MS}
+  autoPromoteAfterMs: ${ha === "secondary" ? AUTO_PROMOTE_AFTER_MS : 0}
+  reconnectDelayMs: 50
+admin: { listen: "127.0.0.1:${me.admin}" }
+log: { level: info, format: json }
+sessions:
+  - beginString: FIX.4.4
+    senderCompId: EXEC
+    targetCompId: ${INITIATOR_ID}
+    application: executor
+`;
+}
+
+/** One `main.ts` process whose stderr/stdout lines are watched. */
+class NodeProcess implements AsyncDisposable {
+  readonly child: Deno.ChildProcess;
+  readonly lines: string[] = [];
+  #waiters: { text: string; resolve: () => void }[] = [];
+  readonly #pumps: Promise<unknown>;
+
+  constructor(readonly name: string, configPath: string) {
+    this.child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "--quiet", MAIN, "--config", configPath],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const pump = async (stream: ReadableStream<Uint8Array>) => {
+      const dec = new TextDecoder();
+      let buf = "";
+      try {
+        for await (const chunk of stream) {
+          buf += dec.decode(chunk, { stream: true });
+          for (let nl = buf.indexOf("\n"); nl >= 0; nl = buf.indexOf("\n")) {
+            const line = buf.slice(0, nl);
+            buf = buf.slice(nl + 1);
+            this.lines.push(line);
+            this.#waiters = this.#waiters.filter((w) =>
+              !(line.includes(w.text) && (w.resolve(), true))
+            );
+          }
+        }
+      } catch { /* killed */ }
+    };
+    this.#pumps = Promise.all([pump(this.child.stdout), pump(this.child.stderr)]);
+  }
+
+  /** Resolves on the first line (past or future) containing `text`. */
+  async waitFor(text: string, ms = 20_000): Promise<void> {
+    if (this.lines.some((l) => l.includes(text))) return;
+    const { promise, resolve } = Promise.withResolvers<void>();
+    this.#waiters.push({ text, resolve });
+    const exited = this.child.status.then((s) => {
+      throw new Error(`${this.name} exited with ${s.code}; last lines:\n${this.tail()}`);
+    });
+    try {
+      await within(Promise.race([promise, exited]), ms, `${this.name}: "${text}"\n${this.tail()}`);
+    } finally {
+      exited.catch(() => {});
+    }
+  }
+
+  tail(): string {
+    return this.lines.slice(-8).join("\n");
+  }
+
+  kill(): void {
+    try {
+      this.child.kill("SIGKILL");
+    } catch { /* already gone */ }
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.kill();
+    await this.child.status;
+    await this.#pumps;
+  }
+}
+
+/** A primary and a secondary, started and ready (the secondary following). */
+class Pair implements AsyncDisposable {
+  private constructor(
+    readonly dir: string,
+    readonly primary: NodeProcess,
+    readonly secondary: NodeProcess,
+    readonly primaryPorts: Ports,
+    readonly secondaryPorts: Ports,
+  ) {}
+
+  static async start(ack: AckStrategy): Promise<Pair> {
+    const dir = await Deno.makeTempDir({ prefix: "tandem-ha-bench-" });
+    const [a, b, c, d, e, f] = freePorts(6) as [number, number, number, number, number, number];
+    const p = { fix: a, admin: b, replication: c };
+    const s = { fix: d, admin: e, replication: f };
+    await Deno.mkdir(`${dir}/p`);
+    await Deno.mkdir(`${dir}/s`);
+    await Deno.writeTextFile(`${dir}/p.yaml`, nodeYaml("p", "primary", `${dir}/p`, p, s, ack));
+    await Deno.writeTextFile(`${dir}/s.yaml`, nodeYaml("s", "secondary", `${dir}/s`, s, p, ack));
+    const primary = new NodeProcess("primary", `${dir}/p.yaml`);
+    const secondary = new NodeProcess("secondary", `${dir}/s.yaml`);
+    const pair = new Pair(dir, primary, secondary, p, s);
+    try {
+      await primary.waitFor("accepting FIX connections");
+      await secondary.waitFor("following p");
+    } catch (e) {
+      await pair[Symbol.asyncDispose]();
+      throw e;
+    }
+    return pair;
+  }
+
+  get addresses() {
+    return [
+      { hostname: "127.0.0.1", port: this.primaryPorts.fix },
+      { hostname: "127.0.0.1", port: this.secondaryPorts.fix },
+    ];
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.primary[Symbol.asyncDispose]();
+    await this.secondary[Symbol.asyncDispose]();
+    await Deno.remove(this.dir, { recursive: true });
+  }
+}
+
+// ---- measurements -------------------------------------------------------------
+
+async function relayRoundTrips(conn: Deno.TcpConn, n: number, out: number[]): Promise<void> {
+  const buf = new Uint8Array(65536);
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    for (let o = 0; o < ORDER.length;) o += await conn.write(ORDER.subarray(o));
+    let got = 0;
+    while (got < ORDER.length) {
+      const r = await conn.read(buf);
+      if (r === null) throw new Error("Relay closed the connection");
+      got += r;
+    }
+    out.push(performance.now() - t0);
+  }
+}
+
+async function fixRoundTrips(b: BenchInitiator, n: number, out: number[]): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    const before = b.executionReports;
+    const t0 = performance.now();
+    b.sendOrder();
+    await within(b.waitFor(() => b.executionReports > before), 10_000, "an ExecutionReport");
+    out.push(performance.now() - t0);
+    await within(b.waitFor(() => b.executionReports >= before + 2), 10_000, "the fill");
+  }
+}
+
+/** SIGKILLs the primary and times until the initiator is logged on again (to the secondary). */
+async function failoverTime(pair: Pair, b: BenchInitiator, limitMs = 10_000): Promise<number> {
+  const logons = b.logons;
+  const t0 = performance.now();
+  pair.primary.kill();
+  await within(
+    b.waitFor(() => b.logons > logons),
+    limitMs,
+    "the Logon to the secondary",
+  ).catch((e) => {
+    const answered = pair.secondary.lines.some((l) => l.includes("session logged on"));
+    throw new Error(
+      `${e.message}: ${
+        answered
+          ? "the promoted secondary logged the session on but its Logon answer never reached the initiator"
+          : `the secondary did not log the session on; its last line: ${
+            pair.secondary.lines.at(-1)
+          }`
+      } (initiator: ${b.log.at(-1)})`,
+    );
+  });
+  const ms = performance.now() - t0;
+  await pair.secondary.waitFor("accepting FIX connections", 1000); // it was the secondary
+  return ms;
+}
+
+/** Runs the HA figures; pairs and relays are started and killed here. */
+export async function runHaBench(options: HaBenchOptions = {}): Promise<HaFigures> {
+  const samples = options.samples ?? 2000;
+  const failovers = options.failovers ?? 3;
+  await using relaySecondary = await spawnChild(SELF, ["--serve", "relay-secondary"]);
+  await using relayPrimary = await spawnChild(SELF, [
+    "--serve",
+    "relay-primary",
+    "--secondary",
+    relaySecondary.firstLine,
+  ]);
+  using relay = await Deno.connect({ hostname: "127.0.0.1", port: Number(relayPrimary.firstLine) });
+  relay.setNoDelay(true);
+  const relayMs: number[] = [];
+  const fixMs: number[] = [];
+  const neverMs: number[] = [];
+  const neverRelayMs: number[] = [];
+  let replicated: Latency | string;
+  const failover: Record<AckStrategy, number[] | string> = {
+    forever: "not run",
+    never: "not run",
+    timeout: "not run",
+  };
+  const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
+  try {
+    await using pair = await Pair.start("forever");
+    await using b = await BenchInitiator.start({
+      addresses: pair.addresses,
+      reconnectDelayMs: RECONNECT_DELAY_MS,
+    });
+    await relayRoundTrips(relay, 300, []);
+    await fixRoundTrips(b, 300, []);
+    const block = 250;
+    for (let done = 0; done < samples; done += block) {
+      await relayRoundTrips(relay, block, relayMs);
+      await fixRoundTrips(b, block, fixMs);
+    }
+    replicated = latencyUs(fixMs);
+    try {
+      failover.forever = [await failoverTime(pair, b, 3000)];
+    } catch (e) {
+      failover.forever = message(e);
+    }
+  } catch (e) {
+    replicated = message(e);
+    if (relayMs.length === 0) await relayRoundTrips(relay, samples, relayMs);
+  }
+  for (const [ack, runs] of [["never", failovers], ["timeout", 1]] as const) {
+    const times: number[] = [];
+    try {
+      for (let k = 0; k < runs; k++) {
+        await using pair = await Pair.start(ack);
+        await using b = await BenchInitiator.start({
+          addresses: pair.addresses,
+          reconnectDelayMs: RECONNECT_DELAY_MS,
+        });
+        await fixRoundTrips(b, 50, []);
+        for (let block = 0; ack === "never" && k === 0 && block < 4; block++) {
+          await relayRoundTrips(relay, 250, neverRelayMs);
+          await fixRoundTrips(b, 250, neverMs);
+        }
+        times.push(await failoverTime(pair, b));
+      }
+      failover[ack] = times;
+    } catch (e) {
+      failover[ack] = message(e);
+    }
+  }
+  return {
+    relayUs: latencyUs(relayMs),
+    replicatedUs: replicated,
+    ...(neverMs.length > 0
+      ? { unreplicated: { fixUs: latencyUs(neverMs), relayUs: latencyUs(neverRelayMs) } }
+      : {}),
+    failoverMs: failover,
+  };
+}
+
+if (import.meta.main) {
+  const arg = (name: string) => {
+    const i = Deno.args.indexOf(name);
+    return i >= 0 ? Deno.args[i + 1] : undefined;
+  };
+  const serve = arg("--serve");
+  if (serve !== undefined) {
+    await serveRelay(serve, Number(arg("--secondary") ?? 0));
+  } else {
+    const f = await runHaBench();
+    const l = (x: Latency | string) =>
+      typeof x === "string"
+        ? `not measured: ${x}`
+        : `p50 ${x.p50.toFixed(0)} us, p99 ${x.p99.toFixed(0)} us`;
+    console.log(`relay floor (3 processes)   ${l(f.relayUs)}`);
+    console.log(`replicated round trip       ${l(f.replicatedUs)}`);
+    for (const [ack, t] of Object.entries(f.failoverMs)) {
+      console.log(
+        `failover, ack ${ack} (SIGKILL -> logon) ${
+          typeof t === "string"
+            ? `not measured: ${t}`
+            : `${t.map((x) => x.toFixed(0)).join(", ")} ms (median ${median(t).toFixed(0)})`
+        }`,
+      );
+    }
+  }
+}
