@@ -141,7 +141,17 @@ Deno.test("loadConfig() fills the defaults of an initiator's connect section", (
     startOverIntervalMs: 60_000,
     logonTimeoutS: 10,
     exitOnFatal: false,
+    tls: undefined,
   });
+});
+
+Deno.test("loadConfig() reads connect.tls and refuses certFile without keyFile", () => {
+  const base = MINIMAL.replace("role: acceptor", "role: initiator") +
+    "    connect:\n      addresses: [127.0.0.1:9876]\n      tls:\n        caFile: ca.pem\n";
+  assertEquals(load(base).sessions[0]!.connect?.tls?.caFile, "ca.pem");
+  const issue = only(base + "        certFile: client.pem\n");
+  assertEquals(issue.path, "sessions[0].connect.tls");
+  assertStringIncludes(issue.message, "certFile and keyFile go together");
 });
 
 Deno.test("loadConfig() suggests the nearest key for a typo and names line and column", () => {
@@ -379,6 +389,14 @@ Deno.test("loadConfig() runs the cross-field checks", () => {
       MINIMAL.replace("fix:\n", "fix:\n  tls: { certFile: a.pem }\n"),
       "fix.tls",
       "certFile and keyFile",
+    ],
+    [
+      MINIMAL.replace(
+        "fix:\n",
+        "fix:\n  tls: { certFile: a.pem, keyFile: k.pem, caFile: ca.pem }\n",
+      ),
+      "fix.tls.caFile",
+      "only used with requireClientCert",
     ],
   ];
   for (const [text, path, message] of cases) {

@@ -98,7 +98,7 @@ const tls = s.object({
   keyFile: s.string({ doc: "PEM private key of certFile.", example: "/etc/tandem/tls/key.pem" }),
   caFile: s.string({
     doc:
-      "PEM CA bundle to verify the peer (client certificates on an acceptor, the server on an initiator).",
+      "PEM CA bundle that client certificates must chain to (with requireClientCert). An initiator sets sessions[].connect.tls instead.",
     example: "/etc/tandem/tls/ca.pem",
   }),
   requireClientCert: s.boolean({
@@ -190,11 +190,11 @@ const connect = s.object({
   }),
   strategy: s.oneOf(["always-start-on-primary", "round-robin", "fatal-failure", "priority"], {
     doc:
-      "How to pick the next address after a failure: always-start-on-primary (retry from the first), round-robin, fatal-failure (give up after the list), priority (prefer earlier addresses, periodically start over).",
+      "How to pick the next address (an attempt succeeds only when Logon completes): always-start-on-primary (after a session ends, start again at the first address), round-robin (go on with the next address), fatal-failure (like always-start-on-primary, but give up after attemptsPerAddress failures on every address in a row), priority (like always-start-on-primary, and while on a backup probe the first address every startOverIntervalMs, switching back with a graceful Logout when it answers).",
     default: "always-start-on-primary",
   }),
   connectTimeoutMs: s.duration({
-    doc: "TCP connect timeout.",
+    doc: "TCP connect (and TLS handshake) timeout.",
     unit: "ms",
     default: 5_000,
     min: 1,
@@ -207,20 +207,22 @@ const connect = s.object({
     max: 1_000,
   }),
   reconnectDelayMs: s.duration({
-    doc: "Pause after a disconnect before reconnecting.",
+    doc: "Pause before reconnecting after a logged-on session ended.",
     unit: "ms",
     default: 1_000,
     min: 0,
     max: 3_600_000,
   }),
   backoffMs: s.array(s.duration({ doc: "A delay.", unit: "ms", min: 0, max: 3_600_000 }), {
-    doc: "Delays between consecutive failed attempts; the last one repeats.",
+    doc:
+      "Pause after the n-th consecutive failed attempt (refused, timed out, closed or refused before Logon); the last one repeats.",
     default: [100, 500, 1_000, 5_000],
     minItems: 1,
     maxItems: 32,
   }),
   startOverIntervalMs: s.duration({
-    doc: "priority strategy: how often to try the preferred address again while on a backup.",
+    doc:
+      "priority strategy: while logged on at a backup, how often to probe the first address (TCP/TLS connect only, no Logon).",
     unit: "ms",
     default: 60_000,
     min: 0,
@@ -237,6 +239,25 @@ const connect = s.object({
     doc: "Exit the process (code 3) when the strategy gives up.",
     default: false,
   }),
+  tls: s.object({
+    caFile: s.string({
+      doc: "PEM CA bundle trusted for the acceptor's certificate (besides the system roots).",
+      example: "/etc/tandem/tls/ca.pem",
+    }),
+    certFile: s.string({
+      doc: "PEM client certificate chain, for acceptors that require one (with keyFile).",
+      example: "/etc/tandem/tls/client.pem",
+    }),
+    keyFile: s.string({
+      doc: "PEM private key of certFile.",
+      example: "/etc/tandem/tls/client-key.pem",
+    }),
+    serverName: s.string({
+      doc:
+        "Name to verify the acceptor's certificate against (default: the address's host). Not honoured together with certFile.",
+      example: "fix.example.com",
+    }),
+  }, { doc: "Connect with TLS; absent means plain TCP.", optional: true }),
 }, { doc: "Initiator only: where and how to connect.", optional: true });
 
 const session = s.object(
@@ -671,6 +692,12 @@ export const tandemSchema = s.object(tandemFields, {
     if (tls.requireClientCert && tls.caFile === undefined) {
       ctx.error("fix.tls.requireClientCert", "requireClientCert needs caFile");
     }
+    if (role === "acceptor" && !tls.requireClientCert && tls.caFile !== undefined) {
+      ctx.error("fix.tls.caFile", "caFile is only used with requireClientCert: true");
+    }
+    if (role === "initiator") {
+      ctx.warn("fix.tls", "fix.tls is for acceptors; an initiator uses sessions[].connect.tls");
+    }
   }
   if (!isLoopbackHost(c.admin.listen.hostname) && c.admin.token === undefined) {
     ctx.error("admin.token", "The admin API listens beyond loopback, so it needs a token");
@@ -687,6 +714,16 @@ export const tandemSchema = s.object(tandemFields, {
     } else seen.set(key, i);
     if (role === "initiator" && sess.connect === undefined) {
       ctx.error(`sessions[${i}].connect`, "An initiator session needs connect.addresses");
+    }
+    const ctls = sess.connect?.tls;
+    if (ctls !== undefined && (ctls.certFile === undefined) !== (ctls.keyFile === undefined)) {
+      ctx.error(`sessions[${i}].connect.tls`, "certFile and keyFile go together");
+    }
+    if (ctls?.serverName !== undefined && ctls.certFile !== undefined) {
+      ctx.warn(
+        `sessions[${i}].connect.tls.serverName`,
+        "serverName is not honoured with a client certificate; the address's host is verified",
+      );
     }
     if (role === "acceptor" && sess.connect !== undefined) {
       ctx.warn(`sessions[${i}].connect`, "connect is ignored by an acceptor");

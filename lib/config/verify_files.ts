@@ -53,6 +53,16 @@ export async function verifyConfigFiles(
       if (why !== undefined) report(`fix.tls.${key}`, why);
     }
   }
+  for (const [i, s] of config.sessions.entries()) {
+    const ctls = s.connect?.tls;
+    if (ctls === undefined) continue;
+    for (const key of ["certFile", "keyFile", "caFile"] as const) {
+      const file = ctls[key];
+      if (file === undefined) continue;
+      const why = await checkReadable(file, 1_048_576);
+      if (why !== undefined) report(`sessions[${i}].connect.tls.${key}`, why);
+    }
+  }
   return issues;
 }
 

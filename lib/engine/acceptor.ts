@@ -17,6 +17,12 @@ import { type Application, consoleLogger, type Logger } from "./application.ts";
 import { type BindResult, ConnectionRunner } from "./runner.ts";
 import { type AwaitRelease, type HostSessionConfig, SessionHost } from "./session_host.ts";
 import { MemorySessionStore, type SessionStore } from "./store.ts";
+import {
+  listen as listenNet,
+  type RejectedConnection,
+  type Server,
+  type TlsServerOptions,
+} from "../transport/mod.ts";
 
 /** Default for {@linkcode AcceptorOptions.maxConnections}. */
 export const DEFAULT_MAX_CONNECTIONS = 1024;
@@ -56,6 +62,19 @@ export interface AcceptorOptions {
   readonly lengthTags?: ReadonlyMap<number, number>;
   /** On close, time logged-on sessions get to answer the Logout. Default 2000 ms. */
   readonly closeTimeoutMs?: number;
+  /** Serve TLS (listen with {@linkcode Acceptor.start}); absent means plain TCP. */
+  readonly tls?: TlsServerOptions;
+  /** TLS: time a client has to complete its handshake (default from lib/transport). */
+  readonly handshakeTimeoutMs?: number;
+  /** TLS: told about connections refused before they reach the acceptor (bad certificate…). */
+  readonly onRejected?: (rejection: RejectedConnection) => void;
+}
+
+/** The listening side the accept loop needs: plain `Deno.Listener` or a transport `Server`. */
+interface Listening {
+  readonly port: number;
+  accept(): Promise<Deno.Conn>;
+  close(): Promise<void> | void;
 }
 
 /** Listens for FIX connections; see the module doc. */
@@ -67,7 +86,7 @@ export class Acceptor implements AsyncDisposable {
   readonly #hosts = new Map<string, SessionHost>();
   readonly #runners = new Set<ConnectionRunner>();
   readonly #tasks = new Set<Promise<void>>();
-  #listener: Deno.TcpListener | undefined;
+  #listener: Listening | undefined;
   #acceptLoop: Promise<void> | undefined;
   #refused = 0;
 
@@ -96,7 +115,7 @@ export class Acceptor implements AsyncDisposable {
     if (this.#listener === undefined) {
       throw new Error("Cannot read port: the acceptor is not listening");
     }
-    return (this.#listener.addr as Deno.NetAddr).port;
+    return this.#listener.port;
   }
 
   /** Connections open now. */
@@ -109,21 +128,71 @@ export class Acceptor implements AsyncDisposable {
     return this.#refused;
   }
 
-  /** Starts listening. */
+  /**
+   * Starts listening on plain TCP, synchronously (the port is known on return).
+   * An acceptor with {@linkcode AcceptorOptions.tls} listens with
+   * {@linkcode Acceptor.start} instead.
+   *
+   * @throws {TypeError} when TLS is configured
+   */
   listen(): this {
     if (this.#listener !== undefined) return this;
-    this.#listener = Deno.listen({
+    if (this.#options.tls !== undefined) {
+      throw new TypeError("Cannot listen synchronously with TLS: use `await acceptor.start()`");
+    }
+    const listener = Deno.listen({
       hostname: this.#options.hostname ?? "127.0.0.1",
       port: this.#options.port ?? 0,
     });
-    this.#acceptLoop = this.#accept(this.#listener);
+    this.#listening(listener.addr.port, listener);
     return this;
   }
 
-  async #accept(listener: Deno.TcpListener): Promise<void> {
+  /**
+   * Starts listening over TCP or TLS (lib/transport `listen`): with TLS every
+   * connection has completed its handshake (and, with `requireClientCert`,
+   * presented a certificate issued by the CA) before the acceptor sees it.
+   *
+   * @throws {TlsMaterialError} (lib/transport) when a certificate or key cannot be read
+   */
+  async start(): Promise<this> {
+    if (this.#listener !== undefined) return this;
+    const o = this.#options;
+    const server: Server = await listenNet({
+      host: o.hostname ?? "127.0.0.1",
+      port: o.port ?? 0,
+      ...(o.tls === undefined ? {} : { tls: o.tls }),
+      ...(o.handshakeTimeoutMs === undefined ? {} : { handshakeTimeoutMs: o.handshakeTimeoutMs }),
+      onRejected: (r) => {
+        this.#log(
+          "warn",
+          `${
+            r.remote ? `${r.remote.host}:${r.remote.port}` : "?"
+          }: connection refused: ${r.reason}`,
+        );
+        o.onRejected?.(r);
+      },
+    });
+    if (this.#listener !== undefined) {
+      await server.close();
+      return this;
+    }
+    this.#listening(server.addr.port, {
+      accept: () => server.accept(),
+      close: () => server.close(),
+    });
+    return this;
+  }
+
+  #listening(port: number, l: Omit<Listening, "port">): void {
+    this.#listener = { port, accept: () => l.accept(), close: () => l.close() };
+    this.#acceptLoop = this.#accept(this.#listener);
+  }
+
+  async #accept(listener: Listening): Promise<void> {
     const max = this.#options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     while (true) {
-      let conn: Deno.TcpConn;
+      let conn: Deno.Conn;
       try {
         conn = await listener.accept();
       } catch {
@@ -131,12 +200,12 @@ export class Acceptor implements AsyncDisposable {
       }
       if (this.#runners.size >= max) {
         this.#refused++;
-        const a = conn.remoteAddr;
+        const a = conn.remoteAddr as Deno.NetAddr;
         this.#log("warn", `${a.hostname}:${a.port}: connection limit of ${max} reached; closing`);
         conn.close();
         continue;
       }
-      conn.setNoDelay(true);
+      if ("setNoDelay" in conn && typeof conn.setNoDelay === "function") conn.setNoDelay(true);
       const o = this.#options;
       const runner = new ConnectionRunner({
         conn,
@@ -202,7 +271,7 @@ export class Acceptor implements AsyncDisposable {
   async close(): Promise<void> {
     if (this.#listener !== undefined) {
       try {
-        this.#listener.close();
+        await this.#listener.close();
       } catch {
         // already closed
       }

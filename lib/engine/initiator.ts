@@ -1,19 +1,58 @@
 /**
- * The initiator: connects to an ordered list of addresses, logs on, and
- * reconnects when the connection ends.
+ * The initiator: keeps one session connected to one of an ordered list of
+ * acceptor addresses.
  *
- * Where to connect next and how long to wait first is asked of a
- * {@linkcode NextAddress} function (the seam for the connection strategies in
- * lib/transport); the default walks the list in order, moving to the next
- * address after every failure or disconnect, waiting
- * {@linkcode InitiatorOptions.reconnectDelayMs} between attempts, up to
- * {@linkcode InitiatorOptions.maxReconnectAttempts} failed attempts in a row.
+ * It is the I/O shell of the pure {@linkcode Connector} from lib/transport:
+ * every input (an attempt connected, failed, logged on, ended; a probe
+ * answered; the timer fired) goes to the connector with the time, and the
+ * initiator carries out the actions it returns — connect (TCP or TLS, with
+ * {@linkcode connect}), abort, probe, log out — and arms one timer for
+ * `Connector.wakeAtMs`. Which address comes next, and when, is the business
+ * of the {@linkcode ConnectionStrategy}: one of the built-in ones
+ * (`createStrategy` in lib/transport) or a custom implementation.
+ *
+ * An attempt counts as a success only when Logon completes. How an attempt or
+ * a session ended is classified for the strategy:
+ *
+ * | what happened                                            | failure                |
+ * | -------------------------------------------------------- | ---------------------- |
+ * | connect refused / timed out / failed (DNS, TLS)          | `connect-refused` / `connect-timeout` / `connect-error` |
+ * | connection closed before the Logon answer                | `closed-before-logon`  |
+ * | no Logon answer within the Logon timeout                 | `logon-timeout`        |
+ * | Logout in answer to our Logon                            | `logout`               |
+ * | logged on, then heartbeat/TestRequest timeout            | `heartbeat-timeout`    |
+ * | logged on, then a Logout exchange                        | `logout`               |
+ * | logged on, then EOF or a socket error                    | `eof-after-logon`      |
+ *
+ * Every connector event (waiting, connecting, connected, logged-on,
+ * failed-over, attempt-failed, session-ended, probe results, fatal-failure,
+ * stopped) is logged and handed to {@linkcode InitiatorOptions.onEvent}.
+ * Sequence numbers come from the store, so with a persistent store (the
+ * journal) a restarted initiator logs on where it left off.
  *
  * @module
  */
 
 import type { Field } from "../session/session.ts";
-import { type Application, consoleLogger, type Logger } from "./application.ts";
+import {
+  connect,
+  ConnectError,
+  type ConnectionStrategy,
+  Connector,
+  type ConnectorAction,
+  type ConnectorEvent,
+  type ConnectorInput,
+  type ConnectorState,
+  type ConnectorTransition,
+  DEFAULT_LOGON_TIMEOUT_MS,
+  type FailureKind,
+  formatHostPort,
+  type HostPort,
+  probe,
+  roundRobin,
+  type TlsClientOptions,
+} from "../transport/mod.ts";
+import { type Application, consoleLogger, type Logger, type SessionHandle } from "./application.ts";
 import { ConnectionRunner } from "./runner.ts";
 import { type AwaitRelease, type HostSessionConfig, SessionHost } from "./session_host.ts";
 import { MemorySessionStore, type SessionStore } from "./store.ts";
@@ -24,53 +63,128 @@ export interface Address {
   readonly port: number;
 }
 
-/** What the initiator tells the strategy about the attempt to come. */
-export interface AttemptInfo {
-  /** The addresses configured. */
-  readonly addresses: readonly Address[];
-  /** Index into `addresses` of the previous attempt, -1 before the first. */
-  readonly previousIndex: number;
-  /** Failed attempts in a row (0 after a session that logged on). */
-  readonly failures: number;
-  /** Why the previous attempt ended. */
-  readonly lastError: string | undefined;
-}
-
-/** Picks the next address and the delay before connecting; undefined stops the initiator. */
-export type NextAddress = (
-  info: AttemptInfo,
-) => { readonly index: number; readonly delayMs: number } | undefined;
-
 /** Default for {@linkcode InitiatorOptions.reconnectDelayMs}. */
 export const DEFAULT_RECONNECT_DELAY_MS = 1_000;
-/** Default for {@linkcode InitiatorOptions.maxReconnectAttempts}. */
-export const DEFAULT_MAX_RECONNECT_ATTEMPTS = Number.POSITIVE_INFINITY;
-
-/** Round robin over the addresses with a fixed delay after the first attempt. */
-export function roundRobin(delayMs: number, maxFailures: number): NextAddress {
-  return (info) => {
-    if (info.failures >= maxFailures) return undefined;
-    return {
-      index: (info.previousIndex + 1) % info.addresses.length,
-      delayMs: info.previousIndex < 0 ? 0 : delayMs,
-    };
-  };
-}
+/** Default time {@linkcode Initiator.close} gives a logged-on session to answer the Logout. */
+export const DEFAULT_INITIATOR_CLOSE_TIMEOUT_MS = 2_000;
 
 /** Options for {@linkcode Initiator}. */
 export interface InitiatorOptions {
   readonly session: Omit<HostSessionConfig, "role">;
+  /** Acceptor addresses in the strategy's order (address 0 is the primary). */
   readonly addresses: readonly Address[];
   readonly store?: SessionStore;
   readonly application?: Application;
   readonly logger?: Logger;
-  /** Strategy seam; default {@linkcode roundRobin}. */
-  readonly nextAddress?: NextAddress;
+  /**
+   * Picks the next address and when to try it. Default: `round-robin`, moving
+   * to the next address after every failed attempt or ended session and
+   * pausing {@linkcode InitiatorOptions.reconnectDelayMs} first. The strategy
+   * belongs to this initiator alone (it has state).
+   */
+  readonly strategy?: ConnectionStrategy;
+  /** Pause of the default strategy; ignored when `strategy` is given. */
   readonly reconnectDelayMs?: number;
-  readonly maxReconnectAttempts?: number;
+  /** TCP connect plus TLS handshake; default `DEFAULT_CONNECT_TIMEOUT_MS` of lib/transport. */
+  readonly connectTimeoutMs?: number;
+  /** Wait for the Logon answer; default the session's `logonTimeoutS`, else 10 s. */
+  readonly logonTimeoutMs?: number;
+  /** Connect with TLS (also used for the priority strategy's probes). */
+  readonly tls?: TlsClientOptions;
+  /** Told about every connector event, after it is logged. Must not throw. */
+  readonly onEvent?: (event: ConnectorEvent) => void;
+  /** Log connector events through `logger` (default true; off when `onEvent` logs them). */
+  readonly logEvents?: boolean;
   readonly maxMessageBytes?: number;
   readonly maxOutboundBufferedBytes?: number;
   readonly awaitRelease?: AwaitRelease;
+  /** On close, time a logged-on session gets to answer the Logout. */
+  readonly closeTimeoutMs?: number;
+}
+
+/** One connection attempt and, when it connects, its runner. */
+interface Attempt {
+  readonly attempt: number;
+  readonly abort: AbortController;
+  runner: ConnectionRunner | undefined;
+  loggedOn: boolean;
+  /** Why the session ended, as the session layer said (onLogout). */
+  endReason: string | undefined;
+}
+
+/** Maps how an attempt or session ended to the strategy's failure kinds. */
+export function classifyEnd(loggedOn: boolean, reason: string): FailureKind {
+  if (!loggedOn) {
+    if (reason === "Logon timeout") return "logon-timeout";
+    if (reason.startsWith("Logon refused") || reason === "Logout") return "logout";
+    return "closed-before-logon";
+  }
+  if (reason.startsWith("Heartbeat timeout")) return "heartbeat-timeout";
+  if (reason === "Logout" || reason.startsWith("Logout timeout") || reason.includes("Logout")) {
+    return "logout";
+  }
+  return "eof-after-logon";
+}
+
+function describeEvent(e: ConnectorEvent, addresses: readonly HostPort[]): string {
+  const at = (i: number) => {
+    const a = addresses[i];
+    return a === undefined ? `address ${i}` : `address ${i} (${formatHostPort(a)})`;
+  };
+  switch (e.type) {
+    case "waiting":
+      return `next attempt at ${at(e.addressIndex)} in ${
+        Math.max(0, e.attemptAtMs - Date.now())
+      } ms: ${e.reason}`;
+    case "connecting":
+      return `attempt ${e.attempt}: connecting to ${at(e.addressIndex)}`;
+    case "connected":
+      return `attempt ${e.attempt}: connected to ${at(e.addressIndex)}; Logon sent`;
+    case "logged-on":
+      return `attempt ${e.attempt}: logged on at ${at(e.addressIndex)}`;
+    case "failed-over":
+      return `failed over from ${at(e.fromIndex)} to ${at(e.toIndex)}`;
+    case "attempt-failed":
+      return `attempt ${e.attempt} at ${at(e.addressIndex)} failed: ${e.failure}`;
+    case "session-ended":
+      return `session at ${at(e.addressIndex)} ended: ${e.failure}`;
+    case "probe-answered":
+      return `probe ${e.probe} of ${at(e.addressIndex)} answered`;
+    case "probe-failed":
+      return `probe ${e.probe} of ${at(e.addressIndex)} failed`;
+    case "fatal-failure":
+      return `giving up after ${e.attempts} attempts: ${e.reason}`;
+    case "stopped":
+      return `stopped: ${e.reason}`;
+    default: {
+      const never: never = e;
+      return `event ${JSON.stringify(never)}`;
+    }
+  }
+}
+
+function levelOf(e: ConnectorEvent): "debug" | "info" | "warn" | "error" {
+  switch (e.type) {
+    case "waiting":
+    case "probe-answered":
+    case "probe-failed":
+      return "debug";
+    case "connecting":
+    case "connected":
+    case "logged-on":
+    case "stopped":
+      return "info";
+    case "failed-over":
+    case "attempt-failed":
+    case "session-ended":
+      return "warn";
+    case "fatal-failure":
+      return "error";
+    default: {
+      const never: never = e;
+      throw new TypeError(`Cannot grade event ${JSON.stringify(never)}`);
+    }
+  }
 }
 
 /** Keeps one session connected; see the module doc. */
@@ -79,23 +193,79 @@ export class Initiator implements AsyncDisposable {
   readonly host: SessionHost;
   readonly #options: InitiatorOptions;
   readonly #log: Logger;
-  readonly #abort = new AbortController();
-  #runner: ConnectionRunner | undefined;
-  #loop: Promise<void> | undefined;
+  readonly #addresses: readonly HostPort[];
+  readonly #connector: Connector;
+  readonly #tasks = new Set<Promise<void>>();
+  readonly #done = Promise.withResolvers<void>();
+  /** Attempts in flight by number (connecting or connected). */
+  readonly #attempts = new Map<number, Attempt>();
+  /** The attempt whose connection is attached to the host. */
+  #live: Attempt | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #started = false;
+  #closing = false;
+  #closed: Promise<void> | undefined;
+  #fatalReason: string | undefined;
 
+  /** @throws {RangeError} when there are no addresses or a timeout is out of range. */
   constructor(options: InitiatorOptions) {
     if (options.addresses.length === 0) {
       throw new RangeError("Cannot create initiator: no addresses");
     }
     this.#options = options;
     this.#log = options.logger ?? consoleLogger;
+    this.#addresses = options.addresses.map((a) => ({ host: a.hostname, port: a.port }));
+    const delayMs = options.reconnectDelayMs ?? DEFAULT_RECONNECT_DELAY_MS;
+    const strategy = options.strategy ?? roundRobin({
+      addressCount: this.#addresses.length,
+      backoffMs: [delayMs],
+      reconnectIntervalMs: delayMs,
+    });
+    const logonS = options.session.logonTimeoutS;
+    this.#connector = new Connector({
+      addresses: this.#addresses,
+      strategy,
+      ...(options.connectTimeoutMs === undefined
+        ? {}
+        : { connectTimeoutMs: options.connectTimeoutMs }),
+      logonTimeoutMs: options.logonTimeoutMs ??
+        (logonS === undefined ? DEFAULT_LOGON_TIMEOUT_MS : Math.round(logonS * 1000)),
+    });
     this.host = new SessionHost({
       config: { ...options.session, role: "initiator" },
       store: options.store ?? new MemorySessionStore(),
-      application: options.application,
+      application: this.#wrap(options.application),
       logger: this.#log,
       awaitRelease: options.awaitRelease,
     });
+  }
+
+  /**
+   * The application, with the hooks the connector needs in front. Methods are
+   * called on `app` itself, so class instances keep their `this`.
+   */
+  #wrap(app: Application | undefined): Application {
+    const wrapped: Application = {
+      onLogon: (s: SessionHandle) => {
+        const cur = this.#live;
+        if (cur !== undefined && !cur.loggedOn) {
+          cur.loggedOn = true;
+          this.#feed({ type: "logged-on", attempt: cur.attempt });
+        }
+        app?.onLogon?.(s);
+      },
+      onLogout: (s: SessionHandle, reason: string) => {
+        const cur = this.#live;
+        if (cur !== undefined) cur.endReason ??= reason;
+        app?.onLogout?.(s, reason);
+      },
+    };
+    if (app === undefined) return wrapped;
+    if (app.onMessage) wrapped.onMessage = (m, s) => app.onMessage!(m, s);
+    if (app.onAdmin) wrapped.onAdmin = (m, s) => app.onAdmin!(m, s);
+    if (app.onSent) wrapped.onSent = (t, n, b, s) => app.onSent!(t, n, b, s);
+    if (app.authorizeLogon) wrapped.authorizeLogon = (m, s) => app.authorizeLogon!(m, s);
+    return wrapped;
   }
 
   /** Sends a message on the session (stored, then written when logged on). Returns the MsgSeqNum. */
@@ -105,101 +275,219 @@ export class Initiator implements AsyncDisposable {
 
   /** Starts connecting (idempotent). */
   start(): this {
-    this.#loop ??= this.#run();
+    if (this.#started || this.#closing) return this;
+    this.#started = true;
+    this.#feed({ type: "start" });
     return this;
   }
 
-  /** Resolves when the initiator has given up or was closed. */
+  /** Resolves when the strategy gave up (see {@linkcode Initiator.fatalReason}) or the initiator was closed. */
   get done(): Promise<void> {
-    return this.#loop ?? Promise.resolve();
+    return this.#done.promise;
   }
 
-  async #run(): Promise<void> {
-    const o = this.#options;
-    const next = o.nextAddress ??
-      roundRobin(
-        o.reconnectDelayMs ?? DEFAULT_RECONNECT_DELAY_MS,
-        o.maxReconnectAttempts ?? DEFAULT_MAX_RECONNECT_ATTEMPTS,
+  /** Why the strategy gave up, once it has. */
+  get fatalReason(): string | undefined {
+    return this.#fatalReason;
+  }
+
+  /** The connector's state. */
+  get state(): ConnectorState {
+    return this.#connector.state;
+  }
+
+  /** The connector's recent state changes, oldest first. */
+  get transitions(): readonly ConnectorTransition[] {
+    return this.#connector.transitions;
+  }
+
+  /** The addresses, as the connector numbers them. */
+  get addresses(): readonly HostPort[] {
+    return this.#addresses;
+  }
+
+  #feed(input: ConnectorInput): void {
+    this.#apply(this.#connector.handle(input, Date.now()));
+  }
+
+  #track(promise: Promise<void>): void {
+    const tracked: Promise<void> = promise.catch((e) => {
+      this.#log(
+        "error",
+        `${this.host.key}: initiator task failed: ${e instanceof Error ? e.stack : String(e)}`,
       );
-    const signal = this.#abort.signal;
-    let previousIndex = -1;
-    let failures = 0;
-    let lastError: string | undefined;
-    while (!signal.aborted) {
-      const choice = next({ addresses: o.addresses, previousIndex, failures, lastError });
-      if (choice === undefined) {
-        this.#log("warn", `${this.host.key}: giving up after ${failures} failed attempts`);
-        return;
-      }
-      if (choice.delayMs > 0) {
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(done, choice.delayMs);
-          function done() {
-            clearTimeout(t);
-            signal.removeEventListener("abort", done);
-            resolve();
+    }).finally(() => this.#tasks.delete(tracked));
+    this.#tasks.add(tracked);
+  }
+
+  #apply(actions: ConnectorAction[]): void {
+    for (const action of actions) {
+      switch (action.type) {
+        case "connect":
+          if (!this.#closing) {
+            this.#track(this.#attempt(action.attempt, action.address, action.timeoutMs));
           }
-          signal.addEventListener("abort", done);
-        });
-        if (signal.aborted) return;
+          break;
+        case "abort": {
+          const cur = this.#attempts.get(action.attempt);
+          if (cur !== undefined) {
+            cur.abort.abort(action.why);
+            cur.runner?.close(action.why);
+          }
+          break;
+        }
+        case "probe":
+          if (!this.#closing) {
+            this.#track(
+              probe({
+                ...action.address,
+                timeoutMs: action.timeoutMs,
+                ...(this.#options.tls === undefined ? {} : { tls: this.#options.tls }),
+              }).then((ok) => {
+                if (!this.#closing) this.#feed({ type: "probe-result", probe: action.probe, ok });
+              }),
+            );
+          }
+          break;
+        case "logout": {
+          const cur = this.#live;
+          if (cur !== undefined && cur.attempt === action.attempt && this.host.isLoggedOn) {
+            this.host.logout(action.reason);
+          }
+          break;
+        }
+        case "event":
+          this.#event(action.event);
+          break;
+        default: {
+          const never: never = action;
+          throw new TypeError(`Cannot carry out connector action ${JSON.stringify(never)}`);
+        }
       }
-      previousIndex = choice.index;
-      const address = o.addresses[choice.index];
-      if (address === undefined) throw new RangeError(`Cannot connect: no address ${choice.index}`);
-      let conn: Deno.TcpConn;
-      try {
-        conn = await Deno.connect({ hostname: address.hostname, port: address.port });
-      } catch (e) {
-        failures++;
-        lastError = e instanceof Error ? e.message : String(e);
-        this.#log(
-          "warn",
-          `${this.host.key}: connect to ${address.hostname}:${address.port} failed: ${lastError}`,
-        );
-        continue;
-      }
-      if (signal.aborted) {
-        conn.close();
+    }
+    this.#arm();
+  }
+
+  #event(event: ConnectorEvent): void {
+    if (this.#options.logEvents !== false) {
+      this.#log(levelOf(event), `${this.host.key}: ${describeEvent(event, this.#addresses)}`);
+    }
+    if (event.type === "fatal-failure") this.#fatalReason = event.reason;
+    try {
+      this.#options.onEvent?.(event);
+    } catch (e) {
+      this.#log("error", `${this.host.key}: onEvent threw: ${e instanceof Error ? e.stack : e}`);
+    }
+    if (event.type === "fatal-failure") this.#done.resolve();
+  }
+
+  #arm(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const wakeAtMs = this.#connector.wakeAtMs;
+    if (wakeAtMs === undefined || this.#closing) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#feed({ type: "tick" });
+    }, Math.max(0, wakeAtMs - Date.now()));
+  }
+
+  async #attempt(attempt: number, address: HostPort, timeoutMs: number): Promise<void> {
+    const cur: Attempt = {
+      attempt,
+      abort: new AbortController(),
+      runner: undefined,
+      loggedOn: false,
+      endReason: undefined,
+    };
+    this.#attempts.set(attempt, cur);
+    try {
+      await this.#connectAndRun(cur, address, timeoutMs);
+    } finally {
+      this.#attempts.delete(attempt);
+    }
+  }
+
+  async #connectAndRun(cur: Attempt, address: HostPort, timeoutMs: number): Promise<void> {
+    const attempt = cur.attempt;
+    let conn: Deno.Conn;
+    try {
+      conn = await connect({
+        ...address,
+        timeoutMs,
+        signal: cur.abort.signal,
+        ...(this.#options.tls === undefined ? {} : { tls: this.#options.tls }),
+      });
+    } catch (e) {
+      if (cur.abort.signal.aborted) return;
+      if (e instanceof ConnectError) {
+        this.#log("debug", `${this.host.key}: ${e.message}`);
+        this.#feed({ type: "connect-failed", attempt, failure: e.kind });
         return;
       }
-      conn.setNoDelay(true);
-      const runner = new ConnectionRunner({
-        conn,
-        logger: this.#log,
-        host: this.host,
-        ...(o.maxMessageBytes === undefined ? {} : { maxMessageBytes: o.maxMessageBytes }),
-        ...(o.maxOutboundBufferedBytes === undefined
-          ? {}
-          : { maxOutboundBufferedBytes: o.maxOutboundBufferedBytes }),
-      });
-      this.#runner = runner;
-      const logonsBefore = this.host.logonCount;
-      try {
-        await runner.run();
-      } finally {
-        this.#runner = undefined;
-      }
-      if (this.host.logonCount > logonsBefore) failures = 0;
-      else failures++;
-      lastError = "connection closed";
+      // TLS material that cannot be read: counts as a connect error, logged loudly.
+      this.#log("error", `${this.host.key}: ${e instanceof Error ? e.message : String(e)}`);
+      this.#feed({ type: "connect-failed", attempt, failure: "connect-error" });
+      return;
     }
+    if (cur.abort.signal.aborted || this.#closing) {
+      conn.close();
+      return;
+    }
+    const o = this.#options;
+    const runner = new ConnectionRunner({
+      conn,
+      logger: this.#log,
+      host: this.host,
+      ...(o.maxMessageBytes === undefined ? {} : { maxMessageBytes: o.maxMessageBytes }),
+      ...(o.maxOutboundBufferedBytes === undefined
+        ? {}
+        : { maxOutboundBufferedBytes: o.maxOutboundBufferedBytes }),
+    });
+    cur.runner = runner;
+    this.#live = cur;
+    // run() attaches the host (which sends the Logon) before its first await.
+    const running = runner.run();
+    this.#feed({ type: "connected", attempt });
+    await running;
+    cur.runner = undefined;
+    if (this.#live === cur) this.#live = undefined;
+    const failure = classifyEnd(cur.loggedOn, cur.endReason ?? "peer closed the connection");
+    if (!this.#closing) this.#feed({ type: "disconnected", attempt, failure });
   }
 
   /** Logs out (when logged on), closes the connection and stops reconnecting. */
-  async close(): Promise<void> {
-    this.#abort.abort();
-    const runner = this.#runner;
-    if (runner !== undefined) {
-      if (this.host.isLoggedOn) {
-        this.host.logout("Initiator closing");
-        const timer = setTimeout(() => runner.close("initiator closing"), 2_000);
-        await this.#loop;
-        clearTimeout(timer);
-      } else {
-        runner.close("initiator closing");
+  close(): Promise<void> {
+    this.#closed ??= this.#close();
+    return this.#closed;
+  }
+
+  async #close(): Promise<void> {
+    this.#closing = true;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const cur = this.#live;
+    if (cur?.runner !== undefined && this.host.isLoggedOn) {
+      const runner = cur.runner;
+      this.host.logout("Initiator closing");
+      const timer = setTimeout(
+        () => runner.close("initiator closing"),
+        this.#options.closeTimeoutMs ?? DEFAULT_INITIATOR_CLOSE_TIMEOUT_MS,
+      );
+      while (this.#tasks.size > 0 && cur.runner !== undefined) {
+        await Promise.race([...this.#tasks]);
       }
+      clearTimeout(timer);
     }
-    await this.#loop;
+    this.#feed({ type: "stop", reason: "initiator closed" });
+    for (const after of this.#attempts.values()) {
+      after.abort.abort("stopped");
+      after.runner?.close("initiator closing");
+    }
+    while (this.#tasks.size > 0) await Promise.allSettled([...this.#tasks]);
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#done.resolve();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -1,9 +1,11 @@
-import { assert, assertEquals } from "../testing/assert.ts";
+import { assert, assertEquals, assertThrows } from "../testing/assert.ts";
+import { generateTestCertificates } from "../../tests/_certs.ts";
 import type { FixMessage } from "../fix/message.ts";
 import { Acceptor } from "./acceptor.ts";
 import type { SessionHandle } from "./application.ts";
 import { executorApplication } from "./executor_application.ts";
-import { Initiator } from "./initiator.ts";
+import { classifyEnd, Initiator } from "./initiator.ts";
+import { fatalFailure } from "../transport/mod.ts";
 
 function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -60,7 +62,7 @@ Deno.test("Initiator moves to the next address after a failed connect, logs on a
     },
   }).start();
   await twoReports;
-  assert(failures.some((f) => f.includes("connect to 127.0.0.1")), failures.join("\n"));
+  assert(failures.some((f) => f.includes("failed: connect-refused")), failures.join("\n"));
   assertEquals(reports.map((r) => [r.msgType, r.get(150), r.get(39), r.get(11)]), [
     ["8", "0", "0", "ORD1"],
     ["8", "F", "2", "ORD1"],
@@ -96,15 +98,94 @@ Deno.test("Initiator reconnects and logs on again after the connection drops", a
   assertEquals(initiator.host.session.nextSenderSeqNum, 4, "Logon, Logout, Logon");
 });
 
-Deno.test("Initiator gives up after maxReconnectAttempts failed attempts", async () => {
-  const lines: string[] = [];
+Deno.test("Initiator with the fatal-failure strategy gives up after a full pass and says why", async () => {
+  const events: string[] = [];
   await using initiator = new Initiator({
     session: { beginString: "FIX.4.4", senderCompId: "A", targetCompId: "B" },
-    addresses: [{ hostname: "127.0.0.1", port: freePort() }],
-    reconnectDelayMs: 1,
-    maxReconnectAttempts: 3,
-    logger: (_l, m) => lines.push(m),
+    addresses: [{ hostname: "127.0.0.1", port: freePort() }, {
+      hostname: "127.0.0.1",
+      port: freePort(),
+    }],
+    strategy: fatalFailure({ addressCount: 2, attemptsPerAddress: 2, backoffMs: [1] }),
+    onEvent: (e) =>
+      events.push(e.type === "attempt-failed" ? `${e.type} ${e.addressIndex}` : e.type),
+    logger: () => {},
   }).start();
   await initiator.done;
-  assert(lines.some((l) => l.includes("giving up after 3 failed attempts")));
+  assertEquals(events.filter((e) => e.startsWith("attempt-failed")), [
+    "attempt-failed 0",
+    "attempt-failed 0",
+    "attempt-failed 1",
+    "attempt-failed 1",
+  ]);
+  assertEquals(events.at(-1), "fatal-failure");
+  assertEquals(initiator.state, "failed");
+  assert(initiator.fatalReason?.includes("4 consecutive attempts failed"), initiator.fatalReason);
+});
+
+Deno.test("classifyEnd tells a heartbeat timeout, a Logout and an EOF apart", () => {
+  assertEquals(classifyEnd(false, "peer closed the connection"), "closed-before-logon");
+  assertEquals(classifyEnd(false, "Logon timeout"), "logon-timeout");
+  assertEquals(classifyEnd(false, "Logout"), "logout");
+  assertEquals(classifyEnd(true, "Heartbeat timeout: TestRequest unanswered"), "heartbeat-timeout");
+  assertEquals(classifyEnd(true, "Logout"), "logout");
+  assertEquals(classifyEnd(true, "peer closed the connection"), "eof-after-logon");
+  assertEquals(classifyEnd(true, "read failed: connection reset"), "eof-after-logon");
+});
+
+Deno.test("Initiator calls a class-based application with its own this", async () => {
+  await using acceptor = new Acceptor({
+    sessions: [{ beginString: "FIX.4.4", senderCompId: "EXEC", targetCompId: "CLIENT" }],
+    application: executorApplication(),
+    logger: () => {},
+  }).listen();
+  class Orders {
+    readonly reports: string[] = [];
+    readonly #done = Promise.withResolvers<void>();
+    get done(): Promise<void> {
+      return this.#done.promise;
+    }
+    onLogon(s: SessionHandle): void {
+      s.send("D", [[11, "C1"], [21, "1"], [55, "X"], [54, "1"], [60, "20261124-12:00:00"], [
+        38,
+        "1",
+      ], [40, "1"]]);
+    }
+    onMessage(m: FixMessage): void {
+      this.reports.push(m.get(39) ?? "");
+      if (this.reports.length === 2) this.#done.resolve();
+    }
+  }
+  const app = new Orders();
+  await using _initiator = new Initiator({
+    session: { beginString: "FIX.4.4", senderCompId: "CLIENT", targetCompId: "EXEC" },
+    addresses: [{ hostname: "127.0.0.1", port: acceptor.port }],
+    application: app,
+    logger: () => {},
+  }).start();
+  await app.done;
+  assertEquals(app.reports, ["0", "2"]);
+});
+
+Deno.test("Initiator logs on over TLS to an Acceptor started with TLS, which listen() refuses", async () => {
+  await using certs = await generateTestCertificates();
+  const tls = { cert: { pem: certs.server.cert }, key: { pem: certs.server.key } };
+  const sessions = [{ beginString: "FIX.4.4", senderCompId: "EXEC", targetCompId: "CLIENT" }];
+  assertThrows(
+    () => new Acceptor({ sessions, tls, logger: () => {} }).listen(),
+    TypeError,
+    "await acceptor.start()",
+  );
+  await using acceptor = await new Acceptor({ sessions, tls, logger: () => {} }).start();
+  const { promise: loggedOn, resolve } = Promise.withResolvers<void>();
+  await using initiator = new Initiator({
+    session: { beginString: "FIX.4.4", senderCompId: "CLIENT", targetCompId: "EXEC" },
+    addresses: [{ hostname: "127.0.0.1", port: acceptor.port }],
+    tls: { ca: { pem: certs.ca.cert } },
+    logger: () => {},
+    onEvent: (e) => e.type === "logged-on" && resolve(),
+  }).start();
+  await loggedOn;
+  assert(initiator.host.isLoggedOn);
+  assert(acceptor.sessions.get("FIX.4.4:EXEC->CLIENT")?.isLoggedOn);
 });

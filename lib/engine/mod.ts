@@ -4,8 +4,9 @@
  * - {@linkcode Acceptor}: one port, many sessions found by CompIDs and
  *   BeginString; connection and buffer limits; the HA hooks `canAcceptLogon`
  *   and `awaitRelease`.
- * - {@linkcode Initiator}: connects to an ordered list of addresses, logs on,
- *   reconnects; the next address comes from a strategy function.
+ * - {@linkcode Initiator}: connects (TCP or TLS) to an ordered list of
+ *   addresses, logs on, reconnects; the next address comes from a
+ *   `ConnectionStrategy` driven by the `Connector` of lib/transport.
  * - {@linkcode SessionHost} / {@linkcode ConnectionRunner}: a session wired to
  *   its store, application and connection; every outbound message is stored
  *   before any byte reaches the socket, and socket writes are coalesced to one
@@ -48,13 +49,11 @@ export { echoApplication, echoFields } from "./echo_application.ts";
 export { executionReports, executorApplication } from "./executor_application.ts";
 export {
   type Address,
-  type AttemptInfo,
-  DEFAULT_MAX_RECONNECT_ATTEMPTS,
+  classifyEnd,
+  DEFAULT_INITIATOR_CLOSE_TIMEOUT_MS,
   DEFAULT_RECONNECT_DELAY_MS,
   Initiator,
   type InitiatorOptions,
-  type NextAddress,
-  roundRobin,
 } from "./initiator.ts";
 export { JournalSessionStore } from "./journal_store.ts";
 export {
