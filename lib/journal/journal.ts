@@ -1149,9 +1149,11 @@ export class Journal implements AsyncDisposable {
     const segment = this.#segmentOf(from);
     if (segment === undefined) return [];
     const start = segment.offsets[from - segment.firstIndex]!;
+    // Only what has reached the file: records still staged are read on a later batch.
+    const last = Math.min(segment.lastIndex, this.#writtenIndex);
     let to = from;
     while (
-      to < segment.lastIndex &&
+      to < last &&
       segment.range(to + 1 - segment.firstIndex)[1] - start <= TAIL_BATCH_BYTES
     ) to++;
     return this.#readSpan(segment, from, to);

@@ -647,3 +647,31 @@ Deno.test("Journal options.onSync is told each sync's duration and record count"
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("Journal.tail() reads only written records while later ones are still staged", async () => {
+  const dir = await Deno.makeTempDir();
+  const j = await Journal.open(dir, { syncPolicy: "none" });
+  const record = () => ({
+    kind: RecordKind.Audit,
+    sessionId: 0,
+    seqNum: 0,
+    timestampMs: 0,
+    payload: new Uint8Array(16),
+  });
+  try {
+    j.append(record());
+    await new Promise((r) => setTimeout(r, 0)); // record 1 reaches the file
+    const ac = new AbortController();
+    const it = j.tail(1, { signal: ac.signal })[Symbol.asyncIterator]();
+    j.append(record()); // record 2 is staged, not written yet
+    const first = await it.next();
+    assertEquals(first.value?.index, 1);
+    const second = await it.next();
+    assertEquals(second.value?.index, 2);
+    ac.abort();
+    await it.return?.();
+  } finally {
+    await j.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
