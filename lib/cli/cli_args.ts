@@ -8,6 +8,7 @@
  * tandem check-config FILE [override flags]                            validate, start nothing
  * tandem journal …                                                     journal tools
  * tandem promote --admin HOST:PORT [--token T] [--reason TEXT] [--timeout-ms N]
+ * tandem demo [--orders N] [--ack-strategy forever|timeout|never]      failover demo
  * tandem help [COMMAND] | COMMAND --help | --help                       usage
  * tandem --version
  * ```
@@ -34,10 +35,22 @@ export class CliUsageError extends TypeError {
 }
 
 /** Commands with their own help. */
-export const COMMAND_NAMES = ["run", "check-config", "journal", "promote", "help"] as const;
+export const COMMAND_NAMES = [
+  "run",
+  "check-config",
+  "journal",
+  "promote",
+  "demo",
+  "help",
+] as const;
 
 /** A command name. */
 export type CommandName = typeof COMMAND_NAMES[number];
+
+/** Default number of orders of `demo`. */
+export const DEFAULT_DEMO_ORDERS = 50_000;
+/** Most orders `demo` takes. */
+export const MAX_DEMO_ORDERS = 1_000_000;
 
 /** Default `promote` request timeout. */
 export const DEFAULT_PROMOTE_TIMEOUT_MS = 10_000;
@@ -60,6 +73,11 @@ export type CliCommand =
     readonly token: string | undefined;
     readonly reason: string;
     readonly timeoutMs: number;
+  }
+  | {
+    readonly kind: "demo";
+    readonly orders: number;
+    readonly ackStrategy: "forever" | "timeout" | "never";
   }
   | { readonly kind: "help"; readonly topic: CommandName | undefined }
   | { readonly kind: "version" };
@@ -112,6 +130,8 @@ export function parseCliArgs(
         return parseCheckConfig(rest);
       case "promote":
         return parsePromote(rest, env);
+      case "demo":
+        return parseDemo(rest);
       case "journal":
       case "help":
         throw new CliUsageError(`Unexpected command ${command}`); // handled above
@@ -257,4 +277,27 @@ function parsePromote(
     reason: flags.get("--reason") ?? "promote command",
     timeoutMs,
   };
+}
+
+function parseDemo(args: readonly string[]): CliCommand {
+  const { flags, positionals } = splitFlags(args, ["--orders", "--ack-strategy"], "demo");
+  if (positionals.length > 0) {
+    throw new CliUsageError(`Unexpected argument ${positionals[0]}`, "demo");
+  }
+  const ordersText = flags.get("--orders");
+  const orders = ordersText === undefined ? DEFAULT_DEMO_ORDERS : Number(ordersText);
+  if (!Number.isInteger(orders) || orders < 10 || orders > MAX_DEMO_ORDERS) {
+    throw new CliUsageError(
+      `Invalid --orders ${ordersText}: expected an integer 10–${MAX_DEMO_ORDERS}`,
+      "demo",
+    );
+  }
+  const strategy = flags.get("--ack-strategy") ?? "forever";
+  if (strategy !== "forever" && strategy !== "timeout" && strategy !== "never") {
+    throw new CliUsageError(
+      `Invalid --ack-strategy ${strategy}: expected forever, timeout or never`,
+      "demo",
+    );
+  }
+  return { kind: "demo", orders, ackStrategy: strategy };
 }

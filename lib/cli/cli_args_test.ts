@@ -1,5 +1,6 @@
 import { assertEquals, assertThrows } from "../testing/assert.ts";
 import { CliUsageError, parseCliArgs } from "./mod.ts";
+import { DEFAULT_DEMO_ORDERS } from "./cli_args.ts";
 
 Deno.test("parseCliArgs() reads a run with every override flag, in both flag forms", () => {
   assertEquals(
@@ -115,4 +116,23 @@ Deno.test("parseCliArgs() refuses bad usage with a precise message", () => {
     const e = assertThrows(() => parseCliArgs(args), CliUsageError);
     assertEquals(e.message.startsWith(message), true, `${args.join(" ")}: ${e.message}`);
   }
+});
+
+Deno.test("parseCliArgs() reads demo flags and refuses bad ones", () => {
+  assertEquals(parseCliArgs(["demo"]), {
+    kind: "demo",
+    orders: DEFAULT_DEMO_ORDERS,
+    ackStrategy: "forever",
+  });
+  assertEquals(parseCliArgs(["demo", "--orders", "50", "--ack-strategy", "never"]), {
+    kind: "demo",
+    orders: 50,
+    ackStrategy: "never",
+  });
+  assertThrows(() => parseCliArgs(["demo", "--orders", "5"]), CliUsageError, "Invalid --orders 5");
+  assertThrows(
+    () => parseCliArgs(["demo", "--ack-strategy", "quorum"]),
+    CliUsageError,
+    "Invalid --ack-strategy quorum",
+  );
 });

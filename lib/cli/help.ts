@@ -6,7 +6,7 @@
 
 import { EXIT_CODE_MEANINGS } from "./exit_codes.ts";
 import type { CommandName } from "./cli_args.ts";
-import { ADMIN_TOKEN_ENV, DEFAULT_PROMOTE_TIMEOUT_MS } from "./cli_args.ts";
+import { ADMIN_TOKEN_ENV, DEFAULT_DEMO_ORDERS, DEFAULT_PROMOTE_TIMEOUT_MS } from "./cli_args.ts";
 
 const EXIT_CODES_TEXT = Object.entries(EXIT_CODE_MEANINGS)
   .map(([code, meaning]) => `  ${code}  ${meaning}`)
@@ -26,6 +26,7 @@ Usage:
   tandem check-config FILE [flags]    validate a configuration; start nothing
   tandem journal COMMAND ...          inspect and repair a journal
   tandem promote --admin HOST:PORT    promote a secondary to primary
+  tandem demo                         failover demo: primary, secondary, initiator; kill the primary
   tandem help [COMMAND]               this text, or a command's
   tandem --version                    print the version
 
@@ -69,9 +70,20 @@ other users can see in the process list). --timeout-ms defaults to ${DEFAULT_PRO
 
 Exit codes: 0 promoted, 1 refused or unreachable, 2 usage error.
 `,
+  demo: `Usage: tandem demo [--orders N] [--ack-strategy forever|timeout|never]
+
+Starts a primary, a secondary (both with the executor application) and an initiator as child
+processes of this program, streams N NewOrderSingle (default ${DEFAULT_DEMO_ORDERS}) with a progress
+line, kills the primary with SIGKILL midway, restarts it as the new secondary, and prints what was
+measured: orders sent, executions received, messages lost, duplicates, sequence numbers before
+and after, failover time. Everything runs on 127.0.0.1 in a temporary directory that is removed
+at the end (also on Ctrl-C).
+
+Exit codes: 0 the demo ran (see the summary), 1 it could not run, 2 usage error.
+`,
   help: `Usage: tandem help [COMMAND]
 
-Prints the usage of tandem or of COMMAND (run, check-config, journal, promote).
+Prints the usage of tandem or of COMMAND (run, check-config, journal, promote, demo).
 `,
 };
 

@@ -24,6 +24,7 @@ import { ExitCode } from "./exit_codes.ts";
 import { helpText } from "./help.ts";
 import { requestPromotion } from "./promote.ts";
 import { runJournalCommand } from "../journal/cli.ts";
+import { runDemo } from "../demo/mod.ts";
 
 /** Where the command writes and what it reads from the process. */
 export interface CliIo {
@@ -80,6 +81,14 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
       return await runJournal(command.args, io);
     case "promote":
       return await promote(command, io);
+    case "demo":
+      return await runDemo({
+        orders: command.orders,
+        ackStrategy: command.ackStrategy,
+        stdout: io.stdout,
+        isTerminal: io.stderrIsTerminal,
+        signal: io.signal,
+      });
     default: {
       const never: never = command;
       throw new TypeError(`Cannot run command ${JSON.stringify(never)}`);

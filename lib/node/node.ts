@@ -15,6 +15,16 @@
  *   acceptor from the replicated state; on stepping down it closes them.
  * - **initiator**: journal + one initiator per session.
  *
+ * Promotion comes from `POST /promote` (also `tandem promote`) or from the
+ * replication link's silence (`replication.autoPromoteAfterMs`; 0 means by
+ * command only); each one starts a new epoch. A leader that meets a peer at a
+ * higher epoch steps down: it closes the FIX port and follows, its divergent
+ * suffix moved into a quarantine file. `/status` shows `role`, `epoch`,
+ * `acceptingLogons` and the replication state (transitions, follower lag,
+ * truncations); `/metrics` has `tandem_role{role}`, `tandem_epoch`,
+ * `tandem_accepting_logons`, `tandem_failovers_total` and
+ * `tandem_role_changes_total{role}`.
+ *
  * @module
  */
 
@@ -52,6 +62,8 @@ import { cursoredApplication, openRunAckLimit, unfinishedWork } from "./app_curs
 import { ReleaseGate } from "./release_gate.ts";
 import { RecordKind } from "../journal/mod.ts";
 import { fixToFields } from "./_fix_fields.ts";
+import { acceptorTlsOptions, connectionEvents, initiatorConnectOptions } from "./gateway.ts";
+import { ExitCode } from "../cli/exit_codes.ts";
 
 const WEEKDAY_NUMBERS: Record<string, number> = {
   sun: 0,
@@ -214,6 +226,13 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
       this.journal.stats.totalBytes,
     ]]);
     r.gauge("tandem_epoch", "Current epoch").collectWith(() => [[{}, this.epoch]]);
+    r.gauge("tandem_role", "1 for the node's current role").collectWith(() => [[
+      { role: this.role },
+      1,
+    ]]);
+    r.gauge("tandem_accepting_logons", "1 while this node accepts FIX Logons").collectWith(
+      () => [[{}, this.acceptingLogons ? 1 : 0]],
+    );
     r.gauge("tandem_session_next_sender_seq_num", "Next outbound MsgSeqNum by session")
       .collectWith(() => this.#seqGauge("nextSenderSeqNum"));
     r.gauge("tandem_session_next_target_seq_num", "Next expected inbound MsgSeqNum by session")
@@ -282,6 +301,10 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
   /** Current epoch. */
   get epoch(): number {
     return this.#replication?.role.epoch ?? this.journal.epoch;
+  }
+  /** Whether FIX Logons are accepted now: listening, and (HA) leading in a durable epoch. */
+  get acceptingLogons(): boolean {
+    return this.#acceptor !== undefined && (this.#replication?.canAcceptLogon() ?? true);
   }
   /** `standalone`, `primary` (leading) or `secondary` (following), or `initiator`. */
   get role(): string {
@@ -367,7 +390,10 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
   async #startReplication(): Promise<void> {
     const c = this.config;
     const r = c.replication;
-    const peers = [...(r.primary ? [r.primary] : []), ...r.peers];
+    const peers: { hostname: string; port: number }[] = [];
+    for (const p of [...(r.primary ? [r.primary] : []), ...r.peers]) {
+      if (!peers.some((q) => q.hostname === p.hostname && q.port === p.port)) peers.push(p);
+    }
     const listen = r.listen;
     this.#replication = ReplicationNode.start({
       journal: this.journal,
@@ -450,6 +476,7 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
       maxOutboundBufferedBytes: c.fix.maxBufferedBytesPerConnection,
       logonTimeoutMs: c.fix.logonTimeoutS * 1000,
       closeTimeoutMs: c.fix.logoutTimeoutS * 1000,
+      ...acceptorTlsOptions(c.fix.tls),
       validateBodyLength: c.sessions.every((s) => s.validation.validateLengthAndChecksum),
       validateChecksum: c.sessions.every((s) => s.validation.validateLengthAndChecksum),
       ...(this.#replication
@@ -464,7 +491,7 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
         : {}),
     });
     this.#recoverApplications(acceptor);
-    acceptor.listen();
+    await acceptor.start();
     this.#acceptor = acceptor;
     this.#fixPort = acceptor.port;
     this.#log.info("accepting FIX connections", { port: acceptor.port, epoch: this.epoch, reason });
@@ -495,10 +522,12 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
     this.#acceptor = undefined;
     this.#fixPort = undefined;
     this.#log.warn("stopped accepting FIX connections", { reason });
+    // Cancel first: what the new primary may lack must never reach the counterparty, and the
+    // connections then close at once instead of waiting for acks that will not come.
     const gate = this.#gate;
     this.#gate = undefined;
-    if (acceptor) await acceptor.close();
     gate?.[Symbol.dispose]();
+    if (acceptor) await acceptor.close();
   }
 
   #dispatcher(): Application {
@@ -515,23 +544,27 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
 
   #startInitiators(): void {
     const store = new JournalSessionStore(this.journal);
+    const sinkFor = connectionEvents(this.registry, this.#log);
     for (const s of this.config.sessions) {
       const key = `${s.beginString}:${s.senderCompId}->${s.targetCompId}`;
-      const conn = s.connect!;
-      const addresses = conn.addresses;
+      const connect = initiatorConnectOptions(s);
       const initiator = new Initiator({
         session: this.#sessionConfigs.get(key)!,
-        addresses,
+        ...connect,
         store,
         application: this.#apps.get(key)!,
         logger: engineLogger(this.#log),
-        reconnectDelayMs: conn.reconnectDelayMs,
+        onEvent: sinkFor(key),
+        logEvents: false,
         maxMessageBytes: this.config.fix.maxMessageBytes,
         maxOutboundBufferedBytes: this.config.fix.maxBufferedBytesPerConnection,
+        closeTimeoutMs: this.config.fix.logoutTimeoutS * 1000,
       });
       this.#initiators.push(initiator.start());
-      initiator.done.then(() => {
-        if (!this.#closed && conn.exitOnFatal) this.#fatal.resolve(3);
+      void initiator.done.then(() => {
+        if (!this.#closed && initiator.fatalReason !== undefined && s.connect!.exitOnFatal) {
+          this.#fatal.resolve(ExitCode.FatalConnection);
+        }
       });
     }
   }
@@ -608,6 +641,7 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
       role: this.role,
       epoch: this.epoch,
       fixPort: this.#fixPort ?? null,
+      acceptingLogons: this.acceptingLogons,
       sessions: this.sessions(),
       replication: repl
         ? {
@@ -772,8 +806,21 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
     if (this.#closed) return;
     this.#closed = true;
     await this.#leading.catch(() => {});
-    await this.#acceptor?.close();
+    const acceptor = this.#acceptor;
     this.#acceptor = undefined;
+    if (acceptor) {
+      // Sessions log out while the replica can still acknowledge; whatever is still held back
+      // after the logout timeout is cancelled (see ReleaseGate), so closing never hangs.
+      const closing = acceptor.close();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        closing,
+        new Promise((r) => (timer = setTimeout(r, this.config.fix.logoutTimeoutS * 1000 + 500))),
+      ]);
+      clearTimeout(timer);
+      this.#gate?.[Symbol.dispose]();
+      await closing;
+    }
     await Promise.all(this.#initiators.map((i) => i.close()));
     this.#gate?.[Symbol.dispose]();
     await this.#replication?.[Symbol.asyncDispose]();

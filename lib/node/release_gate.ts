@@ -9,10 +9,30 @@
  * earlier ones are released, so the session's output queues behind them —
  * backpressure instead of an error.
  *
+ * Disposing the gate (the node stops leading, or shuts down) releases
+ * nothing: every waiting message, and any message offered afterwards, is
+ * cancelled with {@linkcode ReleaseCancelledError}, and the connection drops
+ * it and closes. Releasing them instead would show the counterparty messages
+ * the replica may never have had — after a failover, the new primary would
+ * reuse their sequence numbers. They stay in the journal; a ResendRequest gets
+ * them from whichever node leads next, if it has them.
+ *
  * @module
  */
 
 import { type AckPolicy, AckTracker, type ReleasedMessage } from "../replication/mod.ts";
+
+/** A message the gate will never release: the gate was disposed. */
+export class ReleaseCancelledError extends Error {
+  /** Journal index of the message. */
+  readonly index: number;
+  /** Creates the error for the message at `index`. */
+  constructor(index: number) {
+    super(`Cannot release journal index ${index}: this node no longer leads`);
+    this.name = "ReleaseCancelledError";
+    this.index = index;
+  }
+}
 
 /** Options for {@linkcode ReleaseGate}. */
 export interface ReleaseGateOptions {
@@ -30,8 +50,8 @@ export class ReleaseGate implements Disposable {
   readonly tracker: AckTracker;
   readonly #clock: () => number;
   readonly #onRelease: ((r: ReleasedMessage) => void) | undefined;
-  readonly #waiting = new Map<number, () => void>();
-  readonly #overflow: { index: number; msgType: string; resolve: () => void }[] = [];
+  readonly #waiting = new Map<number, PromiseWithResolvers<void>>();
+  readonly #overflow: { index: number; msgType: string; p: PromiseWithResolvers<void> }[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
   #timerAtMs = Infinity;
   #closed = false;
@@ -51,10 +71,14 @@ export class ReleaseGate implements Disposable {
    * else a promise resolved when it is released.
    */
   awaitRelease(index: number, msgType: string): Promise<void> | undefined {
-    if (this.#closed) return undefined;
+    if (this.#closed) {
+      const p = pending();
+      p.reject(new ReleaseCancelledError(index));
+      return p.promise;
+    }
     if (this.#overflow.length > 0 || this.tracker.isFull) {
-      const p = Promise.withResolvers<void>();
-      this.#overflow.push({ index, msgType, resolve: p.resolve });
+      const p = pending();
+      this.#overflow.push({ index, msgType, p });
       return p.promise;
     }
     const released = this.tracker.register(index, msgType, this.#clock());
@@ -64,8 +88,8 @@ export class ReleaseGate implements Disposable {
       this.#release(r);
     }
     if (now) return undefined;
-    const p = Promise.withResolvers<void>();
-    this.#waiting.set(index, p.resolve);
+    const p = pending();
+    this.#waiting.set(index, p);
     this.#arm();
     return p.promise;
   }
@@ -85,10 +109,10 @@ export class ReleaseGate implements Disposable {
 
   #release(r: ReleasedMessage): void {
     this.#onRelease?.(r);
-    const resolve = this.#waiting.get(r.index);
-    if (resolve) {
+    const p = this.#waiting.get(r.index);
+    if (p) {
       this.#waiting.delete(r.index);
-      resolve();
+      p.resolve();
     }
   }
 
@@ -96,7 +120,7 @@ export class ReleaseGate implements Disposable {
     while (this.#overflow.length > 0 && !this.tracker.isFull) {
       const next = this.#overflow.shift()!;
       const released = this.tracker.register(next.index, next.msgType, this.#clock());
-      this.#waiting.set(next.index, next.resolve);
+      this.#waiting.set(next.index, next.p);
       for (const r of released) this.#release(r);
     }
   }
@@ -117,14 +141,24 @@ export class ReleaseGate implements Disposable {
     }, Math.max(0, at - this.#clock()));
   }
 
-  /** Releases everything still waiting (the node stops leading) and stops the timer. */
+  /** Cancels everything still waiting and all later offers (see the module doc); stops the timer. */
   [Symbol.dispose](): void {
     this.#closed = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
-    for (const resolve of this.#waiting.values()) resolve();
-    for (const o of this.#overflow) o.resolve();
+    for (const [index, p] of this.#waiting) p.reject(new ReleaseCancelledError(index));
+    for (const o of this.#overflow) o.p.reject(new ReleaseCancelledError(o.index));
     this.#waiting.clear();
     this.#overflow.length = 0;
   }
+}
+
+/**
+ * A promise whose rejection is handled even when nobody waits on it (a
+ * session without a connection stores messages and never enqueues them).
+ */
+function pending(): PromiseWithResolvers<void> {
+  const p = Promise.withResolvers<void>();
+  p.promise.catch(() => {});
+  return p;
 }

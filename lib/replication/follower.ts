@@ -401,7 +401,8 @@ export class ReplicationFollower implements AsyncDisposable {
       this.#leaderId = challenge.nodeId;
       this.#leaderEpoch = m.leaderEpoch;
       this.#leaderLastIndex = m.leaderLastIndex;
-      this.#ackedIndex = Math.min(this.#ackedIndex, j.lastIndex);
+      // Acks belong to a connection: a new leader (or a new link) has heard none of them.
+      this.#ackedIndex = 0;
       this.#setState("streaming", `welcomed by ${challenge.nodeId} at epoch ${m.leaderEpoch}`);
       o.onLeaderContact?.(challenge.nodeId, m.leaderEpoch, lastHeard);
       // Whatever we hold is the leader's too; ack it once durable so the leader knows.

@@ -166,6 +166,12 @@ interface Link {
   startIndex: number;
   sentIndex: number;
   ackedIndex: number;
+  /**
+   * Highest index reported to `onAck` from this connection. Apart from
+   * `ackedIndex`, which starts at what the follower already holds: holding is
+   * not acknowledging, so its first ack must still reach `onAck`.
+   */
+  notifiedIndex: number;
   reportedLastIndex: number;
   /** (index, cumulative payload bytes sent up to it), one entry per batch, for lagBytes. */
   inFlight: { index: number; cumulativeBytes: number }[];
@@ -293,6 +299,7 @@ export class ReplicationLeader implements AsyncDisposable {
       startIndex: 0,
       sentIndex: 0,
       ackedIndex: 0,
+      notifiedIndex: 0,
       reportedLastIndex: 0,
       inFlight: [],
       sentBytes: 0,
@@ -507,12 +514,16 @@ export class ReplicationLeader implements AsyncDisposable {
         link.lastHeardAtMs = this.#clock();
         switch (m.type) {
           case "ack": {
-            if (m.durableIndex > link.ackedIndex) {
-              link.ackedIndex = Math.min(m.durableIndex, link.sentIndex);
+            const acked = Math.min(m.durableIndex, link.sentIndex);
+            if (acked > link.ackedIndex) {
+              link.ackedIndex = acked;
               while (link.inFlight.length > 0 && link.inFlight[0]!.index <= link.ackedIndex) {
                 link.ackedBytes = link.inFlight.shift()!.cumulativeBytes;
               }
-              o.onAck?.(link.nodeId, link.ackedIndex);
+            }
+            if (acked > link.notifiedIndex) {
+              link.notifiedIndex = acked;
+              o.onAck?.(link.nodeId, acked);
             }
             break;
           }

@@ -529,3 +529,33 @@ Deno.test("ReplicationLeader disposal does not wait for connections stuck in the
   assertEquals(await fc.receive(), undefined);
   fc.close();
 });
+
+Deno.test("ReplicationLeader reports the first ack of a follower that already held every record", async () => {
+  const lj = new MemoryJournal(1);
+  fill(lj, 20);
+  const fj = new MemoryJournal(1);
+  for (const r of lj.records) fj.appendReplicated(r);
+  await using l = leaderOf(lj);
+  await using _f = followerOf(fj, l.leader.port);
+  // Holding is not acknowledging: the ack of what it held must reach onAck (the ack gate).
+  await l.acks.when(([id, i]) => id === "b" && i === 20, "ack of 20 reported");
+});
+
+Deno.test("ReplicationFollower acknowledges again on a new connection, to a new leader", async () => {
+  const lj = new MemoryJournal(1);
+  fill(lj, 20);
+  const lj2 = new MemoryJournal(1);
+  for (const r of lj.records) lj2.appendReplicated(r);
+  const fj = new MemoryJournal(1);
+  const first = leaderOf(lj);
+  await using second = leaderOf(lj2);
+  await using _f = followerOf(fj, first.leader.port, {
+    leader: [
+      { hostname: "127.0.0.1", port: first.leader.port },
+      { hostname: "127.0.0.1", port: second.leader.port },
+    ],
+  });
+  await first.acks.when(([, i]) => i === 20, "ack of 20 to the first leader");
+  await first[Symbol.asyncDispose]();
+  await second.acks.when(([id, i]) => id === "b" && i === 20, "ack of 20 to the second leader");
+});

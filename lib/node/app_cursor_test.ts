@@ -1,0 +1,141 @@
+import { assertEquals } from "../testing/assert.ts";
+import { Journal, RecordKind } from "../journal/mod.ts";
+import { encodeMessage, type FixMessage } from "../fix/mod.ts";
+import { decodeMessage } from "../fix/message.ts";
+import type { SessionHandle } from "../engine/application.ts";
+import { cursoredApplication, cursorName, openRunAckLimit, unfinishedWork } from "./app_cursor.ts";
+
+const KEY = "FIX.4.4:EXEC->CLIENT";
+
+async function withJournal(fn: (j: Journal, sessionId: number) => Promise<void> | void) {
+  const dir = await Deno.makeTempDir({ prefix: "tandem-cursor-" });
+  try {
+    await using j = await Journal.open(dir, { syncPolicy: "none" });
+    await fn(j, j.defineSession(KEY));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+function order(seq: number, msgType = "D"): Uint8Array {
+  return encodeMessage("FIX.4.4", msgType, [[34, seq], [49, "CLIENT"], [56, "EXEC"], [
+    11,
+    `C${seq}`,
+  ]]);
+}
+
+function inbound(j: Journal, sessionId: number, seq: number, msgType = "D"): number {
+  return j.append({
+    kind: RecordKind.Inbound,
+    sessionId,
+    seqNum: seq,
+    timestampMs: 1,
+    payload: order(seq, msgType),
+  });
+}
+
+function outbound(j: Journal, sessionId: number, seq: number): number {
+  return j.append({
+    kind: RecordKind.Outbound,
+    sessionId,
+    seqNum: seq,
+    timestampMs: 1,
+    payload: order(seq, "8"),
+  });
+}
+
+Deno.test("cursoredApplication() brackets the answers to one message with begin and closing cursors", async () => {
+  await withJournal((j, id) => {
+    let out = 1;
+    const app = cursoredApplication(
+      {
+        onMessage: () => {
+          outbound(j, id, out++);
+          outbound(j, id, out++);
+        },
+      },
+      j,
+      "executor",
+    );
+    const i = inbound(j, id, 1);
+    app.onMessage!(decodeMessage(order(1)), { key: KEY } as SessionHandle);
+    const kinds = [];
+    for (let k = i; k <= j.lastIndex; k++) kinds.push(j.read(k)!.kind);
+    assertEquals(kinds, [
+      RecordKind.Inbound,
+      RecordKind.AppCursor,
+      RecordKind.Outbound,
+      RecordKind.Outbound,
+      RecordKind.AppCursor,
+    ]);
+    const name = cursorName("executor", KEY);
+    assertEquals(j.appCursors().get(name), i);
+    assertEquals(j.appCursors().get("begin:" + name), i);
+  });
+});
+
+Deno.test("cursoredApplication() closes the run even when the application throws", async () => {
+  await withJournal((j, id) => {
+    const app = cursoredApplication(
+      {
+        onMessage: () => {
+          throw new Error("boom");
+        },
+      },
+      j,
+      "executor",
+    );
+    const i = inbound(j, id, 1);
+    try {
+      app.onMessage!(decodeMessage(order(1)), { key: KEY } as SessionHandle);
+    } catch { /* the engine logs it */ }
+    assertEquals(j.appCursors().get(cursorName("executor", KEY)), i);
+  });
+});
+
+Deno.test("openRunAckLimit() holds acks at the Inbound record of an open run, and only then", async () => {
+  await withJournal((j, id) => {
+    const name = cursorName("executor", KEY);
+    const i = inbound(j, id, 1);
+    j.recordAppCursor("begin:" + name, i);
+    outbound(j, id, 1);
+    assertEquals(openRunAckLimit(j, j.lastIndex), i, "open run: ack no answer");
+    assertEquals(openRunAckLimit(j, i - 1), i - 1, "below the run: the durable index");
+    j.recordAppCursor(name, i);
+    assertEquals(openRunAckLimit(j, j.lastIndex), j.lastIndex, "closed run: everything");
+  });
+});
+
+Deno.test("unfinishedWork() voids the answers of a cut-short run and replays its message and later ones", async () => {
+  await withJournal((j, id) => {
+    const name = cursorName("executor", KEY);
+    // A finished run: nothing to do for it.
+    const i1 = inbound(j, id, 1);
+    j.recordAppCursor("begin:" + name, i1);
+    outbound(j, id, 1);
+    outbound(j, id, 2);
+    j.recordAppCursor(name, i1);
+    // A run cut short after one answer, then a message the application never saw.
+    const i2 = inbound(j, id, 2);
+    j.recordAppCursor("begin:" + name, i2);
+    outbound(j, id, 3);
+    inbound(j, id, 3);
+    inbound(j, id, 4, "0"); // a Heartbeat: session-level, never replayed
+    const work = unfinishedWork(j, "executor", { key: KEY, sessionId: id });
+    assertEquals([...work.voided], [3]);
+    assertEquals(work.replay.map((m: FixMessage) => m.msgSeqNum), [2, 3]);
+  });
+});
+
+Deno.test("unfinishedWork() finds nothing when every run closed", async () => {
+  await withJournal((j, id) => {
+    const name = cursorName("executor", KEY);
+    const i = inbound(j, id, 1);
+    j.recordAppCursor("begin:" + name, i);
+    outbound(j, id, 1);
+    j.recordAppCursor(name, i);
+    const work = unfinishedWork(j, "executor", { key: KEY, sessionId: id });
+    assertEquals(work.voided.size, 0);
+    assertEquals(work.replay.length, 0);
+  });
+});

@@ -1,0 +1,78 @@
+import { assert, assertEquals, assertRejects } from "../testing/assert.ts";
+import type { ReleasedMessage } from "../replication/mod.ts";
+import { ReleaseCancelledError, ReleaseGate } from "./release_gate.ts";
+
+function settled(p: Promise<void> | undefined): Promise<boolean> {
+  if (p === undefined) return Promise.resolve(true);
+  let done = false;
+  p.then(() => (done = true));
+  // Two macrotask-free turns are enough for an already-resolved promise.
+  return Promise.resolve().then(() => Promise.resolve()).then(() => done);
+}
+
+Deno.test("ReleaseGate under never lets every message go at once", () => {
+  using gate = new ReleaseGate({ policy: { kind: "never" } });
+  assertEquals(gate.awaitRelease(1, "8"), undefined);
+  assertEquals(gate.waitingCount, 0);
+});
+
+Deno.test("ReleaseGate under forever releases in order as acks arrive, and not before", async () => {
+  const released: ReleasedMessage[] = [];
+  using gate = new ReleaseGate({
+    policy: { kind: "forever" },
+    onRelease: (r) => released.push(r),
+  });
+  const p1 = gate.awaitRelease(1, "8");
+  const p2 = gate.awaitRelease(2, "8");
+  assertEquals(await settled(p1), false);
+  assertEquals(gate.waitingCount, 2);
+  gate.onAck("b", 1);
+  assertEquals(await settled(p1), true);
+  assertEquals(await settled(p2), false);
+  gate.onAck("b", 2);
+  assertEquals(await settled(p2), true);
+  assertEquals(released.map((r) => [r.index, r.reason]), [[1, "ack"], [2, "ack"]]);
+});
+
+Deno.test("ReleaseGate under timeout releases after the bound without an ack and says so", async () => {
+  const released: ReleasedMessage[] = [];
+  using gate = new ReleaseGate({
+    policy: { kind: "timeout", timeoutMs: 20 },
+    onRelease: (r) => released.push(r),
+  });
+  const t0 = Date.now();
+  await gate.awaitRelease(1, "8");
+  assert(Date.now() - t0 >= 19, "not before the bound");
+  assertEquals(released.map((r) => r.reason), ["timeout"]);
+});
+
+Deno.test("ReleaseGate queues beyond maxUnackedMessages and drains as acks arrive", async () => {
+  using gate = new ReleaseGate({ policy: { kind: "forever" }, maxUnackedMessages: 2 });
+  const ps = [1, 2, 3].map((i) => gate.awaitRelease(i, "8"));
+  assertEquals(gate.waitingCount, 3);
+  gate.onAck("b", 2);
+  assertEquals(await settled(ps[1]), true);
+  assertEquals(await settled(ps[2]), false, "registered only once there was room");
+  gate.onAck("b", 3);
+  assertEquals(await settled(ps[2]), true);
+});
+
+Deno.test("ReleaseGate cancels what waits, and everything offered later, when disposed", async () => {
+  const gate = new ReleaseGate({ policy: { kind: "forever" }, maxUnackedMessages: 1 });
+  const ps = [1, 2].map((i) => gate.awaitRelease(i, "8")!);
+  gate[Symbol.dispose]();
+  await assertRejects(() => ps[0]!, ReleaseCancelledError, "index 1");
+  await assertRejects(() => ps[1]!, ReleaseCancelledError, "index 2");
+  const later = gate.awaitRelease(3, "8");
+  assert(later !== undefined, "a closed gate lets nothing through");
+  await assertRejects(() => later, ReleaseCancelledError, "index 3");
+});
+
+Deno.test("ReleaseGate cancellations never surface as unhandled rejections", async () => {
+  const gate = new ReleaseGate({ policy: { kind: "forever" } });
+  gate.awaitRelease(1, "8"); // a session without a connection never waits on it
+  gate[Symbol.dispose]();
+  gate.awaitRelease(2, "8");
+  // An unhandled rejection would fail this test (Deno reports it at the next turn).
+  await new Promise((r) => setTimeout(r, 0));
+});
