@@ -74,6 +74,20 @@ const WEEKDAY_NUMBERS: Record<string, number> = {
   fri: 5,
   sat: 6,
 };
+// "<SOH>43=Y<SOH>" and "<SOH>123=Y<SOH>": PossDupFlag and GapFillFlag set
+const POSS_DUP_FLAG = new Uint8Array([1, 0x34, 0x33, 0x3d, 0x59, 1]);
+const GAP_FILL_FLAG = new Uint8Array([1, 0x31, 0x32, 0x33, 0x3d, 0x59, 1]);
+
+/** Whether `bytes` contains `flag` (a short SOH-delimited field). */
+function hasFlag(bytes: Uint8Array, flag: Uint8Array): boolean {
+  const last = bytes.length - flag.length;
+  outer: for (let i = bytes.indexOf(1); i >= 0 && i <= last; i = bytes.indexOf(1, i + 1)) {
+    for (let k = 1; k < flag.length; k++) if (bytes[i + k] !== flag[k]) continue outer;
+    return true;
+  }
+  return false;
+}
+
 const ADMIN_MSG_TYPES = new Set(["0", "1", "2", "3", "4", "5", "A"]);
 /** A replication link silent for this many heartbeat intervals is dropped. */
 export const HEARTBEAT_TIMEOUT_INTERVALS = 3;
@@ -167,7 +181,7 @@ export async function engineSessionConfig(
 export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
   readonly config: TandemConfig;
   readonly journal: Journal;
-  readonly registry = new Registry();
+  readonly registry: Registry;
   readonly #log: TandemLogger;
   readonly #readTextFile: (path: string) => Promise<string>;
   readonly #sessionConfigs = new Map<string, AcceptorSessionConfig>();
@@ -186,7 +200,13 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
   #fixPort: number | undefined;
   readonly #m;
 
-  private constructor(config: TandemConfig, journal: Journal, options: TandemNodeOptions) {
+  private constructor(
+    config: TandemConfig,
+    journal: Journal,
+    options: TandemNodeOptions,
+    registry: Registry,
+  ) {
+    this.registry = registry;
     this.config = config;
     this.journal = journal;
     this.#log = options.logger;
@@ -196,6 +216,15 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
       messages: r.counter(
         "tandem_fix_messages_total",
         "FIX messages by session, direction and MsgType",
+      ),
+      resends: r.counter(
+        "tandem_resent_messages_total",
+        "Messages resent with PossDupFlag=Y in answer to a ResendRequest",
+      ),
+      gapFills: r.counter("tandem_gap_fills_total", "SequenceReset-GapFill messages sent"),
+      rejects: r.counter(
+        "tandem_rejects_sent_total",
+        "Rejects sent, by kind (session 35=3, business 35=j)",
       ),
       logons: r.counter("tandem_logons_total", "Logons completed, by session"),
       logouts: r.counter("tandem_logouts_total", "Sessions ended, by session"),
@@ -224,6 +253,12 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
     r.gauge("tandem_journal_bytes", "Bytes in the journal's segments").collectWith(() => [[
       {},
       this.journal.stats.totalBytes,
+    ]]);
+    r.gauge("tandem_journal_writes", "Journal write calls since start (one per event-loop turn)")
+      .collectWith(() => [[{}, this.journal.stats.writes]]);
+    r.gauge("tandem_journal_syncs", "Journal syncs since start").collectWith(() => [[
+      {},
+      this.journal.stats.syncs,
     ]]);
     r.gauge("tandem_epoch", "Current epoch").collectWith(() => [[{}, this.epoch]]);
     r.gauge("tandem_role", "1 for the node's current role").collectWith(() => [[
@@ -255,7 +290,20 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
   static async start(config: TandemConfig, options: TandemNodeOptions): Promise<TandemNode> {
     await Deno.mkdir(config.node.dataDir, { recursive: true });
     const j = config.journal;
+    const registry = new Registry();
+    const syncSeconds = registry.histogram(
+      "tandem_journal_sync_seconds",
+      "Duration of each journal sync (fdatasync)",
+    );
+    const syncedRecords = registry.counter(
+      "tandem_journal_synced_records_total",
+      "Records made durable by journal syncs",
+    );
     const journal = await Journal.open(config.node.dataDir, {
+      onSync: (ms, records) => {
+        syncSeconds.observe(ms / 1000);
+        syncedRecords.inc({}, records);
+      },
       syncPolicy: j.syncPolicy as SyncPolicy,
       syncIntervalMs: j.syncIntervalMs,
       segmentSizeBytes: j.segmentSizeBytes,
@@ -267,7 +315,7 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
         ...(j.retention.maxTotalBytes > 0 ? { maxTotalBytes: j.retention.maxTotalBytes } : {}),
       },
     });
-    const node = new TandemNode(config, journal, options);
+    const node = new TandemNode(config, journal, options, registry);
     try {
       await node.#start();
     } catch (err) {
@@ -342,8 +390,11 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
   }
 
   #application(kind: string, key: string): Application {
-    const count = (dir: string) => (m: FixMessage) =>
+    const log = this.#log.child({ session: key });
+    const count = (dir: string) => (m: FixMessage) => {
       this.#m.messages.inc({ session: key, direction: dir, msg_type: m.msgType });
+      log.fix("in", m);
+    };
     const base: Application = kind === "executor"
       ? executorApplication()
       : kind === "echo"
@@ -374,6 +425,15 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
       },
       onSent: (msgType, seqNum, bytes, s) => {
         this.#m.messages.inc({ session: s.key, direction: "out", msg_type: msgType });
+        if (msgType === "3" || msgType === "j") {
+          this.#m.rejects.inc({ session: s.key, kind: msgType === "3" ? "session" : "business" });
+        }
+        if (hasFlag(bytes, GAP_FILL_FLAG) && msgType === "4") {
+          this.#m.gapFills.inc({ session: s.key });
+        } else if (hasFlag(bytes, POSS_DUP_FLAG)) {
+          this.#m.resends.inc({ session: s.key, msg_type: msgType });
+        }
+        log.fix("out", bytes);
         base.onSent?.(msgType, seqNum, bytes, s);
       },
     };

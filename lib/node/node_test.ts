@@ -1,0 +1,106 @@
+import { assert, assertEquals } from "../testing/assert.ts";
+import { loadConfig } from "../config/mod.ts";
+import { createLogger } from "../log/mod.ts";
+import { Initiator } from "../engine/initiator.ts";
+import type { Field } from "../session/session.ts";
+import { parsePrometheusText, type Sample } from "../metrics/prometheus_text.ts";
+import { TandemNode } from "./node.ts";
+
+function config(dataDir: string) {
+  return loadConfig(
+    `
+node: { id: metrics-test, role: acceptor, dataDir: ${dataDir} }
+fix: { listen: 127.0.0.1:0 }
+admin: { listen: 127.0.0.1:0 }
+journal: { syncPolicy: always }
+log: { level: info, format: json, fixMessages: true }
+sessions:
+  - { beginString: FIX.4.4, senderCompId: VENUE, targetCompId: CLIENT, application: executor }
+`,
+    { source: "metrics.yaml", env: {} },
+  );
+}
+
+const order = (id: string): Field[] => [
+  [11, id],
+  [21, "1"],
+  [55, "IBM"],
+  [54, "1"],
+  [60, "20260101-00:00:00"],
+  [38, 100],
+  [40, "1"],
+];
+
+function value(samples: Sample[], name: string, labels: Record<string, string> = {}): number {
+  const want = JSON.stringify(Object.fromEntries(Object.entries(labels).sort()));
+  return samples.find((s) => s.name === name && JSON.stringify(s.labels) === want)?.value ?? 0;
+}
+
+Deno.test("TandemNode counts messages, resends, gap fills and journal syncs in /metrics and logs FIX messages", async () => {
+  const dir = await Deno.makeTempDir();
+  const lines: string[] = [];
+  const logger = createLogger(config(dir).log, { sink: (l) => lines.push(l), isTerminal: false });
+  const node = await TandemNode.start(config(dir), { logger });
+  const filled = Promise.withResolvers<void>();
+  let fills = 0;
+  const initiator = new Initiator({
+    session: {
+      beginString: "FIX.4.4",
+      senderCompId: "CLIENT",
+      targetCompId: "VENUE",
+      heartbeatIntervalS: 30,
+    },
+    addresses: [{ hostname: "127.0.0.1", port: node.fixPort! }],
+    logger: () => {},
+    application: {
+      onLogon(s) {
+        for (let i = 0; i < 3; i++) s.send("D", order(`ORD-${i}`));
+        // a ResendRequest for everything: resends the reports, gap-fills the admin messages
+        s.send("2", [[7, 1], [16, 0]]);
+      },
+      onMessage(m) {
+        if (m.msgType === "8" && m.get(39) === "2" && m.get(43) !== "Y" && ++fills === 3) {
+          filled.resolve();
+        }
+      },
+    },
+  }).start();
+  try {
+    await filled.promise;
+    // wait until the resends went out
+    let samples: Sample[] = [];
+    for (let i = 0; i < 100; i++) {
+      const text = await (await fetch(`http://127.0.0.1:${node.adminPort}/metrics`)).text();
+      samples = parsePrometheusText(text);
+      if (
+        value(samples, "tandem_resent_messages_total", {
+          msg_type: "8",
+          session: "FIX.4.4:VENUE->CLIENT",
+        }) >= 6
+      ) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const session = "FIX.4.4:VENUE->CLIENT";
+    assertEquals(
+      value(samples, "tandem_fix_messages_total", { direction: "in", msg_type: "D", session }),
+      3,
+    );
+    assert(
+      value(samples, "tandem_fix_messages_total", { direction: "out", msg_type: "8", session }) >=
+        6,
+    );
+    assertEquals(value(samples, "tandem_resent_messages_total", { msg_type: "8", session }), 6);
+    assert(value(samples, "tandem_gap_fills_total", { session }) >= 1, "the Logon is gap-filled");
+    assertEquals(value(samples, "tandem_logons_total", { session }), 1);
+    assert(value(samples, "tandem_journal_sync_seconds_count") > 0, "syncs are timed");
+    assert(value(samples, "tandem_journal_last_index") > 10);
+    // FIX messages are logged, both ways
+    const fixLines = lines.filter((l) => l.includes('"fix"') || l.includes("35=D"));
+    assert(fixLines.some((l) => l.includes("35=D")), "inbound orders are logged");
+    assert(fixLines.some((l) => l.includes("35=8")), "outbound reports are logged");
+  } finally {
+    await initiator.close();
+    await node.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
