@@ -10,7 +10,8 @@
  * | GET | `/metrics` | Prometheus text format |
  * | POST | `/promote` | promotes a secondary; 200 with the new epoch, 409 when it cannot |
  * | POST | `/sessions/{id}/sequence` | body `{"nextSenderSeqNum"?: n, "nextTargetSeqNum"?: n}`; written to the journal as an audited record |
- * | POST | `/sessions/{id}/logout` | body `{"text"?: "..."}`; sends Logout on the session |
+ * | POST | `/sessions/{id}/logout` | body `{"text"?: "..."}`; sends Logout on the session (an initiator then stays down) |
+ * | POST | `/sessions/{id}/logon` | an initiator session logged out by an operator connects again |
  *
  * `{id}` is the session key (e.g. `FIX.4.4:ISLD->TW44`, URL-encoded) or its numeric id.
  * Bound to loopback by default; on any other address a bearer token is required
@@ -45,8 +46,10 @@ export interface AdminNode {
     session: string,
     next: { nextSenderSeqNum?: number; nextTargetSeqNum?: number },
   ): Promise<unknown>;
-  /** Sends Logout on a session. */
+  /** Sends Logout on a session; an initiator then stays down until {@linkcode AdminNode.logon}. */
   logout(session: string, text: string | undefined): Promise<unknown>;
+  /** Lets an initiator session that an operator logged out connect again. */
+  logon(session: string): Promise<unknown>;
 }
 
 /** Options for {@linkcode serveAdmin}. */
@@ -152,7 +155,7 @@ export function adminHandler(
           const reason = typeof body.reason === "string" ? body.reason : "admin request";
           return json(200, await node.promote(reason));
         }
-        const m = /^\/sessions\/([^/]+)\/(sequence|logout)$/.exec(path);
+        const m = /^\/sessions\/([^/]+)\/(sequence|logout|logon)$/.exec(path);
         if (m) {
           const session = decodeURIComponent(m[1]!);
           const body = await readJsonObject(req);
@@ -170,6 +173,7 @@ export function adminHandler(
             }
             return json(200, await node.setSequence(session, next));
           }
+          if (m[2] === "logon") return json(200, await node.logon(session));
           const text = typeof body.text === "string" ? body.text : undefined;
           return json(200, await node.logout(session, text));
         }

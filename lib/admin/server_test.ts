@@ -22,6 +22,10 @@ function fakeNode() {
       calls.push(["logout", session, text]);
       return Promise.resolve({ ok: true });
     },
+    logon: (session) => {
+      calls.push(["logon", session]);
+      return Promise.resolve({ ok: true });
+    },
   };
   return { node, calls };
 }
@@ -81,10 +85,13 @@ Deno.test("serveAdmin() promotes, sets sequence numbers and logs out sessions", 
     await s.body?.cancel();
     const l = await fetch(`${base}/sessions/${key}/logout`, { method: "POST", body: "" });
     await l.body?.cancel();
+    const on = await fetch(`${base}/sessions/${key}/logon`, { method: "POST" });
+    await on.body?.cancel();
     assertEquals(calls, [
       ["promote", "ops"],
       ["sequence", "FIX.4.4:ISLD->TW", { nextSenderSeqNum: 10 }],
       ["logout", "FIX.4.4:ISLD->TW", undefined],
+      ["logon", "FIX.4.4:ISLD->TW"],
     ]);
   });
 });

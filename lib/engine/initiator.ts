@@ -194,7 +194,10 @@ export class Initiator implements AsyncDisposable {
   readonly #options: InitiatorOptions;
   readonly #log: Logger;
   readonly #addresses: readonly HostPort[];
-  readonly #connector: Connector;
+  #connector: Connector;
+  readonly #connectorOptions: ConstructorParameters<typeof Connector>[0];
+  /** Logged out by an operator: stay down until {@linkcode Initiator.logon}. */
+  #held = false;
   readonly #tasks = new Set<Promise<void>>();
   readonly #done = Promise.withResolvers<void>();
   /** Attempts in flight by number (connecting or connected). */
@@ -222,7 +225,7 @@ export class Initiator implements AsyncDisposable {
       reconnectIntervalMs: delayMs,
     });
     const logonS = options.session.logonTimeoutS;
-    this.#connector = new Connector({
+    this.#connectorOptions = {
       addresses: this.#addresses,
       strategy,
       ...(options.connectTimeoutMs === undefined
@@ -230,7 +233,8 @@ export class Initiator implements AsyncDisposable {
         : { connectTimeoutMs: options.connectTimeoutMs }),
       logonTimeoutMs: options.logonTimeoutMs ??
         (logonS === undefined ? DEFAULT_LOGON_TIMEOUT_MS : Math.round(logonS * 1000)),
-    });
+    };
+    this.#connector = new Connector(this.#connectorOptions);
     this.host = new SessionHost({
       config: { ...options.session, role: "initiator" },
       store: options.store ?? new MemorySessionStore(),
@@ -281,6 +285,38 @@ export class Initiator implements AsyncDisposable {
     return this;
   }
 
+  /**
+   * Logs the session out and keeps it down (no reconnect) until
+   * {@linkcode Initiator.logon}, as an operator's logout should.
+   */
+  logout(text = "Logout requested by operator"): void {
+    if (this.#closing || this.#held) return;
+    this.#held = true;
+    if (this.#live?.runner !== undefined && this.host.isLoggedOn) {
+      this.host.logout(text); // the connection ends after the Logout exchange; no reconnect
+    } else {
+      this.#feed({ type: "stop", reason: "logged out by operator" });
+      for (const a of this.#attempts.values()) {
+        a.abort.abort("logged out by operator");
+        a.runner?.close("logged out by operator");
+      }
+    }
+  }
+
+  /** Starts connecting again after {@linkcode Initiator.logout}. */
+  logon(): void {
+    if (this.#closing || !this.#held) return;
+    this.#held = false;
+    if (this.#connector.state !== "stopped") return; // the logout is still under way
+    this.#connector = new Connector(this.#connectorOptions);
+    this.#feed({ type: "start" });
+  }
+
+  /** Whether an operator logged the session out and it stays down. */
+  get isHeld(): boolean {
+    return this.#held;
+  }
+
   /** Resolves when the strategy gave up (see {@linkcode Initiator.fatalReason}) or the initiator was closed. */
   get done(): Promise<void> {
     return this.#done.promise;
@@ -324,7 +360,9 @@ export class Initiator implements AsyncDisposable {
     for (const action of actions) {
       switch (action.type) {
         case "connect":
-          if (!this.#closing) {
+          if (this.#held) {
+            this.#feed({ type: "stop", reason: "logged out by operator" });
+          } else if (!this.#closing) {
             this.#track(this.#attempt(action.attempt, action.address, action.timeoutMs));
           }
           break;
@@ -453,7 +491,12 @@ export class Initiator implements AsyncDisposable {
     cur.runner = undefined;
     if (this.#live === cur) this.#live = undefined;
     const failure = classifyEnd(cur.loggedOn, cur.endReason ?? "peer closed the connection");
-    if (!this.#closing) this.#feed({ type: "disconnected", attempt, failure });
+    if (this.#closing) return;
+    if (this.#held) {
+      this.#feed({ type: "stop", reason: "logged out by operator" });
+      return;
+    }
+    this.#feed({ type: "disconnected", attempt, failure });
   }
 
   /** Logs out (when logged on), closes the connection and stops reconnecting. */

@@ -189,3 +189,40 @@ Deno.test("Initiator logs on over TLS to an Acceptor started with TLS, which lis
   assert(initiator.host.isLoggedOn);
   assert(acceptor.sessions.get("FIX.4.4:EXEC->CLIENT")?.isLoggedOn);
 });
+
+Deno.test("Initiator.logout() keeps the session down until logon() starts it again", async () => {
+  await using acceptor = new Acceptor({
+    sessions: [{ beginString: "FIX.4.4", senderCompId: "EXEC", targetCompId: "CLIENT" }],
+    logger: () => {},
+  }).listen();
+  let logons = 0;
+  let logouts = 0;
+  let wake = Promise.withResolvers<void>();
+  await using initiator = new Initiator({
+    session: { beginString: "FIX.4.4", senderCompId: "CLIENT", targetCompId: "EXEC" },
+    addresses: [{ hostname: "127.0.0.1", port: acceptor.port }],
+    reconnectDelayMs: 10,
+    logger: () => {},
+    application: {
+      onLogon() {
+        logons++;
+        wake.resolve();
+      },
+      onLogout() {
+        logouts++;
+        wake.resolve();
+      },
+    },
+  }).start();
+  await wake.promise;
+  wake = Promise.withResolvers<void>();
+  initiator.logout("end of day");
+  await wake.promise;
+  // far longer than the 10 ms reconnect delay: a reconnect would have happened by now
+  await new Promise((r) => setTimeout(r, 300));
+  assertEquals([logons, logouts, initiator.isHeld, initiator.state], [1, 1, true, "stopped"]);
+  wake = Promise.withResolvers<void>();
+  initiator.logon();
+  await wake.promise;
+  assertEquals([logons, initiator.isHeld], [2, false]);
+});

@@ -788,9 +788,35 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
   /** Logs a session out (admin). */
   logout(session: string, text: string | undefined): Promise<unknown> {
     const host = this.#hostForAdmin(session);
+    const initiator = this.#initiators.find((i) => i.host === host);
+    if (initiator !== undefined) {
+      // An initiator stays down after an operator's logout, until POST /sessions/{id}/logon.
+      if (initiator.isHeld) {
+        throw new AdminError(409, `Cannot log out ${host.key}: already logged out`);
+      }
+      initiator.logout(text ?? "Logout requested by operator");
+      return Promise.resolve({ session: host.key, loggingOut: true, staysDown: true });
+    }
     if (!host.isLoggedOn) throw new AdminError(409, `Cannot log out ${host.key}: not logged on`);
     host.logout(text ?? "Logout requested by operator");
     return Promise.resolve({ session: host.key, loggingOut: true });
+  }
+
+  /** Lets an initiator session logged out by an operator connect again. */
+  logon(session: string): Promise<unknown> {
+    const host = this.#hostForAdmin(session);
+    const initiator = this.#initiators.find((i) => i.host === host);
+    if (initiator === undefined) {
+      throw new AdminError(
+        409,
+        `Cannot log on ${host.key}: an acceptor waits for the counterparty`,
+      );
+    }
+    if (!initiator.isHeld) {
+      throw new AdminError(409, `Cannot log on ${host.key}: it is not logged out`);
+    }
+    initiator.logon();
+    return Promise.resolve({ session: host.key, connecting: true });
   }
 
   #hostForAdmin(id: string): SessionHost {
