@@ -468,6 +468,7 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
       heartbeatIntervalMs: r.heartbeatIntervalMs,
       heartbeatTimeoutMs: r.heartbeatIntervalMs * HEARTBEAT_TIMEOUT_INTERVALS,
       reconnectDelayMs: r.reconnectDelayMs,
+      connectTimeoutMs: r.connectTimeoutMs,
       limits: { maxBatchBytes: r.maxBatchBytes },
       ackLimit: (durable: number) => openRunAckLimit(this.journal, durable),
       onAck: (follower, index) => this.#gate?.onAck(follower, index),

@@ -23,6 +23,8 @@
  * @module
  */
 
+import { DEFAULT_CONNECT_TIMEOUT_MS } from "../transport/connector.ts";
+import { connect } from "../transport/net.ts";
 import { newNonce, type ReplicationSecret } from "./auth.ts";
 import { FrameConnection, FrameDecodeError } from "./_frame_connection.ts";
 import type { ReplicationJournal } from "./journal_port.ts";
@@ -70,6 +72,8 @@ export interface ReplicationFollowerOptions {
   readonly quarantineDir?: string;
   /** First reconnect delay; default {@linkcode DEFAULT_RECONNECT_DELAY_MS}. */
   readonly reconnectDelayMs?: number;
+  /** TCP connect timeout to a leader; default {@linkcode DEFAULT_CONNECT_TIMEOUT_MS}. */
+  readonly connectTimeoutMs?: number;
   /** Largest reconnect delay; default {@linkcode DEFAULT_RECONNECT_DELAY_MS_MAX}. */
   readonly reconnectDelayMsMax?: number;
   /** Heartbeat period; default 1000 ms. */
@@ -274,8 +278,12 @@ export class ReplicationFollower implements AsyncDisposable {
     const j = o.journal;
     const address = this.#addresses[this.#addressIndex % this.#addresses.length];
     if (address === undefined) throw new SessionEnd("no leader address to connect to");
-    const tcp = await Deno.connect({ hostname: address.hostname, port: address.port });
-    tcp.setNoDelay(true);
+    const tcp = await connect({
+      host: address.hostname,
+      port: address.port,
+      timeoutMs: o.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      signal: this.#stop.signal,
+    });
     const conn = new FrameConnection(tcp, this.#limits);
     this.#conn = conn;
     if (this.#stop.signal.aborted) {
@@ -549,6 +557,8 @@ export interface ProbeOptions {
   readonly secret: ReplicationSecret;
   /** The peer's replication address. */
   readonly peer: PeerAddress;
+  /** TCP connect timeout; default {@linkcode DEFAULT_CONNECT_TIMEOUT_MS}. */
+  readonly connectTimeoutMs?: number;
   /** This leader's epoch. */
   readonly epoch: number;
   /** This node's last index. */
@@ -565,9 +575,13 @@ export interface ProbeOptions {
  * the shared secret can make the prober step down.
  */
 export async function probePeer(options: ProbeOptions): Promise<ProbeResult> {
-  let tcp: Deno.TcpConn;
+  let tcp: Deno.Conn;
   try {
-    tcp = await Deno.connect({ hostname: options.peer.hostname, port: options.peer.port });
+    tcp = await connect({
+      host: options.peer.hostname,
+      port: options.peer.port,
+      timeoutMs: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    });
   } catch (e) {
     return { kind: "failed", reason: e instanceof Error ? e.message : String(e) };
   }

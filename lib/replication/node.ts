@@ -63,6 +63,8 @@ export interface ReplicationNodeOptions {
   readonly heartbeatIntervalMs?: number;
   /** Link silence after which a connection is dropped. */
   readonly heartbeatTimeoutMs?: number;
+  /** TCP connect timeout to a peer (following and probing). */
+  readonly connectTimeoutMs?: number;
   /** First reconnect delay of the follower. */
   readonly reconnectDelayMs?: number;
   /** Largest reconnect delay of the follower. */
@@ -298,6 +300,7 @@ export class ReplicationNode implements AsyncDisposable {
           lastIndex: j.lastIndex,
           lastEpoch: j.lastIndex > 0 ? (j.read(j.lastIndex)?.epoch ?? 0) : 0,
           ...(o.limits ? { limits: o.limits } : {}),
+          ...(o.connectTimeoutMs ? { connectTimeoutMs: o.connectTimeoutMs } : {}),
         });
         if (r.kind === "peer-higher" && this.#role.state.epoch === epoch) {
           // The peer's exact epoch is learnt from its Welcome once we follow; it is above ours.
@@ -333,6 +336,7 @@ export class ReplicationNode implements AsyncDisposable {
         "heartbeatTimeoutMs",
         "reconnectDelayMs",
         "reconnectDelayMsMax",
+        "connectTimeoutMs",
         "limits",
         "quarantineDir",
         "onTruncate",
