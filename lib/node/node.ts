@@ -192,6 +192,14 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
   #gate: ReleaseGate | undefined;
   #acceptor: Acceptor | undefined;
   #initiators: Initiator[] = [];
+  /** Initiator sessions: the address logged on to, and the last failover. */
+  readonly #links = new Map<
+    string,
+    {
+      address: string | null;
+      lastFailover: { atMs: number; fromIndex: number; toIndex: number } | null;
+    }
+  >();
   #leading: Promise<void> = Promise.resolve();
   #fatal = Promise.withResolvers<number>();
   #closed = false;
@@ -609,13 +617,26 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
     for (const s of this.config.sessions) {
       const key = `${s.beginString}:${s.senderCompId}->${s.targetCompId}`;
       const connect = initiatorConnectOptions(s);
-      const initiator = new Initiator({
+      const sink = sinkFor(key);
+      const initiator: Initiator = new Initiator({
         session: this.#sessionConfigs.get(key)!,
         ...connect,
         store,
         application: this.#apps.get(key)!,
         logger: engineLogger(this.#log),
-        onEvent: sinkFor(key),
+        onEvent: (e) => {
+          const link = this.#links.get(key) ?? { address: null, lastFailover: null };
+          if (e.type === "logged-on") {
+            const a = initiator.addresses[e.addressIndex];
+            link.address = a === undefined ? null : `${a.host}:${a.port}`;
+          } else if (e.type === "session-ended") {
+            link.address = null;
+          } else if (e.type === "failed-over") {
+            link.lastFailover = { atMs: Date.now(), fromIndex: e.fromIndex, toIndex: e.toIndex };
+          }
+          this.#links.set(key, link);
+          sink(e);
+        },
         logEvents: false,
         maxMessageBytes: this.config.fix.maxMessageBytes,
         maxOutboundBufferedBytes: this.config.fix.maxBufferedBytesPerConnection,
@@ -847,6 +868,13 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
         connected: h?.isConnected ?? false,
         nextSenderSeqNum: seq?.nextSenderSeqNum ?? 1,
         nextTargetSeqNum: seq?.nextTargetSeqNum ?? 1,
+        ...(this.config.node.role === "initiator"
+          ? {
+            address: this.#links.get(key)?.address ?? null,
+            lastFailover: this.#links.get(key)?.lastFailover ?? null,
+            heldByOperator: this.#initiators.find((i) => i.host === h)?.isHeld ?? false,
+          }
+          : { address: this.#fixPort === undefined ? null : `listening :${this.#fixPort}` }),
       };
     });
   }

@@ -104,3 +104,47 @@ Deno.test("TandemNode counts messages, resends, gap fills and journal syncs in /
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("TandemNode as a gateway lists each session's address and last failover", async () => {
+  const dir = await Deno.makeTempDir();
+  const logger = createLogger(config(dir).log, { sink: () => {}, isTerminal: false });
+  const venue = await TandemNode.start(config(`${dir}/venue`), { logger });
+  const refused = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const deadPort = (refused.addr as Deno.NetAddr).port;
+  refused.close();
+  const gatewayConfig = loadConfig(
+    `
+node: { id: gw, role: initiator, dataDir: ${dir}/gw }
+admin: { listen: 127.0.0.1:0 }
+api: { listen: 127.0.0.1:0 }
+sessions:
+  - beginString: FIX.4.4
+    senderCompId: CLIENT
+    targetCompId: VENUE
+    application: api
+    connect:
+      addresses: [127.0.0.1:${deadPort}, 127.0.0.1:${venue.fixPort}]
+      strategy: round-robin
+      backoffMs: [10]
+      reconnectDelayMs: 10
+`,
+    { source: "gw.yaml", env: {} },
+  );
+  const gateway = await TandemNode.start(gatewayConfig, { logger });
+  try {
+    type Row = { loggedOn: boolean; address: string | null; lastFailover: unknown };
+    let row: Row | undefined;
+    for (let i = 0; i < 200 && !row?.loggedOn; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      row = gateway.sessions()[0] as Row;
+    }
+    assertEquals(row?.loggedOn, true);
+    assertEquals(row?.address, `127.0.0.1:${venue.fixPort}`);
+    const admin = await fetch(`http://127.0.0.1:${gateway.adminPort}/status`);
+    assertEquals((await admin.json()).sessions[0].address, `127.0.0.1:${venue.fixPort}`);
+  } finally {
+    await gateway.close();
+    await venue.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
