@@ -7,7 +7,11 @@
  */
 
 import { ApiError, type SendRequest } from "../api/server.ts";
-import { applVerIdToVersion, builtinDictionary } from "../fix/dictionary/builtin_dictionary.ts";
+import {
+  applVerIdToVersion,
+  builtinDictionary,
+  isBuiltinDictionaryName,
+} from "../fix/dictionary/builtin_dictionary.ts";
 import { encodeFixObject, FixObjectError } from "../fix/dictionary/fix_object.ts";
 import {
   validateMessage,
@@ -25,13 +29,15 @@ const PLACEHOLDER_HEADER = {
 };
 const ALWAYS_HEADER = new Set([8, 9, 35, 10]);
 
-function dictionariesFor(
+/** The built-in dictionaries of a session (FIXT: transport plus the application version). */
+export function dictionariesFor(
   beginString: string,
   applVerId: string | undefined,
 ): ValidationDictionaries {
   const transport = builtinDictionary(beginString);
   if (transport.type !== "FIXT") return { transport };
-  const version = applVerIdToVersion(applVerId ?? "9") ?? "FIX.5.0SP2";
+  const id = applVerId ?? "9";
+  const version = applVerIdToVersion(id) ?? (isBuiltinDictionaryName(id) ? id : "FIX.5.0SP2");
   return { transport, application: builtinDictionary(version) };
 }
 

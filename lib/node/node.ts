@@ -61,7 +61,8 @@ import { VERSION } from "../version.ts";
 import { cursoredApplication, openRunAckLimit, unfinishedWork } from "./app_cursor.ts";
 import { ReleaseGate } from "./release_gate.ts";
 import { RecordKind } from "../journal/mod.ts";
-import { fixToFields } from "./_fix_fields.ts";
+import { dictionariesFor, fixToFields } from "./_fix_fields.ts";
+import { decodeFixObject } from "../fix/dictionary/fix_object.ts";
 import { acceptorTlsOptions, connectionEvents, initiatorConnectOptions } from "./gateway.ts";
 import { ExitCode } from "../cli/exit_codes.ts";
 
@@ -904,12 +905,22 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
       if (r.kind !== RecordKind.Inbound) continue;
       const m = decodeMessage(r.payload);
       if (ADMIN_MSG_TYPES.has(m.msgType)) continue;
+      const session = keys.get(r.sessionId) ?? String(r.sessionId);
+      let fields: unknown;
+      try {
+        const cfg = this.#sessionConfigs.get(session);
+        const dicts = dictionariesFor(m.beginString, cfg?.defaultApplVerId);
+        fields = decodeFixObject(m, dicts).body;
+      } catch {
+        fields = undefined; // not in the dictionary: the raw `fix` text still carries it
+      }
       yield {
         index: r.index,
-        session: keys.get(r.sessionId) ?? String(r.sessionId),
+        session,
         msgType: m.msgType,
         msgSeqNum: r.seqNum,
         fix: m.toString(),
+        ...(fields === undefined ? {} : { fields }),
       };
     }
   }

@@ -142,6 +142,32 @@ sessions:
     assertEquals(row?.address, `127.0.0.1:${venue.fixPort}`);
     const admin = await fetch(`http://127.0.0.1:${gateway.adminPort}/status`);
     assertEquals((await admin.json()).sessions[0].address, `127.0.0.1:${venue.fixPort}`);
+    // an order through the API, its executions back as structured fields on the stream
+    const key = "FIX.4.4:CLIENT->VENUE";
+    const sent = await gateway.send(key, {
+      kind: "json",
+      msgType: "D",
+      fields: {
+        ClOrdID: "API-1",
+        HandlInst: "1",
+        Symbol: "IBM",
+        Side: "1",
+        TransactTime: "20260101-00:00:00",
+        OrderQty: 100,
+        OrdType: "1",
+      },
+    });
+    assertEquals(sent.msgSeqNum > 1, true);
+    const ac = new AbortController();
+    const reports: { msgType: string; fields?: unknown }[] = [];
+    for await (const m of gateway.stream(1, ac.signal)) {
+      reports.push(m);
+      if (reports.length === 2) ac.abort();
+    }
+    assertEquals(
+      reports.map((r) => [r.msgType, (r.fields as Record<string, unknown>).ClOrdID]),
+      [["8", "API-1"], ["8", "API-1"]],
+    );
   } finally {
     await gateway.close();
     await venue.close();
