@@ -21,6 +21,21 @@ const RANK: Readonly<Record<string, number>> = {
   "FIX.4.4": 44,
 };
 
+/** The fields whose values never change, made once (fields are read-only pairs). */
+const K = {
+  ordStatusNew: [39, "0"],
+  ordStatusFilled: [39, "2"],
+  cumQtyZero: [14, 0],
+  avgPxZero: [6, 0],
+  execTransTypeNew: [20, "0"],
+  execTypeNew: [150, "0"],
+  execTypeTrade: [150, "F"],
+  execTypeFill: [150, "2"],
+  leavesQtyZero: [151, 0],
+  lastQtyZero: [32, 0],
+  lastPxZero: [31, 0],
+} as const satisfies Record<string, Field>;
+
 /** The two ExecutionReports' fields for an order, for a version rank (40…44, 50 for FIX 5). */
 export function executionReports(
   order: FixMessage,
@@ -29,31 +44,36 @@ export function executionReports(
   execIdBase: string,
 ): [Field[], Field[]] {
   const qty = order.get(38) ?? "0";
-  const px = order.get(44) ?? "1";
-  const common = (): Field[] => {
-    const f: Field[] = [[37, orderId], [11, order.get(11) ?? ""], [55, order.get(55) ?? ""], [
-      54,
-      order.get(54) ?? "1",
-    ], [38, qty]];
-    for (const tag of [1, 40, 44, 59]) {
-      const v = order.get(tag);
-      if (v !== undefined) f.push([tag, v]);
-    }
-    return f;
-  };
-  const fresh = common();
-  const fill = common();
-  fresh.push([17, `${execIdBase}-1`], [39, "0"], [14, 0], [6, 0]);
-  fill.push([17, `${execIdBase}-2`], [39, "2"], [14, qty], [6, px]);
+  const price = order.get(44);
+  const px = price ?? "1";
+  // Both reports start with the same fields; the (read-only) pairs are shared.
+  const common: Field[] = [
+    [37, orderId],
+    [11, order.get(11) ?? ""],
+    [55, order.get(55) ?? ""],
+    [54, order.get(54) ?? "1"],
+    [38, qty],
+  ];
+  const account = order.get(1);
+  if (account !== undefined) common.push([1, account]);
+  const ordType = order.get(40);
+  if (ordType !== undefined) common.push([40, ordType]);
+  if (price !== undefined) common.push([44, price]);
+  const timeInForce = order.get(59);
+  if (timeInForce !== undefined) common.push([59, timeInForce]);
+  const fresh = common;
+  const fill = common.slice();
+  fresh.push([17, `${execIdBase}-1`], K.ordStatusNew, K.cumQtyZero, K.avgPxZero);
+  fill.push([17, `${execIdBase}-2`], K.ordStatusFilled, [14, qty], [6, px]);
   if (rank <= 42) {
-    fresh.push([20, "0"]);
-    fill.push([20, "0"]);
+    fresh.push(K.execTransTypeNew);
+    fill.push(K.execTransTypeNew);
   }
   if (rank >= 41) {
-    fresh.push([150, "0"], [151, qty]);
-    fill.push([150, rank >= 43 ? "F" : "2"], [151, 0]);
+    fresh.push(K.execTypeNew, [151, qty]);
+    fill.push(rank >= 43 ? K.execTypeTrade : K.execTypeFill, K.leavesQtyZero);
   }
-  fresh.push([32, 0], [31, 0]);
+  fresh.push(K.lastQtyZero, K.lastPxZero);
   fill.push([32, qty], [31, px]);
   return [fresh, fill];
 }

@@ -222,7 +222,10 @@ export class ConnectionRunner implements HostConnection {
       },
       (e) => {
         if (this.#chainTicket === ticket) this.#chain = undefined;
-        this.#log("error", `${this.peer}: release failed: ${e instanceof Error ? e.message : e}`);
+        // Every message still held back fails the same way: say it once.
+        if (!this.#closing) {
+          this.#log("warn", `${this.peer}: release failed: ${e instanceof Error ? e.message : e}`);
+        }
         this.close("release failed");
       },
     );

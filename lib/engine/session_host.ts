@@ -124,7 +124,8 @@ export class SessionHost implements SessionHandle {
   attach(conn: HostConnection): boolean {
     if (this.#conn !== undefined) return false;
     this.#conn = conn;
-    this.#run(this.session.connect(this.#clock()));
+    const now = this.#clock();
+    this.#run(this.session.connect(now), now);
     return true;
   }
 
@@ -132,12 +133,14 @@ export class SessionHost implements SessionHandle {
   detach(conn: HostConnection, reason: string): void {
     if (conn !== this.#conn) return;
     this.#conn = undefined;
-    this.#run(this.session.disconnected(reason, this.#clock()));
+    const now = this.#clock();
+    this.#run(this.session.disconnected(reason, now), now);
   }
 
   /** A message arrived on the attached connection. */
   receive(message: FixMessage): void {
-    this.#run(this.session.receive(message, this.#clock()));
+    const now = this.#clock();
+    this.#run(this.session.receive(message, now), now);
   }
 
   /** Garbled bytes arrived; a garbled Logon ends the connection. */
@@ -151,30 +154,36 @@ export class SessionHost implements SessionHandle {
       }
       return;
     }
-    this.#run(this.session.garbled(detail, this.#clock()));
+    const now = this.#clock();
+    this.#run(this.session.garbled(detail, now), now);
   }
 
   /** Timer. */
   tick(): void {
-    this.#run(this.session.tick(this.#clock()));
+    const now = this.#clock();
+    this.#run(this.session.tick(now), now);
   }
 
   send(msgType: string, fields: Iterable<Field>): number {
     const seqNum = this.session.nextSenderSeqNum;
-    this.#run(this.session.send(msgType, fields, this.#clock()));
+    const now = this.#clock();
+    this.#run(this.session.send(msgType, fields, now), now);
     return seqNum;
   }
 
   rejectUnsupported(message: FixMessage): void {
-    this.#run(this.session.rejectUnsupported(message, this.#clock()));
+    const now = this.#clock();
+    this.#run(this.session.rejectUnsupported(message, now), now);
   }
 
   businessReject(message: FixMessage, reason: number, refTagId?: number): void {
-    this.#run(this.session.businessReject(message, reason, this.#clock(), refTagId));
+    const now = this.#clock();
+    this.#run(this.session.businessReject(message, reason, now, refTagId), now);
   }
 
   logout(text = ""): void {
-    this.#run(this.session.logout(text, this.#clock()));
+    const now = this.#clock();
+    this.#run(this.session.logout(text, now), now);
   }
 
   /** Resets sequence numbers (logs out first when logged on). */
@@ -184,36 +193,42 @@ export class SessionHost implements SessionHandle {
     why: string,
   ): void {
     this.#log("info", `${this.key}: sequence numbers set (${why})`);
+    const now = this.#clock();
     this.#run(
       this.session.setSequenceNumbers(
         numbers.nextSenderSeqNum,
         numbers.nextTargetSeqNum,
-        this.#clock(),
+        now,
       ),
+      now,
     );
   }
 
   resetSequenceNumbers(why: string): void {
-    this.#run(this.session.resetSequenceNumbers(why, this.#clock()));
+    const now = this.#clock();
+    this.#run(this.session.resetSequenceNumbers(why, now), now);
   }
 
   #call(name: string, f: () => void): void {
     try {
       f();
     } catch (e) {
-      this.#log(
-        "error",
-        `${this.key}: application ${name} threw: ${
-          e instanceof Error ? e.stack ?? e.message : String(e)
-        }`,
-      );
+      this.#threw(name, e);
     }
   }
 
+  #threw(name: string, e: unknown): void {
+    this.#log(
+      "error",
+      `${this.key}: application ${name} threw: ${
+        e instanceof Error ? e.stack ?? e.message : String(e)
+      }`,
+    );
+  }
+
   /** Carries out actions in order. */
-  #run(actions: SessionAction[]): void {
+  #run(actions: SessionAction[], now: number): void {
     this.#depth++;
-    const now = this.#clock();
     const app = this.#app;
     for (const a of actions) {
       switch (a.type) {
@@ -226,7 +241,12 @@ export class SessionHost implements SessionHandle {
           if (a.transmit && this.#conn !== undefined) {
             this.#conn.enqueue(a.bytes, release);
             if (app?.onSent) {
-              this.#call("onSent", () => app.onSent!(a.msgType, a.seqNum, a.bytes, this));
+              // try/catch in place, not #call: no closure per message
+              try {
+                app.onSent(a.msgType, a.seqNum, a.bytes, this);
+              } catch (e) {
+                this.#threw("onSent", e);
+              }
             }
           }
           break;
@@ -238,10 +258,22 @@ export class SessionHost implements SessionHandle {
           this.#store.appendSequenceChange(this.sessionId, a, a.reset, now);
           break;
         case "deliver":
-          if (app?.onMessage) this.#call("onMessage", () => app.onMessage!(a.message, this));
+          if (app?.onMessage) {
+            try {
+              app.onMessage(a.message, this);
+            } catch (e) {
+              this.#threw("onMessage", e);
+            }
+          }
           break;
         case "admin":
-          if (app?.onAdmin) this.#call("onAdmin", () => app.onAdmin!(a.message, this));
+          if (app?.onAdmin) {
+            try {
+              app.onAdmin(a.message, this);
+            } catch (e) {
+              this.#threw("onAdmin", e);
+            }
+          }
           break;
         case "logon":
           this.#logons++;

@@ -19,7 +19,7 @@
 
 import { type FieldValue, MessageEncoder } from "../fix/encoder.ts";
 import { decodeMessage, type FixMessage } from "../fix/message.ts";
-import { formatTimestamp, parseTimestamp } from "./_timestamp.ts";
+import { formatTimestamp, parseTimestamp, parseTimestampBytes } from "./_timestamp.ts";
 
 /** A dictionary validation result: SessionRejectReason (373), the tag at fault and a text. */
 export interface ValidationIssue {
@@ -312,6 +312,38 @@ export const HEADER_TAGS: ReadonlySet<number> = new Set([
 
 const SESSION_TAGS = new Set([8, 9, 10, 34, 35, 49, 52, 56]);
 
+/** Where {@linkcode Session.send} puts a caller's field: the body, the header, or nowhere. */
+const ROUTE_BODY = 0;
+const ROUTE_HEADER = 1;
+/** Tags the session writes itself (and PossDupFlag/OrigSendingTime, which only resends set). */
+const ROUTE_SKIP = 2;
+
+/**
+ * The route of every tag up to the largest header tag, by index: one typed-array
+ * read per field instead of two set look-ups. Other tags (larger, or not
+ * integers) read undefined: the body.
+ */
+const TAG_ROUTES: Uint8Array = (() => {
+  let max = 0;
+  for (const t of [...HEADER_TAGS, ...SESSION_TAGS]) max = Math.max(max, t);
+  const routes = new Uint8Array(max + 1);
+  for (const t of HEADER_TAGS) routes[t] = ROUTE_HEADER;
+  for (const t of [...SESSION_TAGS, 43, 122]) routes[t] = ROUTE_SKIP;
+  return routes;
+})();
+
+/** The route of `tag`; typed-array reads would also accept numeric strings, hence the check. */
+function routeOf(tag: number): number {
+  return typeof tag === "number" ? TAG_ROUTES[tag] ?? ROUTE_BODY : ROUTE_BODY;
+}
+
+const NO_FIELDS: readonly Field[] = [];
+
+/** The validation context of messages without an application version (one object for all). */
+const NO_APPL_VER_ID: { readonly applVerId: string | undefined } = Object.freeze({
+  applVerId: undefined,
+});
+
 /** A `[tag, value]` pair. */
 export type Field = readonly [number, FieldValue];
 
@@ -325,6 +357,9 @@ interface ResendRange {
   end: number;
   chunkEnd: number | undefined;
 }
+
+/** 10000-01-01T00:00:00Z: below it {@linkcode MessageEncoder.utcTimestamp} formats times itself. */
+const MAX_FAST_TIMESTAMP_MS = 253402300800000;
 
 /**
  * One FIX session's protocol state machine. Pure: no I/O, no clock.
@@ -541,11 +576,27 @@ export class Session {
    */
   send(msgType: string, fields: Iterable<Field>, nowMs: number): SessionAction[] {
     this.#now = nowMs;
+    if (Array.isArray(fields)) {
+      // The usual case, an array of body fields only: encoded as given, no copies.
+      const list = fields as readonly Field[];
+      let plain = true;
+      for (let i = 0; i < list.length; i++) {
+        if (routeOf(list[i]![0]) !== ROUTE_BODY) {
+          plain = false;
+          break;
+        }
+      }
+      if (plain) {
+        this.#sendNew(msgType, NO_FIELDS, list, this.isLoggedOn);
+        return this.#flush();
+      }
+    }
     const header: Field[] = [];
     const body: Field[] = [];
     for (const f of fields) {
-      if (SESSION_TAGS.has(f[0]) || f[0] === 43 || f[0] === 122) continue;
-      (HEADER_TAGS.has(f[0]) ? header : body).push(f);
+      const route = routeOf(f[0]);
+      if (route === ROUTE_SKIP) continue;
+      (route === ROUTE_HEADER ? header : body).push(f);
     }
     this.#sendNew(msgType, header, body, this.isLoggedOn);
     return this.#flush();
@@ -789,12 +840,23 @@ export class Session {
 
   // ---------------------------------------------------------------- sending
 
+  /** Writes the current time as a UTCTimestamp field at the session's precision. */
+  #timestamp(e: MessageEncoder, tag: number): void {
+    const now = this.#now;
+    // The encoder's cached formatter covers every whole ms of years 1970–9999.
+    if (Number.isSafeInteger(now) && now >= 0 && now < MAX_FAST_TIMESTAMP_MS) {
+      e.utcTimestamp(tag, now, this.#precision);
+    } else {
+      e.field(tag, formatTimestamp(now, this.#precision));
+    }
+  }
+
   #writeHeader(msgType: string, seqNum: number, header: readonly Field[]): MessageEncoder {
     const e = this.#encoder;
     e.begin(msgType);
     e.field(34, seqNum);
     e.field(49, this.#c.senderCompId);
-    e.field(52, formatTimestamp(this.#now, this.#precision));
+    this.#timestamp(e, 52);
     e.field(56, this.#c.targetCompId);
     for (const [tag, value] of header) e.field(tag, value);
     return e;
@@ -912,7 +974,7 @@ export class Session {
 
   #sendGapFill(beginSeqNo: number, newSeqNo: number): void {
     const e = this.#writeHeader("4", beginSeqNo, [[43, "Y"]]);
-    e.field(122, formatTimestamp(this.#now, this.#precision));
+    this.#timestamp(e, 122);
     e.field(123, "Y");
     e.field(36, newSeqNo);
     const bytes = e.finish();
@@ -937,7 +999,7 @@ export class Session {
       if (tag === 8 || tag === 9 || tag === 10 || tag === 35 || tag === 43 || tag === 122) continue;
       if (tag === 52) {
         e.field(43, "Y");
-        e.field(52, formatTimestamp(this.#now, this.#precision));
+        this.#timestamp(e, 52);
         e.field(122, stored.bytesAt(i));
         wroteTime = true;
         continue;
@@ -1060,7 +1122,10 @@ export class Session {
       const applVerId = this.#isFixt && !isAdminMsgType(msgType)
         ? message.get(1128) ?? this.#targetApplVerId
         : undefined;
-      const issue = this.#c.validate(message, { applVerId });
+      const issue = this.#c.validate(
+        message,
+        applVerId === undefined ? NO_APPL_VER_ID : { applVerId },
+      );
       if (issue !== undefined) {
         if (!this.#receivedLogon) {
           this.#log("warn", `${msgType} before Logon failed validation: ${issue.text}`);
@@ -1131,12 +1196,17 @@ export class Session {
       this.#disconnect(`Logon state is not valid for message ${msgType}`);
       return false;
     }
-    const sendingTimeText = message.get(52);
-    if (sendingTimeText === undefined) {
+    const sendingTimeAt = message.indexOf(52);
+    if (sendingTimeAt < 0) {
       this.#disconnect("SendingTime (52) missing");
       return false;
     }
-    const sendingTimeMs = parseTimestamp(sendingTimeText);
+    // read from the bytes: no string per message
+    const sendingTimeMs = parseTimestampBytes(
+      message.bytes,
+      message.valueStartAt(sendingTimeAt),
+      message.valueEndAt(sendingTimeAt),
+    );
     if (Number.isNaN(sendingTimeMs)) {
       if (!this.#receivedLogon) {
         this.#disconnect("SendingTime (52) is not a UTCTimestamp");

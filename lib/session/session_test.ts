@@ -567,6 +567,49 @@ Deno.test("Session.send() stores but does not transmit while not logged on", () 
   assertEquals(brief(a.bytes), "35=D|34=1|115=X|11=A");
 });
 
+Deno.test("Session.send() skips the tags it writes itself and routes header tags, from any iterable", () => {
+  const fields: [number, string][] = [
+    [34, "99"],
+    [49, "X"],
+    [52, "20000101-00:00:00"],
+    [43, "Y"],
+    [122, "20000101-00:00:00"],
+    [11, "A"],
+    [115, "X"],
+    [55, "MSFT"],
+  ];
+  const fromArray = new Script();
+  fromArray.send("D", fields);
+  const fromGenerator = new Script();
+  fromGenerator.actions = fromGenerator.session.send(
+    "D",
+    (function* () {
+      yield* fields;
+    })(),
+    fromGenerator.now,
+  );
+  for (const s of [fromArray, fromGenerator]) {
+    const a = s.actions.find((x) => x.type === "send");
+    assert(a !== undefined && a.type === "send");
+    assertEquals(brief(a.bytes), "35=D|34=1|115=X|11=A|55=MSFT");
+    const m = decodeMessage(a.bytes);
+    assertEquals(m.get(49), "ISLD");
+    assertEquals(m.get(52), formatTimestamp(s.now, 3));
+    assertEquals(m.has(43), false);
+  }
+});
+
+Deno.test("Session writes SendingTime at the configured precision", () => {
+  for (const timestampPrecision of [0, 3, 6, 9] as const) {
+    const s = new Script({ timestampPrecision });
+    s.now = T0 + 86_400_000 * 400 + 45_678;
+    s.send("D", [[11, "A"]]);
+    const a = s.actions.find((x) => x.type === "send");
+    assert(a !== undefined && a.type === "send");
+    assertEquals(decodeMessage(a.bytes).get(52), formatTimestamp(s.now, timestampPrecision));
+  }
+});
+
 Deno.test("Session records every state transition with from, to and why", () => {
   const s = new Script();
   s.logon();
