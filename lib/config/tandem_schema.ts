@@ -7,6 +7,7 @@
  * @module
  */
 
+import { ApplVerId } from "../fix/tags.ts";
 import * as s from "./schema.ts";
 import type { Infer } from "./schema.ts";
 import { isLoopbackHost } from "./_loopback.ts";
@@ -26,16 +27,10 @@ export const BEGIN_STRINGS = [
 export type BeginString = typeof BEGIN_STRINGS[number];
 
 /** ApplVerID(1128) enumeration: the name used in config → the code sent on the wire. */
-export const APPL_VER_ID_CODES = {
-  "FIX.4.0": "2",
-  "FIX.4.1": "3",
-  "FIX.4.2": "4",
-  "FIX.4.3": "5",
-  "FIX.4.4": "6",
-  "FIX.5.0": "7",
-  "FIX.5.0SP1": "8",
-  "FIX.5.0SP2": "9",
-} as const;
+export const APPL_VER_ID_CODES: Omit<typeof ApplVerId, "FIX.2.7" | "FIX.3.0"> = (() => {
+  const { "FIX.2.7": _27, "FIX.3.0": _30, ...codes } = ApplVerId;
+  return codes;
+})();
 
 /** An application version name usable as DefaultApplVerID. */
 export type ApplVerName = keyof typeof APPL_VER_ID_CODES;

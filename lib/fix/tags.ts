@@ -77,3 +77,20 @@ export const AdminMsgType = {
   Logout: "5",
   Logon: "A",
 } as const;
+
+/**
+ * ApplVerID (1128) / DefaultApplVerID (1137) codes by version name. The one
+ * table the session, the dictionaries and the configuration all read.
+ */
+export const ApplVerId = {
+  "FIX.2.7": "0",
+  "FIX.3.0": "1",
+  "FIX.4.0": "2",
+  "FIX.4.1": "3",
+  "FIX.4.2": "4",
+  "FIX.4.3": "5",
+  "FIX.4.4": "6",
+  "FIX.5.0": "7",
+  "FIX.5.0SP1": "8",
+  "FIX.5.0SP2": "9",
+} as const;

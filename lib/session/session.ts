@@ -17,6 +17,8 @@
  * @module
  */
 
+import { ApplVerId } from "../fix/tags.ts";
+import { SESSION_REJECT_REASON_TEXT } from "../fix/dictionary/validate_message.ts";
 import { type FieldValue, MessageEncoder } from "../fix/encoder.ts";
 import { decodeMessage, type FixMessage } from "../fix/message.ts";
 import { formatTimestamp, parseTimestamp, parseTimestampBytes } from "./_timestamp.ts";
@@ -221,18 +223,7 @@ const VERSION_RANK: Readonly<Record<string, number>> = {
 };
 
 /** ApplVerID (1128/1137) codes by name. */
-export const APPL_VER_IDS: Readonly<Record<string, string>> = {
-  "FIX.2.7": "0",
-  "FIX.3.0": "1",
-  "FIX.4.0": "2",
-  "FIX.4.1": "3",
-  "FIX.4.2": "4",
-  "FIX.4.3": "5",
-  "FIX.4.4": "6",
-  "FIX.5.0": "7",
-  "FIX.5.0SP1": "8",
-  "FIX.5.0SP2": "9",
-};
+export const APPL_VER_IDS: Readonly<Record<string, string>> = ApplVerId;
 
 /** Normalises an ApplVerID given as a name (`FIX.5.0SP2`) or a code (`9`) to its code. */
 export function applVerIdCode(value: string): string {
@@ -240,25 +231,7 @@ export function applVerIdCode(value: string): string {
 }
 
 /** SessionRejectReason (373) texts, as QuickFIX writes them. */
-export const SESSION_REJECT_TEXTS: Readonly<Record<number, string>> = {
-  0: "Invalid tag number",
-  1: "Required tag missing",
-  2: "Tag not defined for this message type",
-  3: "Undefined Tag",
-  4: "Tag specified without a value",
-  5: "Value is incorrect (out of range) for this tag",
-  6: "Incorrect data format for value",
-  7: "Decryption problem",
-  8: "Signature problem",
-  9: "CompID problem",
-  10: "SendingTime accuracy problem",
-  11: "Invalid MsgType",
-  13: "Tag appears more than once",
-  14: "Tag specified out of required order",
-  15: "Repeating group fields out of order",
-  16: "Incorrect NumInGroup count for repeating group",
-  17: "Non Data value includes field delimiter",
-};
+export const SESSION_REJECT_TEXTS: Readonly<Record<number, string>> = SESSION_REJECT_REASON_TEXT;
 
 /** BusinessRejectReason (380) texts. */
 export const BUSINESS_REJECT_TEXTS: Readonly<Record<number, string>> = {

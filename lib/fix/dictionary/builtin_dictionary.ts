@@ -7,6 +7,7 @@
  * @module
  */
 
+import { ApplVerId } from "../tags.ts";
 import { Dictionary } from "./dictionary.ts";
 import type { DictionarySpec } from "./_spec.ts";
 import { SPEC as FIX40 } from "./builtin/fix40.ts";
@@ -78,16 +79,12 @@ export function builtinDictionary(name: string): Dictionary {
   return dict;
 }
 
-const APPL_VER_IDS: Readonly<Record<string, BuiltinDictionaryName>> = {
-  "2": "FIX.4.0",
-  "3": "FIX.4.1",
-  "4": "FIX.4.2",
-  "5": "FIX.4.3",
-  "6": "FIX.4.4",
-  "7": "FIX.5.0",
-  "8": "FIX.5.0SP1",
-  "9": "FIX.5.0SP2",
-};
+/** Built-in versions by ApplVerID code, from the one table in `tags.ts`. */
+const APPL_VER_IDS: Readonly<Record<string, BuiltinDictionaryName>> = Object.fromEntries(
+  Object.entries(ApplVerId)
+    .filter(([name]) => isBuiltinDictionaryName(name))
+    .map(([name, code]) => [code, name as BuiltinDictionaryName]),
+);
 
 /** The version named by an ApplVerID (1128) value: "7" → "FIX.5.0", "9" → "FIX.5.0SP2". */
 export function applVerIdToVersion(applVerID: string): BuiltinDictionaryName | undefined {
