@@ -18,43 +18,19 @@ export interface DailyRoll {
   timeZone?: string;
 }
 
+import { TimeZoneError, wallClockAsUtcMs } from "../time/time_zone.ts";
+
 const DAY_MS = 86_400_000;
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatter(timeZone: string): Intl.DateTimeFormat {
-  let f = formatters.get(timeZone);
-  if (f === undefined) {
-    try {
-      f = new Intl.DateTimeFormat("en-US", {
-        timeZone,
-        hourCycle: "h23",
-        year: "numeric",
-        month: "numeric",
-        day: "numeric",
-        hour: "numeric",
-        minute: "numeric",
-        second: "numeric",
-      });
-    } catch {
-      throw new RangeError(`Cannot parse time zone "${timeZone}": not an IANA time zone`);
-    }
-    formatters.set(timeZone, f);
-  }
-  return f;
-}
-
 /** The wall-clock fields at `epochMs` in `timeZone`, as if they were UTC (milliseconds, whole seconds). */
 function wallAsUtc(epochMs: number, timeZone: string): number {
-  const parts = formatter(timeZone).formatToParts(new Date(epochMs));
-  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? NaN);
-  return Date.UTC(
-    get("year"),
-    get("month") - 1,
-    get("day"),
-    get("hour"),
-    get("minute"),
-    get("second"),
-  );
+  try {
+    return wallClockAsUtcMs(epochMs, timeZone);
+  } catch (e) {
+    if (e instanceof TimeZoneError) {
+      throw new RangeError(`Cannot parse time zone "${timeZone}": not an IANA time zone`);
+    }
+    throw e;
+  }
 }
 
 /** Parses `HH:MM` into minutes after midnight. */

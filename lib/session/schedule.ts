@@ -51,6 +51,8 @@ export class ScheduleConfigError extends RangeError {
   }
 }
 
+import { checkTimeZone, offsetAtMs } from "../time/time_zone.ts";
+
 const DAY_MS = 86_400_000;
 
 function parseTime(option: string, text: string | undefined): number {
@@ -80,7 +82,7 @@ function checkDay(option: string, day: number | undefined): void {
 export class SessionSchedule {
   /** The configuration. */
   readonly config: ScheduleConfig;
-  readonly #format: Intl.DateTimeFormat;
+  readonly #timeZone: string;
   readonly #startMs: number;
   readonly #endMs: number;
   readonly #weekly: boolean;
@@ -90,19 +92,11 @@ export class SessionSchedule {
     this.config = config;
     const timeZone = config.timeZone ?? "UTC";
     try {
-      this.#format = new Intl.DateTimeFormat("en-US", {
-        timeZone,
-        hourCycle: "h23",
-        year: "numeric",
-        month: "numeric",
-        day: "numeric",
-        hour: "numeric",
-        minute: "numeric",
-        second: "numeric",
-      });
+      checkTimeZone(timeZone);
     } catch {
       throw new ScheduleConfigError("timeZone", `Cannot use time zone "${timeZone}": unknown`);
     }
+    this.#timeZone = timeZone;
     if (config.nonStop) {
       this.#startMs = 0;
       this.#endMs = 0;
@@ -129,32 +123,7 @@ export class SessionSchedule {
 
   /** Offset of local time from UTC at instant `t`, in ms. */
   #offsetAt(t: number): number {
-    const parts = this.#format.formatToParts(new Date(t));
-    let y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
-    for (const p of parts) {
-      switch (p.type) {
-        case "year":
-          y = Number(p.value);
-          break;
-        case "month":
-          mo = Number(p.value);
-          break;
-        case "day":
-          d = Number(p.value);
-          break;
-        case "hour":
-          h = Number(p.value);
-          break;
-        case "minute":
-          mi = Number(p.value);
-          break;
-        case "second":
-          s = Number(p.value);
-          break;
-      }
-    }
-    const asUtc = Date.UTC(y, mo - 1, d, h, mi, s);
-    return asUtc - (t - (((t % 1000) + 1000) % 1000));
+    return offsetAtMs(t, this.#timeZone);
   }
 
   /** Local day number (days since 1970-01-01 in the zone) and ms into that day, at `t`. */
