@@ -9,7 +9,7 @@
  * for error messages. QuickFIX's own message and event logs are in `<dataDir>/log`, its message
  * store in `<dataDir>/store` and the generated settings in `<dataDir>/qfpeer.cfg`.
  *
- * ```ts
+ * ```ts ignore
  * const peer = await ensureQfPeer();
  * if (!peer.ok) throw new Error(peer.reason);
  * await using venue = await startQfAcceptor({ dataDir, senderCompId: "VENUE", targetCompId: "TANDEM" });

@@ -4,7 +4,7 @@
  * a temporary directory, observed through its JSON log lines on stderr and its admin endpoint, and
  * driven through its application API (HTTP send, WebSocket stream).
  *
- * ```ts
+ * ```ts ignore
  * await using tandem = await startTandem({ dir, role: "acceptor", config: { sessions: [...] } });
  * // … point a counterparty at 127.0.0.1:tandem.fixPort …
  * const status = await tandem.session("FIX.4.4:TANDEM->CLIENT");
