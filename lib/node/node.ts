@@ -28,6 +28,7 @@
  * @module
  */
 
+import type { ConnectorEvent } from "../transport/mod.ts";
 import type { SessionConfig, TandemConfig } from "../config/mod.ts";
 import type { Logger as TandemLogger } from "../log/mod.ts";
 import { Journal, type SyncPolicy } from "../journal/mod.ts";
@@ -98,6 +99,11 @@ export interface TandemNodeOptions {
   readonly logger: TandemLogger;
   /** Reads a file (custom dictionaries); default `Deno.readTextFile`. */
   readonly readTextFile?: (path: string) => Promise<string>;
+  /**
+   * Initiator sessions: every connection event (connecting, connected, logged on, failed over,
+   * attempt failed, fatal failure, …) besides the logs and metrics.
+   */
+  readonly onConnectionEvent?: (session: string, event: ConnectorEvent) => void;
 }
 
 function engineLogger(log: TandemLogger): EngineLogger {
@@ -185,6 +191,7 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
   readonly registry: Registry;
   readonly #log: TandemLogger;
   readonly #readTextFile: (path: string) => Promise<string>;
+  readonly #onConnectionEvent: ((session: string, event: ConnectorEvent) => void) | undefined;
   readonly #sessionConfigs = new Map<string, AcceptorSessionConfig>();
   readonly #apps = new Map<string, Application>();
   readonly #voided = new Map<string, Set<number>>();
@@ -220,6 +227,7 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
     this.journal = journal;
     this.#log = options.logger;
     this.#readTextFile = options.readTextFile ?? Deno.readTextFile;
+    this.#onConnectionEvent = options.onConnectionEvent;
     const r = this.registry;
     this.#m = {
       messages: r.counter(
@@ -637,6 +645,7 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
           }
           this.#links.set(key, link);
           sink(e);
+          this.#onConnectionEvent?.(key, e);
         },
         logEvents: false,
         maxMessageBytes: this.config.fix.maxMessageBytes,

@@ -130,7 +130,11 @@ sessions:
 `,
     { source: "gw.yaml", env: {} },
   );
-  const gateway = await TandemNode.start(gatewayConfig, { logger });
+  const events: string[] = [];
+  const gateway = await TandemNode.start(gatewayConfig, {
+    logger,
+    onConnectionEvent: (session, e) => events.push(`${session} ${e.type}`),
+  });
   try {
     type Row = { loggedOn: boolean; address: string | null; lastFailover: unknown };
     let row: Row | undefined;
@@ -140,10 +144,12 @@ sessions:
     }
     assertEquals(row?.loggedOn, true);
     assertEquals(row?.address, `127.0.0.1:${venue.fixPort}`);
+    const key = "FIX.4.4:CLIENT->VENUE";
+    assert(events.includes(`${key} attempt-failed`), events.join(", "));
+    assert(events.includes(`${key} logged-on`), events.join(", "));
     const admin = await fetch(`http://127.0.0.1:${gateway.adminPort}/status`);
     assertEquals((await admin.json()).sessions[0].address, `127.0.0.1:${venue.fixPort}`);
     // an order through the API, its executions back as structured fields on the stream
-    const key = "FIX.4.4:CLIENT->VENUE";
     const sent = await gateway.send(key, {
       kind: "json",
       msgType: "D",
