@@ -112,6 +112,7 @@ export function unfinishedWork(
   const info = journal.sessions().find((s) => s.id === session.sessionId);
   const from = Math.max(done + 1, info?.lastResetIndex ?? 0, journal.firstIndex);
   let openRun = false;
+  const rejected = new Set<number>(); // inbound MsgSeqNums the session answered with a Reject
   for (let i = from; i <= journal.lastIndex; i++) {
     const r = journal.read(i);
     if (r === undefined) continue;
@@ -123,10 +124,14 @@ export function unfinishedWork(
       continue;
     } else if (r.kind === RecordKind.Outbound && openRun) {
       voided.add(r.seqNum);
+    } else if (r.kind === RecordKind.Outbound) {
+      const m = decodeMessage(r.payload);
+      if (m.msgType === "3") rejected.add(m.getInt(45) ?? 0);
     } else if (r.kind === RecordKind.Inbound) {
       const m = decodeMessage(r.payload);
       if (!ADMIN_MSG_TYPES.has(m.msgType)) replay.push(m);
     }
   }
-  return { voided, replay };
+  // A message the session rejected was never the application's to answer.
+  return { voided, replay: replay.filter((m) => !rejected.has(m.msgSeqNum)) };
 }

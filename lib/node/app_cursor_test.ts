@@ -139,3 +139,19 @@ Deno.test("unfinishedWork() finds nothing when every run closed", async () => {
     assertEquals(work.replay.length, 0);
   });
 });
+
+Deno.test("unfinishedWork() does not replay a message the session answered with a Reject", async () => {
+  await withJournal((j, id) => {
+    inbound(j, id, 1); // rejected by the session (e.g. a missing required field): never delivered
+    j.append({
+      kind: RecordKind.Outbound,
+      sessionId: id,
+      seqNum: 1,
+      timestampMs: 1,
+      payload: encodeMessage("FIX.4.4", "3", [[34, 1], [49, "EXEC"], [56, "CLIENT"], [45, 1]]),
+    });
+    inbound(j, id, 2); // delivered but the primary died before the application ran
+    const work = unfinishedWork(j, "executor", { key: KEY, sessionId: id });
+    assertEquals(work.replay.map((m) => m.msgSeqNum), [2]);
+  });
+});
