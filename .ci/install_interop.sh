@@ -1,5 +1,5 @@
 #!/usr/bin/env sh
-# Installs QuickFIX C++ (Debian package libquickfix-dev, 1.15) and g++ when they are missing, then
+# Installs QuickFIX C++ (Debian package libquickfix-dev, 1.15), g++ and openssl when missing, then
 # builds the interop peer tests/interop/qfpeer.cpp into tests/interop/build/qfpeer.
 #
 # Idempotent and fast on a second run: apt is skipped when the headers, the library and g++ are
@@ -14,7 +14,7 @@ OUT_DIR="$ROOT/tests/interop/build"
 OUT="$OUT_DIR/qfpeer"
 
 have_deps() {
-  command -v g++ >/dev/null 2>&1 &&
+  command -v openssl >/dev/null 2>&1 && command -v g++ >/dev/null 2>&1 &&
     [ -f /usr/include/quickfix/Session.h ] &&
     { [ -e /usr/lib/x86_64-linux-gnu/libquickfix.so ] || ls /usr/lib/*/libquickfix.so >/dev/null 2>&1 ||
       [ -e /usr/lib/libquickfix.so ] || [ -e /usr/local/lib/libquickfix.so ]; }
@@ -27,10 +27,11 @@ if ! have_deps; then
   fi
   SUDO=""
   if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
-  echo "install_interop: installing libquickfix-dev g++" >&2
+  # openssl: the TLS tests generate their certificates with it
+  echo "install_interop: installing libquickfix-dev g++ openssl" >&2
   $SUDO apt-get update -q >&2
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends \
-    libquickfix-dev g++ >&2
+    libquickfix-dev g++ openssl >&2
 fi
 
 if [ -x "$OUT" ] && [ "$OUT" -nt "$SRC" ] && [ "$OUT" -nt "$0" ]; then
