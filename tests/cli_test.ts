@@ -31,6 +31,19 @@ Deno.test("tandem --help and COMMAND --help print usage with the exit codes and 
   for (const [code, meaning] of Object.entries(EXIT_CODE_MEANINGS)) {
     assertStringIncludes(main.stdout, `${code}  ${meaning}`);
   }
+  for (
+    const [args, usage] of [
+      [["--role", "acceptor", "--help"], "Usage: tandem --role acceptor --config FILE"],
+      [["--role", "acceptor", "--ha", "primary", "--help"], "--ha primary"],
+      [["--role", "acceptor", "--ha", "secondary", "--help"], "--ha secondary"],
+      [["--role", "initiator", "--help"], "Usage: tandem --role initiator --config FILE"],
+    ] as const
+  ) {
+    const role = await tandem([...args]);
+    assertEquals(role.code, 0);
+    assertStringIncludes(role.stdout, usage);
+    assertStringIncludes(role.stdout, "Exit codes:");
+  }
   const promote = await tandem(["promote", "--help"]);
   assertEquals(promote.code, 0);
   assertStringIncludes(promote.stdout, "Usage: tandem promote --admin HOST:PORT");

@@ -47,6 +47,27 @@ export const COMMAND_NAMES = [
 /** A command name. */
 export type CommandName = typeof COMMAND_NAMES[number];
 
+/** Roles with their own help (`tandem help initiator`, `tandem --role initiator --help`). */
+export const ROLE_TOPICS = ["acceptor", "primary", "secondary", "initiator"] as const;
+/** A role help topic. */
+export type RoleTopic = typeof ROLE_TOPICS[number];
+/** What `help` can explain: a command or a role. */
+export type HelpTopic = CommandName | RoleTopic;
+
+/** The role a `run` command line names (`--role`, `--ha`), for its help. */
+function roleTopic(args: readonly string[]): HelpTopic {
+  const value = (flag: string) => {
+    const i = args.indexOf(flag);
+    if (i >= 0) return args[i + 1];
+    return args.find((a) => a.startsWith(`${flag}=`))?.slice(flag.length + 1);
+  };
+  if (value("--role") === "initiator") return "initiator";
+  const ha = value("--ha");
+  if (ha === "primary" || ha === "secondary") return ha;
+  if (value("--role") === "acceptor" || ha === "standalone") return "acceptor";
+  return "run";
+}
+
 /** Default number of orders of `demo`. */
 export const DEFAULT_DEMO_ORDERS = 50_000;
 /** Most orders `demo` takes. */
@@ -79,7 +100,7 @@ export type CliCommand =
     readonly orders: number;
     readonly ackStrategy: "forever" | "timeout" | "never";
   }
-  | { readonly kind: "help"; readonly topic: CommandName | undefined }
+  | { readonly kind: "help"; readonly topic: HelpTopic | undefined }
   | { readonly kind: "version" };
 
 const OVERRIDE_FLAGS = {
@@ -113,6 +134,9 @@ export function parseCliArgs(
   if (first === "help") {
     const topic = args[1];
     if (topic === undefined) return { kind: "help", topic: undefined };
+    if ((ROLE_TOPICS as readonly string[]).includes(topic)) {
+      return { kind: "help", topic: topic as RoleTopic };
+    }
     return { kind: "help", topic: commandName(topic) };
   }
   if (first === "journal") {
@@ -122,7 +146,9 @@ export function parseCliArgs(
   if (!first.startsWith("-")) {
     const command = commandName(first);
     const rest = args.slice(1);
-    if (rest.includes("--help") || rest.includes("-h")) return { kind: "help", topic: command };
+    if (rest.includes("--help") || rest.includes("-h")) {
+      return { kind: "help", topic: command === "run" ? roleTopic(rest) : command };
+    }
     switch (command) {
       case "run":
         return parseRun(rest);
@@ -141,7 +167,9 @@ export function parseCliArgs(
       }
     }
   }
-  if (args.includes("--help") || args.includes("-h")) return { kind: "help", topic: "run" };
+  if (args.includes("--help") || args.includes("-h")) {
+    return { kind: "help", topic: roleTopic(args) };
+  }
   return parseRun(args);
 }
 

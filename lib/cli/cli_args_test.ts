@@ -136,3 +136,17 @@ Deno.test("parseCliArgs() reads demo flags and refuses bad ones", () => {
     "Invalid --ack-strategy quorum",
   );
 });
+
+Deno.test("parseCliArgs() picks the role's help from --role and --ha, and help ROLE", () => {
+  const topic = (args: string[]) => {
+    const c = parseCliArgs(args);
+    return c.kind === "help" ? c.topic : c.kind;
+  };
+  assertEquals(topic(["--role", "initiator", "--help"]), "initiator");
+  assertEquals(topic(["--config", "x.yaml", "--ha", "secondary", "-h"]), "secondary");
+  assertEquals(topic(["run", "--ha=primary", "--help"]), "primary");
+  assertEquals(topic(["--role", "acceptor", "--help"]), "acceptor");
+  assertEquals(topic(["--config", "x.yaml", "--help"]), "run");
+  assertEquals(topic(["help", "initiator"]), "initiator");
+  assertEquals(topic(["help", "promote"]), "promote");
+});

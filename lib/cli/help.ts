@@ -5,7 +5,7 @@
  */
 
 import { EXIT_CODE_MEANINGS } from "./exit_codes.ts";
-import type { CommandName } from "./cli_args.ts";
+import type { HelpTopic } from "./cli_args.ts";
 import { ADMIN_TOKEN_ENV, DEFAULT_DEMO_ORDERS, DEFAULT_PROMOTE_TIMEOUT_MS } from "./cli_args.ts";
 
 const EXIT_CODES_TEXT = Object.entries(EXIT_CODE_MEANINGS)
@@ -18,7 +18,64 @@ const OVERRIDES_TEXT = `  --role acceptor|initiator          node.role
   --data-dir DIR                     node.dataDir (journal directory)
   --admin HOST:PORT                  admin.listen (admin HTTP API)`;
 
-const TEXTS: Readonly<Record<CommandName | "main", string>> = {
+const ROLE_FOOTER = `
+Flags (they override the file's keys):
+  --config FILE                      YAML configuration (required; see config.example.yaml)
+${OVERRIDES_TEXT}
+
+Every key, its default and meaning: config.example.yaml. Validate without starting:
+  tandem check-config FILE [flags]
+
+Exit codes:
+${EXIT_CODES_TEXT}
+`;
+
+const TEXTS: Readonly<Record<HelpTopic | "main", string>> = {
+  acceptor: `Usage: tandem --role acceptor --config FILE [--listen HOST:PORT] [--data-dir DIR]
+
+A standalone acceptor: accepts the configured sessions (sessions[], told apart by CompIDs) on
+fix.listen, journals every message in node.dataDir before it reaches the wire, and hands
+application messages to sessions[].application: echo, executor (fills orders) or api (programs
+over the HTTP/WebSocket API on api.listen). Admin endpoint on admin.listen.
+
+Keys that matter: fix.* (listen, limits, tls), journal.* (syncPolicy, segments, retention),
+sessions[] (versions, CompIDs, validation, schedule, application), admin.*, api.*, log.*.
+${ROLE_FOOTER}`,
+  primary: `Usage: tandem --role acceptor --ha primary --config FILE
+
+The primary of an acceptor pair: an acceptor (see \`tandem help acceptor\`) that streams its journal
+to the secondary over replication.listen and, per replication.ackStrategy (never, forever,
+timeout, quorum; ackStrategyByMsgType per MsgType), waits for the secondary's acknowledgement
+before a message reaches the counterparty. It probes replication.peers and steps down when a peer
+was promoted to a higher epoch.
+
+Keys that matter: replication.listen, replication.peers, replication.secret (use \${ENV:NAME}),
+replication.clusterId, replication.ackStrategy, ackTimeoutMs, maxUnackedMessages, plus the
+acceptor's keys.
+${ROLE_FOOTER}`,
+  secondary: `Usage: tandem --role acceptor --ha secondary --config FILE
+
+The secondary of an acceptor pair: follows replication.primary, appends the same records at the
+same indices and acknowledges what its journal made durable. It does not listen on fix.listen
+until it is promoted — by \`tandem promote --admin HOST:PORT\`, POST /promote on its admin
+endpoint, or automatically after replication.autoPromoteAfterMs of silence from the primary —
+and then continues every session from the replicated state in a new epoch.
+
+Keys that matter: replication.primary, replication.listen (served once promoted),
+replication.secret, replication.autoPromoteAfterMs, replication.readyLagRecords (GET /ready),
+plus the acceptor's keys (the same sessions as the primary).
+${ROLE_FOOTER}`,
+  initiator: `Usage: tandem --role initiator --config FILE
+
+An initiator gateway: keeps each session logged on to one of sessions[].connect.addresses
+(primary first, then backups) with the connection strategy sessions[].connect.strategy
+(always-start-on-primary, round-robin, fatal-failure, priority), logging on with its persisted
+sequence numbers, and serves programs in any language on api.listen: POST
+/sessions/{key}/messages to send, WebSocket /stream?from=N to receive.
+
+Keys that matter: sessions[].connect.* (addresses, strategy, attemptsPerAddress, backoffMs,
+connectTimeoutMs, logonTimeoutS, exitOnFatal, tls), sessions[].application: api, api.*, admin.*.
+${ROLE_FOOTER}`,
   main: `Tandem — highly available FIX engine and gateway
 
 Usage:
@@ -27,7 +84,8 @@ Usage:
   tandem journal COMMAND ...          inspect and repair a journal
   tandem promote --admin HOST:PORT    promote a secondary to primary
   tandem demo                         failover demo: primary, secondary, initiator; kill the primary
-  tandem help [COMMAND]               this text, or a command's
+  tandem help [COMMAND|ROLE]          this text, a command's, or a role's (acceptor, primary,
+                                      secondary, initiator; also: --role ... --help)
   tandem --version                    print the version
 
 Flags of run and check-config (they override the file's keys):
@@ -88,6 +146,6 @@ Prints the usage of tandem or of COMMAND (run, check-config, journal, promote, d
 };
 
 /** The usage text of `topic` (the main usage when undefined). */
-export function helpText(topic?: CommandName): string {
+export function helpText(topic?: HelpTopic): string {
   return TEXTS[topic ?? "main"];
 }
