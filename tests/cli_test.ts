@@ -185,3 +185,43 @@ function assertMatchLine(text: string, pattern: string): void {
   const re = new RegExp(`^\\s*${pattern}$`, "m");
   assert(re.test(text), `no line matching ${re} in:\n${text}`);
 }
+
+Deno.test("tandem run exits 4 naming the file and offset when the journal is corrupt", async () => {
+  const dataDir = await Deno.makeTempDir();
+  try {
+    const { Journal, RecordKind } = await import("../lib/journal/mod.ts");
+    const j = await Journal.open(dataDir, { syncPolicy: "always" });
+    for (let i = 0; i < 3; i++) {
+      j.append({
+        kind: RecordKind.Audit,
+        sessionId: 0,
+        seqNum: 0,
+        timestampMs: 0,
+        payload: new Uint8Array(32),
+      });
+    }
+    await j.durable(j.lastIndex);
+    await j.close();
+    // flip one payload byte of the first record: valid records follow, so this is corruption
+    const [segment] = [...Deno.readDirSync(dataDir)].filter((e) => e.name.endsWith(".seg"));
+    const path = `${dataDir}/${segment!.name}`;
+    const bytes = Deno.readFileSync(path);
+    bytes[40 + 48 + 5]! ^= 0xff;
+    Deno.writeFileSync(path, bytes);
+    const r = await tandem([
+      "--config",
+      EXAMPLE,
+      "--listen",
+      "127.0.0.1:0",
+      "--admin",
+      "127.0.0.1:0",
+      "--data-dir",
+      dataDir,
+    ]);
+    assertEquals(r.code, ExitCode.JournalCorrupt, r.stderr);
+    assertStringIncludes(r.stderr, segment!.name);
+    assertStringIncludes(r.stderr, "journal repair");
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});

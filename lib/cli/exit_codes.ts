@@ -16,8 +16,6 @@ export const ExitCode = {
   FatalConnection: 3,
   /** The journal is corrupt; the node refused to start (see `journal verify`/`repair`). */
   JournalCorrupt: 4,
-  /** A peer at a higher epoch took over; this node stepped down and stopped. */
-  SteppedDown: 5,
 } as const;
 
 /** One of the {@linkcode ExitCode} values. */
@@ -30,5 +28,4 @@ export const EXIT_CODE_MEANINGS: Readonly<Record<ExitCodeValue, string>> = {
   2: "usage or configuration error (nothing was started)",
   3: "fatal connection failure (initiator strategy gave up, connect.exitOnFatal)",
   4: "journal corruption (the node refused to start)",
-  5: "stepped down: a peer at a higher epoch took over",
 };

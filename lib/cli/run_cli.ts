@@ -6,6 +6,7 @@
  * @module
  */
 
+import { JournalCorruptionError } from "../journal/errors.ts";
 import { stringify } from "yaml";
 import {
   ConfigError,
@@ -156,6 +157,13 @@ async function run(command: Extract<CliCommand, { kind: "run" }>, io: CliIo): Pr
     if (e instanceof NotImplementedError) {
       io.stderr(`tandem: ${e.message}\n`);
       return ExitCode.Failure;
+    }
+    if (e instanceof JournalCorruptionError) {
+      logger.error("Journal is corrupt; the node refused to start", {
+        error: e.message,
+        hint: "see `tandem journal verify DIR` and `tandem journal repair DIR`",
+      });
+      return ExitCode.JournalCorrupt;
     }
     logger.error("Node failed", { error: e });
     return ExitCode.Failure;
