@@ -90,6 +90,9 @@ function hasFlag(bytes: Uint8Array, flag: Uint8Array): boolean {
   return false;
 }
 
+/** How often an idle node applies journal retention (it also runs after every roll). */
+export const RETENTION_CHECK_INTERVAL_MS = 10 * 60_000;
+
 const ADMIN_MSG_TYPES = new Set(["0", "1", "2", "3", "4", "5", "A"]);
 /** A replication link silent for this many heartbeat intervals is dropped. */
 export const HEARTBEAT_TIMEOUT_INTERVALS = 3;
@@ -211,6 +214,7 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
   #leading: Promise<void> = Promise.resolve();
   #fatal = Promise.withResolvers<number>();
   #closed = false;
+  #retentionTimer: ReturnType<typeof setInterval> | undefined;
   #adminPort: number | undefined;
   #apiPort: number | undefined;
   #fixPort: number | undefined;
@@ -394,6 +398,20 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
       await this.#startReplication();
     }
     await this.#startHttp();
+    const retention = c.journal.retention;
+    if (retention.maxAgeDays > 0 || retention.maxTotalBytes > 0) {
+      // Retention also runs after every segment roll; this catches an idle journal.
+      const timer = setInterval(() => {
+        try {
+          const removed = this.journal.applyRetention();
+          if (removed.length > 0) this.#log.info("journal segments removed", { removed });
+        } catch (err) {
+          this.#log.error("journal retention failed", { error: (err as Error).message });
+        }
+      }, RETENTION_CHECK_INTERVAL_MS);
+      Deno.unrefTimer(timer);
+      this.#retentionTimer = timer;
+    }
     this.#log.info("node started", {
       nodeId: c.node.id,
       role: this.role,
@@ -940,6 +958,7 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    clearInterval(this.#retentionTimer);
     await this.#leading.catch(() => {});
     const acceptor = this.#acceptor;
     this.#acceptor = undefined;
