@@ -178,11 +178,11 @@ export class MessageEncoder {
         if (this.#pos + 20 > this.#buf.length) this.#ensure(20);
         const buf = this.#buf;
         const start = this.#pos;
-        let p = putTag(buf, start, tag);
-        p = putUint31(buf, p, value);
+        const tagEnd = putTag(buf, start, tag);
+        let p = putUint31(buf, tagEnd, value);
         buf[p++] = SOH;
-        let sum = 0;
-        for (let i = start; i < p; i++) sum += buf[i]!;
+        let sum = tagSum(tag);
+        for (let i = tagEnd; i < p; i++) sum += buf[i]!;
         this.#pos = p;
         this.#sum += sum;
         return this;
@@ -195,8 +195,7 @@ export class MessageEncoder {
       let p = this.#pos;
       const start = p;
       p = putTag(buf, p, tag);
-      let sum = 0;
-      for (let i = start; i < p; i++) sum += buf[i]!;
+      let sum = tagSum(tag);
       for (let i = 0; i < length; i++) {
         const c = value.charCodeAt(i);
         if (c >= 0x80) {
@@ -295,8 +294,8 @@ export class MessageEncoder {
       }
     }
     buf[p++] = SOH;
-    let sum = this.#tsTextSum;
-    for (let i = start; i < tagEnd; i++) sum += buf[i]!;
+    // the tag was written here (start < tagEnd) or validated, written and summed by #writeTag
+    let sum = this.#tsTextSum + (start < tagEnd ? tagSum(tag) : 0);
     for (let i = fractionStart; i < p; i++) sum += buf[i]!;
     this.#sum += sum;
     this.#pos = p;
@@ -371,8 +370,9 @@ export class MessageEncoder {
     let p = start;
     buf[p++] = 0x38;
     buf[p++] = 0x3d;
-    buf.set(this.#beginString, p);
-    p += this.#beginString.length;
+    // a loop, not buf.set(): cheaper than a builtin call for a few bytes
+    const begin = this.#beginString;
+    for (let i = 0; i < begin.length; i++) buf[p++] = begin[i]!;
     buf[p++] = SOH;
     buf[p++] = 0x39;
     buf[p++] = 0x3d;
@@ -389,11 +389,10 @@ export class MessageEncoder {
     buf[q++] = 0x31;
     buf[q++] = 0x30;
     buf[q++] = 0x3d;
-    buf[q++] = 0x30 + Math.floor(sum / 100);
-    buf[q++] = 0x30 + (Math.floor(sum / 10) % 10);
-    buf[q++] = 0x30 + (sum % 10);
+    q = put3(buf, q, sum);
     buf[q++] = SOH;
-    const out = buf.subarray(start, q);
+    // the constructor, not subarray(), which looks up a species constructor first
+    const out = new Uint8Array(buf.buffer, buf.byteOffset + start, q - start);
     this.#msgStart = q;
     this.#pos = q + RESERVED;
     this.#sum = 0;
@@ -454,6 +453,25 @@ function putUint31(buf: Uint8Array, p: number, n: number): number {
     n = t;
   }
   return p + digits;
+}
+
+/** Tags below this have their `tag=` byte sum in {@linkcode TAG_SUMS}. */
+const TAG_SUMS_SIZE = 1024;
+
+/** Byte sum of `tag=` for each tag below {@linkcode TAG_SUMS_SIZE}. */
+const TAG_SUMS = new Uint16Array(TAG_SUMS_SIZE);
+for (let tag = 1; tag < TAG_SUMS_SIZE; tag++) TAG_SUMS[tag] = digitSum(tag) + 0x3d;
+
+/** Byte sum of the decimal digits of a positive integer, as ASCII. */
+function digitSum(n: number): number {
+  let sum = 0;
+  for (; n > 0; n = (n / 10) | 0) sum += 0x30 + n % 10;
+  return sum;
+}
+
+/** Byte sum of `tag=` for 0 < tag < 100000: one table read for most tags. */
+function tagSum(tag: number): number {
+  return tag < TAG_SUMS_SIZE ? TAG_SUMS[tag]! : digitSum(tag) + 0x3d;
 }
 
 /** Writes `tag=` for 0 < tag < 100000 at `p`; returns the position after it. */

@@ -218,3 +218,20 @@ Deno.test("encodeMessage() results stay intact across many calls", () => {
   }
   for (const [bytes, text] of kept) assertEquals(t(bytes), text);
 });
+
+Deno.test("MessageEncoder writes the right CheckSum for tags of every width on each fast path", () => {
+  const tags = [1, 9, 10, 99, 100, 999, 1000, 1023, 1024, 1025, 9999, 10000, 54321, 99999];
+  const e = new MessageEncoder("FIX.4.4");
+  for (const tag of tags) {
+    for (const precision of [0, 3, 6, 9] as const) {
+      const bytes = e.begin("D")
+        .field(tag, "text")
+        .field(tag, 1234567)
+        .field(tag, 0)
+        .utcTimestamp(tag, Date.UTC(2026, 10, 24, 5, 30, 0, 123), precision, 456_789)
+        .finish();
+      const m = frameOne(bytes);
+      assertEquals(m.intAt(m.size - 1), checksum(bytes, 0, bytes.length - 7), `tag ${tag}`);
+    }
+  }
+});
