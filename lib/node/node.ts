@@ -434,13 +434,7 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
       ? executorApplication()
       : kind === "echo"
       ? echoApplication()
-      : {
-        onMessage: (m, s) => {
-          // api: applications read the journal through the WebSocket stream.
-          void m;
-          void s;
-        },
-      };
+      : {}; // api: programs read received messages from the journal over the WebSocket stream
     const inbound = count("in");
     const inner: Application = {
       ...base,
