@@ -226,3 +226,28 @@ export async function within<T>(p: Promise<T>, ms: number, what: string): Promis
     clearTimeout(timer);
   }
 }
+
+/**
+ * The floor of a round trip: writes `payload`, reads the same number of bytes
+ * back from a raw echo or relay, `n` times, pushing each time in ms to `out`.
+ */
+export async function rawRoundTrips(
+  conn: Deno.Conn,
+  payload: Uint8Array,
+  n: number,
+  out: number[],
+  peer: string,
+): Promise<void> {
+  const buf = new Uint8Array(65536);
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    for (let o = 0; o < payload.length;) o += await conn.write(payload.subarray(o));
+    let got = 0;
+    while (got < payload.length) {
+      const r = await conn.read(buf);
+      if (r === null) throw new Error(`${peer} closed the connection`);
+      got += r;
+    }
+    out.push(performance.now() - t0);
+  }
+}

@@ -134,16 +134,21 @@ export const DICTIONARY_CASES: readonly DictionaryCase[] = [
   },
 ];
 
+let ran = false;
 for (const c of DICTIONARY_CASES) {
   Deno.bench({
     name: c.name,
     group: c.group,
     baseline: c.baseline ?? false,
     ...(c.slow ? { n: 5 } : {}),
-    fn: () => c.run(1),
+    fn: () => {
+      ran = true;
+      c.run(1);
+    },
   });
 }
 
+// Keeps the results observable so the JIT cannot drop the work; says so only if the cases ran.
 globalThis.addEventListener("unload", () => {
-  if (sink === 0) console.log("unreachable");
+  if (sink === 0 && ran) console.log("unreachable");
 });

@@ -31,7 +31,7 @@
 import { BenchInitiator, INITIATOR_ID } from "./_bench_initiator.ts";
 import { ORDER } from "./codec_bench.ts";
 import { type Latency, latencyUs } from "./session_bench.ts";
-import { freePorts, median, spawnChild, within } from "./_stats.ts";
+import { freePorts, median, rawRoundTrips, spawnChild, within } from "./_stats.ts";
 
 const SELF = new URL(import.meta.url).pathname;
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
@@ -249,19 +249,8 @@ class Pair implements AsyncDisposable {
 
 // ---- measurements -------------------------------------------------------------
 
-async function relayRoundTrips(conn: Deno.TcpConn, n: number, out: number[]): Promise<void> {
-  const buf = new Uint8Array(65536);
-  for (let i = 0; i < n; i++) {
-    const t0 = performance.now();
-    for (let o = 0; o < ORDER.length;) o += await conn.write(ORDER.subarray(o));
-    let got = 0;
-    while (got < ORDER.length) {
-      const r = await conn.read(buf);
-      if (r === null) throw new Error("Relay closed the connection");
-      got += r;
-    }
-    out.push(performance.now() - t0);
-  }
+function relayRoundTrips(conn: Deno.TcpConn, n: number, out: number[]): Promise<void> {
+  return rawRoundTrips(conn, ORDER, n, out, "Relay");
 }
 
 async function fixRoundTrips(b: BenchInitiator, n: number, out: number[]): Promise<void> {

@@ -29,7 +29,7 @@ import { JournalSessionStore } from "../../lib/engine/journal_store.ts";
 import { Journal } from "../../lib/journal/mod.ts";
 import { ACCEPTOR_ID, BenchInitiator, INITIATOR_ID } from "./_bench_initiator.ts";
 import { ORDER } from "./codec_bench.ts";
-import { median, percentile, spawnChild, within } from "./_stats.ts";
+import { median, percentile, rawRoundTrips, spawnChild, within } from "./_stats.ts";
 
 const SELF = new URL(import.meta.url).pathname;
 const WINDOWS_IN_FLIGHT = 3;
@@ -151,19 +151,8 @@ async function serveFix(journalDir: string | undefined, app: string): Promise<vo
 
 // ---- measurements ---------------------------------------------------------
 
-async function echoRoundTrips(conn: Deno.TcpConn, n: number, out: number[]): Promise<void> {
-  const buf = new Uint8Array(65536);
-  for (let i = 0; i < n; i++) {
-    const t0 = performance.now();
-    for (let o = 0; o < ORDER.length;) o += await conn.write(ORDER.subarray(o));
-    let got = 0;
-    while (got < ORDER.length) {
-      const r = await conn.read(buf);
-      if (r === null) throw new Error("Echo server closed the connection");
-      got += r;
-    }
-    out.push(performance.now() - t0);
-  }
+function echoRoundTrips(conn: Deno.TcpConn, n: number, out: number[]): Promise<void> {
+  return rawRoundTrips(conn, ORDER, n, out, "Echo server");
 }
 
 async function fixRoundTrips(b: BenchInitiator, n: number, out: number[]): Promise<void> {
