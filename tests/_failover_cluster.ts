@@ -8,6 +8,7 @@
 
 import { encodeMessage } from "../lib/fix/encoder.ts";
 import { formatUtcTimestamp } from "../lib/fix/values.ts";
+import { readLines } from "../lib/io/read_lines.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const dec = new TextDecoder();
@@ -118,17 +119,10 @@ export class NodeProcess implements AsyncDisposable {
       return s;
     });
     const pump = async (stream: ReadableStream<Uint8Array>) => {
-      let buf = "";
-      for await (const chunk of stream) {
-        buf += dec.decode(chunk, { stream: true });
-        let nl;
-        while ((nl = buf.indexOf("\n")) >= 0) {
-          const line = buf.slice(0, nl);
-          buf = buf.slice(nl + 1);
-          this.lines.push(line);
-          if (echo) console.error(`[${name}] ${line}`);
-          this.#waiters = this.#waiters.filter((w) => !(w.test(line) && (w.resolve(line), true)));
-        }
+      for await (const line of readLines(stream)) {
+        this.lines.push(line);
+        if (echo) console.error(`[${name}] ${line}`);
+        this.#waiters = this.#waiters.filter((w) => !(w.test(line) && (w.resolve(line), true)));
       }
     };
     this.#pumps = Promise.all([pump(this.child.stdout), pump(this.child.stderr)]).then(() => {});

@@ -1,3 +1,4 @@
+import { readLines } from "../lib/io/read_lines.ts";
 /**
  * Test helpers for gateway end-to-end tests: `main.ts` child processes
  * (acceptor venue and initiator gateway) configured by YAML written to a temp
@@ -7,7 +8,6 @@
  */
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
-const dec = new TextDecoder();
 
 /** `n` distinct loopback ports that were free a moment ago. */
 export function freePorts(n: number): number[] {
@@ -40,16 +40,10 @@ export class TandemProcess implements AsyncDisposable {
       return s;
     });
     const pump = async (stream: ReadableStream<Uint8Array>) => {
-      let buf = "";
-      for await (const chunk of stream) {
-        buf += dec.decode(chunk, { stream: true });
-        for (let nl = buf.indexOf("\n"); nl >= 0; nl = buf.indexOf("\n")) {
-          const line = buf.slice(0, nl);
-          buf = buf.slice(nl + 1);
-          this.lines.push(line);
-          if (Deno.env.get("TANDEM_TEST_ECHO")) console.error(`[${name}] ${line}`);
-          this.#waiters = this.#waiters.filter((w) => !(w.test(line) && (w.resolve(line), true)));
-        }
+      for await (const line of readLines(stream)) {
+        this.lines.push(line);
+        if (Deno.env.get("TANDEM_TEST_ECHO")) console.error(`[${name}] ${line}`);
+        this.#waiters = this.#waiters.filter((w) => !(w.test(line) && (w.resolve(line), true)));
       }
     };
     this.#pumps = Promise.all([pump(this.#child.stdout), pump(this.#child.stderr)]).then(() => {});
@@ -76,7 +70,8 @@ export class TandemProcess implements AsyncDisposable {
           ),
         ), timeoutMs);
     });
-    const exited = this.status.then((s) => {
+    // After the output is drained too, so a line printed just before exiting still counts.
+    const exited = Promise.all([this.status, this.#pumps]).then(([s]) => {
       throw new Error(
         `${this.name} exited (code ${s.code}) before a line with ${JSON.stringify(all)}:\n` +
           this.lines.slice(-20).join("\n"),

@@ -7,6 +7,7 @@
 import { assert, assertEquals } from "../lib/testing/assert.ts";
 import { Journal, RecordKind, runJournalCommand } from "../lib/journal/mod.ts";
 import { crashPayload } from "./_journal_crash_child.ts";
+import { readLines } from "../lib/io/read_lines.ts";
 
 const CHILD = new URL("./_journal_crash_child.ts", import.meta.url).pathname;
 const TRIALS = 24;
@@ -30,18 +31,10 @@ async function runAndKill(dir: string, killAfter: number): Promise<number[]> {
     stderr: "piped",
   }).spawn();
   const reported: number[] = [];
-  let text = "";
   let killed = false;
-  const decoder = new TextDecoder();
   const stderr = child.stderr.text();
-  for await (const chunk of child.stdout) {
-    text += decoder.decode(chunk, { stream: true });
-    let nl: number;
-    while ((nl = text.indexOf("\n")) >= 0) {
-      const line = text.slice(0, nl);
-      text = text.slice(nl + 1);
-      if (line.startsWith("ok ")) reported.push(Number(line.slice(3)));
-    }
+  for await (const line of readLines(child.stdout)) {
+    if (line.startsWith("ok ")) reported.push(Number(line.slice(3)));
     if (!killed && reported.length >= killAfter) {
       child.kill("SIGKILL");
       killed = true;

@@ -1,3 +1,4 @@
+import { readLines } from "../io/read_lines.ts";
 /**
  * A child process of the demo: this same program run with other arguments,
  * its output kept (the last lines) for the summary when something fails.
@@ -55,20 +56,10 @@ export class Child implements AsyncDisposable {
   }
 
   async #pump(stream: ReadableStream<Uint8Array>): Promise<void> {
-    const dec = new TextDecoder();
-    let buf = "";
-    for await (const chunk of stream) {
-      buf += dec.decode(chunk, { stream: true });
-      let nl;
-      while ((nl = buf.indexOf("\n")) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        this.lines.push(line);
-        if (this.lines.length > MAX_CHILD_LINES) this.lines.shift();
-        this.#waiters = this.#waiters.filter((w) =>
-          !(line.includes(w.text) && (w.resolve(), true))
-        );
-      }
+    for await (const line of readLines(stream)) {
+      this.lines.push(line);
+      if (this.lines.length > MAX_CHILD_LINES) this.lines.shift();
+      this.#waiters = this.#waiters.filter((w) => !(line.includes(w.text) && (w.resolve(), true)));
     }
   }
 

@@ -32,6 +32,7 @@ import { BenchInitiator, INITIATOR_ID } from "./_bench_initiator.ts";
 import { ORDER } from "./codec_bench.ts";
 import { type Latency, latencyUs } from "./session_bench.ts";
 import { freePorts, median, rawRoundTrips, spawnChild, within } from "./_stats.ts";
+import { readLines } from "../../lib/io/read_lines.ts";
 
 const SELF = new URL(import.meta.url).pathname;
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
@@ -150,19 +151,12 @@ class NodeProcess implements AsyncDisposable {
       stderr: "piped",
     }).spawn();
     const pump = async (stream: ReadableStream<Uint8Array>) => {
-      const dec = new TextDecoder();
-      let buf = "";
       try {
-        for await (const chunk of stream) {
-          buf += dec.decode(chunk, { stream: true });
-          for (let nl = buf.indexOf("\n"); nl >= 0; nl = buf.indexOf("\n")) {
-            const line = buf.slice(0, nl);
-            buf = buf.slice(nl + 1);
-            this.lines.push(line);
-            this.#waiters = this.#waiters.filter((w) =>
-              !(line.includes(w.text) && (w.resolve(), true))
-            );
-          }
+        for await (const line of readLines(stream)) {
+          this.lines.push(line);
+          this.#waiters = this.#waiters.filter((w) =>
+            !(line.includes(w.text) && (w.resolve(), true))
+          );
         }
       } catch { /* killed */ }
     };
@@ -174,7 +168,7 @@ class NodeProcess implements AsyncDisposable {
     if (this.lines.some((l) => l.includes(text))) return;
     const { promise, resolve } = Promise.withResolvers<void>();
     this.#waiters.push({ text, resolve });
-    const exited = this.child.status.then((s) => {
+    const exited = Promise.all([this.child.status, this.#pumps]).then(([s]) => {
       throw new Error(`${this.name} exited with ${s.code}; last lines:\n${this.tail()}`);
     });
     try {

@@ -1,3 +1,4 @@
+import { readLines } from "../../lib/io/read_lines.ts";
 /**
  * Helpers that run the QuickFIX C++ interop peer (`tests/interop/qfpeer.cpp`, built into
  * `tests/interop/build/qfpeer` by `.ci/install_interop.sh`) from Deno tests.
@@ -444,17 +445,10 @@ class PeerProcess {
   }
 
   async #readLines(stream: ReadableStream<Uint8Array>): Promise<void> {
-    let pending = "";
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-      pending += chunk;
-      let nl: number;
-      while ((nl = pending.indexOf("\n")) >= 0) {
-        this.#onLine(pending.slice(0, nl));
-        pending = pending.slice(nl + 1);
-      }
+    for await (const line of readLines(stream)) {
+      this.#onLine(line);
       this.#notify();
     }
-    if (pending) this.#onLine(pending);
   }
 
   #onLine(line: string): void {

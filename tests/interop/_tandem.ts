@@ -21,6 +21,7 @@
 import { stringify } from "yaml";
 import { Journal, RecordKind } from "../../lib/journal/mod.ts";
 import { decodeMessage } from "../../lib/fix/message.ts";
+import { readLines } from "../../lib/io/read_lines.ts";
 
 /** The repository root (the child runs there, so `deno.json` and its import map apply). */
 export const REPO_ROOT: string = decodeURIComponent(new URL("../../", import.meta.url).pathname);
@@ -290,17 +291,10 @@ export class TandemProcess implements AsyncDisposable {
   }
 
   async #readStderr(stream: ReadableStream<Uint8Array>): Promise<void> {
-    let pending = "";
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-      pending += chunk;
-      let nl: number;
-      while ((nl = pending.indexOf("\n")) >= 0) {
-        this.#onLine(pending.slice(0, nl));
-        pending = pending.slice(nl + 1);
-      }
+    for await (const line of readLines(stream)) {
+      this.#onLine(line);
       this.#notify();
     }
-    if (pending) this.#onLine(pending);
   }
 
   #onLine(line: string): void {
