@@ -139,6 +139,8 @@ export class FramerOptionError extends RangeError {
 }
 
 // "8=FIX"
+/** Length of the shortest trailer, `<SOH>10=ddd<SOH>`. */
+const TRAILER_BYTES = 8;
 const C8 = 0x38;
 const EQ = 0x3d;
 const F = 0x46;
@@ -249,7 +251,10 @@ export class Framer {
     if (s !== s0) {
       // Without a start in sight, report garbage in runs of GARBAGE_REPORT_BYTES
       // (not once per chunk), keeping a tail that may begin "8=FIX".
-      if (s < 0 && end - s0 < GARBAGE_REPORT_BYTES) return undefined;
+      // (never holding more than maxMessageBytes of it)
+      if (s < 0 && end - s0 < Math.min(GARBAGE_REPORT_BYTES, this.#maxMessageBytes)) {
+        return undefined;
+      }
       const upTo = s >= 0 ? s : end - 4;
       const reason = this.#skipReason ?? "bad-begin-string";
       return this.#garbled(
@@ -441,7 +446,11 @@ export class Framer {
         if (at >= 0) {
           return at - s > this.#maxMessageBytes ? TOO_LARGE : at;
         }
-        if (at === NEED_MORE) return this.#needMore(s, stopAtStart, i);
+        if (at === NEED_MORE) {
+          // the shortest trailer, <SOH>10=ddd<SOH>, would already end past the maximum
+          if (i + TRAILER_BYTES - s > this.#maxMessageBytes) return TOO_LARGE;
+          return this.#needMore(s, stopAtStart, i);
+        }
       } else if (stopAtStart && c === C8 && i > s && looksLikeHeader(buf, i, end)) {
         return -i - 3;
       }

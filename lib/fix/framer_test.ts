@@ -369,3 +369,11 @@ Deno.test("Framer does not take a CheckSum field longer than MAX_CHECKSUM_VALUE_
     `garbled:bad-body-length:${long.length + good.length}`,
   ]);
 });
+
+Deno.test("Framer.next() never holds more garbage than maxMessageBytes", () => {
+  const framer = new Framer({ maxMessageBytes: 300 });
+  framer.push(new TextEncoder().encode("49=SENDER\u000156=TARGET\u0001".repeat(20))); // 400 bytes, no 8=FIX
+  const frame = framer.next();
+  assertEquals(frame?.kind, "garbled");
+  assertEquals(framer.bufferedBytes <= framer.maxMessageBytes, true);
+});
