@@ -20,12 +20,18 @@
  * dials its peers with it so that, when a partition heals, the node at the
  * lower epoch learns it must step down.
  *
+ * Both refuse a Challenge that carries this node's own id or one of its
+ * nonces (its own handshake reflected back to it), or the id of a node that
+ * is not a configured member, before they make a proof; and they take no
+ * Truncate, Welcome, epoch or verdict from a peer whose proof (bound to both
+ * node ids, see `auth.ts`) did not verify.
+ *
  * @module
  */
 
 import { DEFAULT_CONNECT_TIMEOUT_MS } from "../transport/connector.ts";
-import { connect } from "../transport/net.ts";
-import { newNonce, type ReplicationSecret } from "./auth.ts";
+import { connect, type TlsClientOptions } from "../transport/net.ts";
+import { PeerGuard, type ReplicationSecret, transcriptOf } from "./auth.ts";
 import { FrameConnection, FrameDecodeError } from "./_frame_connection.ts";
 import type { ReplicationJournal } from "./journal_port.ts";
 import {
@@ -90,6 +96,17 @@ export interface ReplicationFollowerOptions {
   readonly onSessionEnd?: (reason: string) => void;
   /** Records after `afterIndex` were moved to `quarantinePath`. */
   readonly onTruncate?: (afterIndex: number, quarantinePath: string) => void;
+  /** Node ids accepted as leader; absent or empty: any id but this node's own. Ignored with `guard`. */
+  readonly members?: readonly string[];
+  /** Identity checks shared with this node's listener and probes (see `ReplicationLeaderOptions.guard`). */
+  readonly guard?: PeerGuard;
+  /** Connect with TLS (presenting `cert`/`key` to a leader that requires a client certificate). */
+  readonly tls?: TlsClientOptions;
+  /**
+   * The handshake was refused, by us (`peer-refused`, `authentication-failed`)
+   * or by the leader (its Close code name), with why and the leader's address.
+   */
+  readonly onRefused?: (reason: string, detail: string, remoteAddr: string) => void;
   /** Clock; default `Date.now`. */
   readonly clock?: () => number;
   /**
@@ -163,6 +180,7 @@ class SessionEnd extends Error {}
 /** Follows a leader until disposed; see the module documentation. */
 export class ReplicationFollower implements AsyncDisposable {
   readonly #o: ReplicationFollowerOptions;
+  readonly #guard: PeerGuard;
   readonly #limits: ProtocolLimits;
   readonly #clock: () => number;
   readonly #stop = new AbortController();
@@ -190,6 +208,7 @@ export class ReplicationFollower implements AsyncDisposable {
 
   private constructor(options: ReplicationFollowerOptions) {
     this.#o = options;
+    this.#guard = guardOf(options);
     this.#limits = { ...DEFAULT_PROTOCOL_LIMITS, ...options.limits };
     this.#clock = options.clock ?? Date.now;
     this.#addresses = Array.isArray(options.leader)
@@ -283,6 +302,7 @@ export class ReplicationFollower implements AsyncDisposable {
       port: address.port,
       timeoutMs: o.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
       signal: this.#stop.signal,
+      ...(o.tls ? { tls: o.tls } : {}),
     });
     const conn = new FrameConnection(tcp, this.#limits);
     this.#conn = conn;
@@ -322,10 +342,11 @@ export class ReplicationFollower implements AsyncDisposable {
       await conn.closeWith({ type: "close", code, reason });
       throw new SessionEnd(reason);
     };
+    const guard = this.#guard;
+    const followerNonce = guard.issueNonce();
     try {
-      const followerNonce = newNonce();
       const lastIndex = j.lastIndex;
-      conn.send({
+      const hello = {
         type: "hello",
         protocolVersion: PROTOCOL_VERSION,
         role: "follower",
@@ -335,34 +356,38 @@ export class ReplicationFollower implements AsyncDisposable {
         lastEpoch: lastIndex > 0 ? (j.read(lastIndex)?.epoch ?? 0) : 0,
         nodeEpoch: j.epoch,
         nonce: followerNonce,
-      });
+      } as const;
+      conn.send(hello);
       let m = await conn.receive();
       if (m === undefined) throw new SessionEnd("leader closed the connection");
+      if (m.type === "close" && isRefusal(m.code)) {
+        o.onRefused?.(closeCodeName(m.code), `leader refused us: ${m.reason}`, conn.remoteAddr);
+      }
       heard(m);
       if (m.type !== "challenge") {
         return await fail(CloseCode.ProtocolError, `expected challenge, got ${m.type}`);
       }
       const challenge = m;
-      const leaderOk = await o.secret.verify(
-        "leader",
-        o.clusterId,
-        followerNonce,
-        challenge.nonce,
-        challenge.proof,
-      );
-      if (!leaderOk) {
-        return await fail(
-          CloseCode.AuthenticationFailed,
-          `leader ${challenge.nodeId} proof does not verify: wrong secret`,
-        );
+      const peerRefusal = guard.refusePeer(challenge.nodeId) ?? guard.refuseNonce(challenge.nonce);
+      if (peerRefusal !== undefined) {
+        o.onRefused?.("peer-refused", peerRefusal, conn.remoteAddr);
+        return await fail(CloseCode.PeerRefused, peerRefusal);
       }
-      conn.send({
-        type: "response",
-        proof: await o.secret.prove("follower", o.clusterId, followerNonce, challenge.nonce),
-      });
+      const transcript = transcriptOf(hello, challenge.nodeId, challenge.nonce);
+      const leaderOk = await o.secret.verify("listener", transcript, challenge.proof);
+      if (!leaderOk) {
+        const why =
+          `leader ${challenge.nodeId} proof does not verify: wrong secret, or a relayed handshake`;
+        o.onRefused?.("authentication-failed", why, conn.remoteAddr);
+        return await fail(CloseCode.AuthenticationFailed, why);
+      }
+      conn.send({ type: "response", proof: await o.secret.prove("dialer", transcript) });
       // Optional Truncate, then Welcome.
       m = await conn.receive();
       if (m === undefined) throw new SessionEnd("leader closed the connection");
+      if (m.type === "close" && isRefusal(m.code)) {
+        o.onRefused?.(closeCodeName(m.code), `leader refused us: ${m.reason}`, conn.remoteAddr);
+      }
       heard(m);
       if (m.type === "truncate") {
         if (m.afterIndex >= j.lastIndex) {
@@ -474,6 +499,7 @@ export class ReplicationFollower implements AsyncDisposable {
       }
       return welcomed;
     } finally {
+      guard.release(followerNonce);
       clearInterval(timer);
       conn.close();
       await conn.flush();
@@ -545,7 +571,14 @@ export type ProbeResult =
   /** The peer is at a lower epoch and will step down (or is no leader). */
   | { readonly kind: "peer-lower-or-equal"; readonly peerId: string; readonly reason: string }
   /** The handshake failed or the peer is unreachable. */
-  | { readonly kind: "failed"; readonly reason: string };
+  | { readonly kind: "failed"; readonly reason: string }
+  /**
+   * The handshake was refused, by us or by the peer: an own id or nonce came
+   * back (reflection, or a node probing itself), an id that is not a member,
+   * a proof that does not verify, another cluster or version. Nothing the
+   * peer said is believed.
+   */
+  | { readonly kind: "refused"; readonly reason: string };
 
 /** Options of {@linkcode probePeer}. */
 export interface ProbeOptions {
@@ -567,12 +600,19 @@ export interface ProbeOptions {
   readonly lastEpoch: number;
   /** Protocol limits. */
   readonly limits?: Partial<ProtocolLimits>;
+  /** Node ids accepted as the probed peer; absent or empty: any id but this node's own. Ignored with `guard`. */
+  readonly members?: readonly string[];
+  /** Identity checks shared with this node's listener and follower. */
+  readonly guard?: PeerGuard;
+  /** Connect with TLS. */
+  readonly tls?: TlsClientOptions;
 }
 
 /**
  * A leader's probe of a peer's replication address: authenticates, announces
  * this leader's epoch, and reads the peer's verdict. Only a peer that proved
- * the shared secret can make the prober step down.
+ * the shared secret, as a configured member other than this node, can make the
+ * prober step down.
  */
 export async function probePeer(options: ProbeOptions): Promise<ProbeResult> {
   let tcp: Deno.Conn;
@@ -581,14 +621,20 @@ export async function probePeer(options: ProbeOptions): Promise<ProbeResult> {
       host: options.peer.hostname,
       port: options.peer.port,
       timeoutMs: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      ...(options.tls ? { tls: options.tls } : {}),
     });
   } catch (e) {
     return { kind: "failed", reason: e instanceof Error ? e.message : String(e) };
   }
   const conn = new FrameConnection(tcp, { ...DEFAULT_PROTOCOL_LIMITS, ...options.limits });
+  const guard = guardOf(options);
+  const nonce = guard.issueNonce();
+  const refused = async (code: CloseCode, reason: string): Promise<ProbeResult> => {
+    await conn.closeWith({ type: "close", code, reason });
+    return { kind: "refused", reason };
+  };
   try {
-    const nonce = newNonce();
-    conn.send({
+    const hello = {
       type: "hello",
       protocolVersion: PROTOCOL_VERSION,
       role: "leader",
@@ -598,35 +644,56 @@ export async function probePeer(options: ProbeOptions): Promise<ProbeResult> {
       lastEpoch: options.lastEpoch,
       nodeEpoch: options.epoch,
       nonce,
-    });
+    } as const;
+    conn.send(hello);
     const c = await conn.receive();
     if (c?.type !== "challenge") {
+      if (c?.type === "close" && isRefusal(c.code)) {
+        return { kind: "refused", reason: `peer refused us: ${c.reason}` };
+      }
       return { kind: "failed", reason: c?.type === "close" ? c.reason : "no challenge" };
     }
-    const ok = await options.secret.verify("leader", options.clusterId, nonce, c.nonce, c.proof);
+    const peerRefusal = guard.refusePeer(c.nodeId) ?? guard.refuseNonce(c.nonce);
+    if (peerRefusal !== undefined) return await refused(CloseCode.PeerRefused, peerRefusal);
+    const transcript = transcriptOf(hello, c.nodeId, c.nonce);
+    const ok = await options.secret.verify("listener", transcript, c.proof);
     if (!ok) {
-      await conn.closeWith({
-        type: "close",
-        code: CloseCode.AuthenticationFailed,
-        reason: "proof does not verify",
-      });
-      return { kind: "failed", reason: `peer ${c.nodeId} proof does not verify: wrong secret` };
+      return await refused(
+        CloseCode.AuthenticationFailed,
+        `peer ${c.nodeId} proof does not verify: wrong secret, or a relayed handshake`,
+      );
     }
-    conn.send({
-      type: "response",
-      proof: await options.secret.prove("follower", options.clusterId, nonce, c.nonce),
-    });
+    conn.send({ type: "response", proof: await options.secret.prove("dialer", transcript) });
     const v = await conn.receive();
     if (v?.type !== "close") return { kind: "failed", reason: `unexpected ${v?.type ?? "end"}` };
     if (v.code === CloseCode.StaleEpoch) {
       return { kind: "peer-higher", peerId: c.nodeId, reason: v.reason };
     }
-    if (v.code === CloseCode.AuthenticationFailed) return { kind: "failed", reason: v.reason };
+    if (isRefusal(v.code)) return { kind: "refused", reason: `peer refused us: ${v.reason}` };
     return { kind: "peer-lower-or-equal", peerId: c.nodeId, reason: v.reason };
   } catch (e) {
     return { kind: "failed", reason: e instanceof Error ? e.message : String(e) };
   } finally {
+    guard.release(nonce);
     conn.close();
     await conn.flush();
   }
+}
+
+function guardOf(
+  o: { readonly nodeId: string; readonly members?: readonly string[]; readonly guard?: PeerGuard },
+): PeerGuard {
+  return o.guard ??
+    new PeerGuard({ nodeId: o.nodeId, ...(o.members ? { members: o.members } : {}) });
+}
+
+/** Close codes that mean "you are not who I accept". */
+function isRefusal(code: CloseCode): boolean {
+  return code === CloseCode.PeerRefused || code === CloseCode.AuthenticationFailed ||
+    code === CloseCode.WrongCluster || code === CloseCode.VersionMismatch;
+}
+
+function closeCodeName(code: CloseCode): string {
+  for (const [name, value] of Object.entries(CloseCode)) if (value === code) return name;
+  return `code ${code}`;
 }

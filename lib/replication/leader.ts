@@ -4,9 +4,13 @@
  *
  * Per connection:
  *
- * 1. Hello → check version and cluster id; Challenge (the leader's proof
- *    first) → Response → verify (see `auth.ts`). Nothing about the journal is
- *    revealed, and no epoch claim is believed, before the proof verifies.
+ * 1. Hello → check version and cluster id, refuse this node's own id or
+ *    nonce and ids that are not configured members ({@linkcode PeerGuard});
+ *    Challenge (the leader's proof first) → Response → verify (see
+ *    `auth.ts`). Nothing about the journal is revealed, and no epoch claim is
+ *    believed, before the proof verifies. Refusals that matter to an operator
+ *    (wrong cluster or secret, reflected or unknown peer, failed TLS
+ *    handshake) are reported to `onRefused`.
  * 2. A Hello with role `leader` is another leader's probe: the lower epoch
  *    loses. A higher prober gets Close(SteppingDown) and `onPeerEpoch` tells
  *    the owner to step down; a lower one gets Close(StaleEpoch) and must step
@@ -27,8 +31,14 @@
  * @module
  */
 
+import {
+  listen as listenNet,
+  type RejectedConnection,
+  type Server,
+  type TlsServerOptions,
+} from "../transport/net.ts";
 import type { ReplicationSecret } from "./auth.ts";
-import { newNonce } from "./auth.ts";
+import { PeerGuard, transcriptOf } from "./auth.ts";
 import { decideCatchUp, type LeaderLog } from "./catch_up.ts";
 import { FrameConnection, FrameDecodeError } from "./_frame_connection.ts";
 import type { ReplicationJournal, ReplicationRecord } from "./journal_port.ts";
@@ -86,6 +96,30 @@ export interface ReplicationLeaderOptions {
   readonly onAck?: (followerId: string, durableIndex: number) => void;
   /** An authenticated peer is at a higher epoch: the owner must step down. */
   readonly onPeerEpoch?: (epoch: number, peerId: string) => void;
+  /**
+   * Node ids accepted as followers and probing peers; absent or empty: any id
+   * but this node's own. Ignored when `guard` is given.
+   */
+  readonly members?: readonly string[];
+  /**
+   * Identity checks shared with this node's follower and probes (so a
+   * handshake of this node reflected back to its listener is recognised by
+   * its nonce); default: a guard of its own from `nodeId` and `members`.
+   */
+  readonly guard?: PeerGuard;
+  /**
+   * Serve TLS (mutual with `requireClientCert`). The listener is then bound
+   * asynchronously: await {@linkcode ReplicationLeader.ready} before reading
+   * `port` when listening on port 0.
+   */
+  readonly tls?: TlsServerOptions;
+  /**
+   * A connection was refused for a reason an operator must see: `reason` is
+   * the counter name (`peer-refused`, `authentication-failed`,
+   * `wrong-cluster`, `version-mismatch`, `tls-handshake-failed`), `detail`
+   * says why, `remoteAddr` is `host:port` when known.
+   */
+  readonly onRefused?: (reason: string, detail: string, remoteAddr: string) => void;
   /** Clock; default `Date.now`. */
   readonly clock?: () => number;
 }
@@ -157,6 +191,36 @@ export interface LeaderStatus {
 
 class ClosedByUs extends Error {}
 
+/** The listening socket, TCP or TLS. */
+interface Listener {
+  readonly port: number;
+  accept(): Promise<Deno.Conn>;
+  close(): Promise<void>;
+}
+
+function tcpListener(l: Deno.TcpListener): Listener {
+  return {
+    port: l.addr.port,
+    accept: async () => {
+      const conn = await l.accept();
+      conn.setNoDelay(true);
+      return conn;
+    },
+    close: () => {
+      try {
+        l.close();
+      } catch {
+        // already closed
+      }
+      return Promise.resolve();
+    },
+  };
+}
+
+function serverListener(s: Server): Listener {
+  return { port: s.addr.port, accept: () => s.accept(), close: () => s.close() };
+}
+
 interface Link {
   readonly conn: FrameConnection;
   nodeId: string;
@@ -186,7 +250,9 @@ interface Link {
 /** Serves followers; see the module documentation. */
 export class ReplicationLeader implements AsyncDisposable {
   readonly #options: ReplicationLeaderOptions;
-  readonly #listener: Deno.TcpListener;
+  #listener: Listener | undefined;
+  readonly #ready: Promise<void>;
+  readonly #guard: PeerGuard;
   readonly #limits: ProtocolLimits;
   readonly #clock: () => number;
   readonly #links = new Set<Link>();
@@ -199,27 +265,74 @@ export class ReplicationLeader implements AsyncDisposable {
   #lastError: string | undefined;
   #closed = false;
 
-  private constructor(options: ReplicationLeaderOptions, listener: Deno.TcpListener) {
+  private constructor(
+    options: ReplicationLeaderOptions,
+    listener: Listener | Promise<Listener>,
+  ) {
     this.#options = options;
-    this.#listener = listener;
+    this.#guard = options.guard ??
+      new PeerGuard({
+        nodeId: options.nodeId,
+        ...(options.members ? { members: options.members } : {}),
+      });
     this.#limits = { ...DEFAULT_PROTOCOL_LIMITS, ...options.limits };
     this.#clock = options.clock ?? Date.now;
-    this.#accepting = this.#acceptLoop();
+    if (listener instanceof Promise) {
+      this.#ready = listener.then((l) => {
+        if (this.#closed) return void l.close();
+        this.#listener = l;
+      });
+      this.#ready.catch((e: unknown) => {
+        this.#lastError = `Cannot listen for replication: ${
+          e instanceof Error ? e.message : String(e)
+        }`;
+      });
+    } else {
+      this.#listener = listener;
+      this.#ready = Promise.resolve();
+    }
+    this.#accepting = this.#ready.then(() => this.#acceptLoop(), () => {});
   }
 
-  /** Starts listening and serving followers. */
+  /**
+   * Starts listening and serving followers. Plain TCP binds before this
+   * returns (and throws when it cannot); TLS binds asynchronously (see
+   * {@linkcode ready}).
+   */
   static listen(options: ReplicationLeaderOptions): ReplicationLeader {
-    const listener = Deno.listen({
-      hostname: options.hostname ?? "127.0.0.1",
-      port: options.port ?? 0,
-      transport: "tcp",
-    });
-    return new ReplicationLeader(options, listener);
+    const hostname = options.hostname ?? "127.0.0.1";
+    const port = options.port ?? 0;
+    if (options.tls !== undefined) {
+      // Set once the constructor ran; rejections only come after a connection arrived.
+      const ref: { leader?: ReplicationLeader } = {};
+      const onRejected = (r: RejectedConnection) => {
+        if (ref.leader) ref.leader.#refuse("tls-handshake-failed");
+        options.onRefused?.(
+          "tls-handshake-failed",
+          r.reason,
+          r.remote ? `${r.remote.host}:${r.remote.port}` : "?",
+        );
+      };
+      ref.leader = new ReplicationLeader(
+        options,
+        listenNet({ host: hostname, port, tls: options.tls, onRejected }).then(serverListener),
+      );
+      return ref.leader;
+    }
+    return new ReplicationLeader(
+      options,
+      tcpListener(Deno.listen({ hostname, port, transport: "tcp" })),
+    );
   }
 
-  /** The port listened on. */
+  /** Resolves once the listener is bound; rejects when it cannot be (TLS material, address in use). */
+  get ready(): Promise<void> {
+    return this.#ready;
+  }
+
+  /** The port listened on (the configured one until a TLS listener is bound). */
   get port(): number {
-    return this.#listener.addr.port;
+    return this.#listener?.port ?? this.#options.port ?? 0;
   }
 
   /** A snapshot of the leader and every follower link. */
@@ -258,10 +371,12 @@ export class ReplicationLeader implements AsyncDisposable {
   }
 
   async #acceptLoop(): Promise<void> {
+    const listener = this.#listener;
+    if (listener === undefined) return;
     for (;;) {
-      let conn: Deno.TcpConn;
+      let conn: Deno.Conn;
       try {
-        conn = await this.#listener.accept();
+        conn = await listener.accept();
       } catch {
         return; // listener closed
       }
@@ -274,7 +389,6 @@ export class ReplicationLeader implements AsyncDisposable {
         conn.close();
         continue;
       }
-      conn.setNoDelay(true);
       const task = this.#serve(conn).catch((e: unknown) => {
         this.#lastError = e instanceof Error ? e.message : String(e);
       });
@@ -287,7 +401,7 @@ export class ReplicationLeader implements AsyncDisposable {
     this.#refused[reason] = (this.#refused[reason] ?? 0) + 1;
   }
 
-  async #serve(tcp: Deno.TcpConn): Promise<void> {
+  async #serve(tcp: Deno.Conn): Promise<void> {
     const o = this.#options;
     const now = this.#clock();
     const link: Link = {
@@ -341,6 +455,13 @@ export class ReplicationLeader implements AsyncDisposable {
       await conn.closeWith({ type: "close", code, reason });
       throw new ClosedByUs(reason);
     };
+    /** A refusal an operator must see: counted, reported to onRefused, then closed. */
+    const refuse = (code: CloseCode, reason: string, refusal: string): Promise<never> => {
+      o.onRefused?.(refusal, reason, conn.remoteAddr);
+      return close(code, reason, refusal);
+    };
+    const guard = this.#guard;
+    let leaderNonce: Uint8Array | undefined;
     const expect = async <T extends ReplicationMessage["type"]>(
       type: T,
     ): Promise<Extract<ReplicationMessage, { type: T }>> => {
@@ -363,41 +484,43 @@ export class ReplicationLeader implements AsyncDisposable {
     try {
       const hello = await expect("hello");
       if (hello.protocolVersion !== PROTOCOL_VERSION) {
-        await close(
+        await refuse(
           CloseCode.VersionMismatch,
           `protocol version ${hello.protocolVersion} is not ${PROTOCOL_VERSION}`,
           "version-mismatch",
         );
       }
       if (hello.clusterId !== o.clusterId) {
-        await close(
+        await refuse(
           CloseCode.WrongCluster,
           `cluster "${hello.clusterId}" is not "${o.clusterId}"`,
           "wrong-cluster",
         );
       }
-      const leaderNonce = newNonce();
+      // Before any proof is made: our own id or nonce coming back is a reflection.
+      const peerRefusal = guard.refusePeer(hello.nodeId) ?? guard.refuseNonce(hello.nonce);
+      if (peerRefusal !== undefined) {
+        await refuse(CloseCode.PeerRefused, peerRefusal, "peer-refused");
+      }
+      leaderNonce = guard.issueNonce();
+      const transcript = transcriptOf(hello, o.nodeId, leaderNonce);
       conn.send({
         type: "challenge",
         nodeId: o.nodeId,
         nonce: leaderNonce,
-        proof: await o.secret.prove("leader", o.clusterId, hello.nonce, leaderNonce),
+        proof: await o.secret.prove("listener", transcript),
       });
       const response = await expect("response");
-      const ok = await o.secret.verify(
-        "follower",
-        o.clusterId,
-        hello.nonce,
-        leaderNonce,
-        response.proof,
-      );
+      const ok = await o.secret.verify("dialer", transcript, response.proof);
       if (!ok) {
-        await close(
+        await refuse(
           CloseCode.AuthenticationFailed,
-          "proof does not verify: wrong secret",
+          `proof of ${hello.nodeId} does not verify: wrong secret, or a relayed handshake`,
           "authentication-failed",
         );
       }
+      guard.release(leaderNonce);
+      leaderNonce = undefined;
       handshakeDone();
       link.nodeId = hello.nodeId;
       const epoch = o.journal.epoch;
@@ -474,6 +597,7 @@ export class ReplicationLeader implements AsyncDisposable {
         throw e;
       }
     } finally {
+      if (leaderNonce !== undefined) guard.release(leaderNonce);
       handshakeDone();
       clearInterval(timer);
       this.#setLinkState(link, "closed", link.closeReason ?? "connection ended");
@@ -632,11 +756,8 @@ export class ReplicationLeader implements AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    try {
-      this.#listener.close();
-    } catch {
-      // already closed
-    }
+    await this.#ready.catch(() => {});
+    await this.#listener?.close();
     await this.#accepting;
     for (const c of this.#pending) c.close();
     for (const l of this.#links) {

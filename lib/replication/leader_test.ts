@@ -1,10 +1,10 @@
 import { assert, assertEquals } from "../testing/assert.ts";
 import { AckTracker, type ReleasedMessage } from "./ack.ts";
-import { ReplicationSecret } from "./auth.ts";
+import { ReplicationSecret, transcriptOf } from "./auth.ts";
 import { probePeer, ReplicationFollower, type ReplicationFollowerOptions } from "./follower.ts";
 import { ReplicationLeader, type ReplicationLeaderOptions } from "./leader.ts";
 import { MemoryJournal } from "./_memory_journal.ts";
-import { CloseCode, DEFAULT_PROTOCOL_LIMITS } from "./protocol.ts";
+import { CloseCode, DEFAULT_PROTOCOL_LIMITS, PROTOCOL_VERSION } from "./protocol.ts";
 import { FrameConnection } from "./_frame_connection.ts";
 
 const SECRET = await ReplicationSecret.import("correct horse battery staple");
@@ -171,7 +171,7 @@ Deno.test("ReplicationLeader refuses a follower with the wrong secret and the fo
     lastIndex: 0,
     lastEpoch: 0,
   });
-  assertEquals(r.kind, "failed");
+  assertEquals(r.kind, "refused");
   assertEquals(fj.lastIndex, 0, "nothing was replicated");
   assertEquals(l.peerEpochs.seen, [], "an unauthenticated epoch claim is not believed");
 });
@@ -192,7 +192,7 @@ Deno.test("ReplicationLeader rejects a follower proof made with the wrong secret
   const fc = new FrameConnection(conn, DEFAULT_PROTOCOL_LIMITS);
   fc.send({
     type: "hello",
-    protocolVersion: 1,
+    protocolVersion: PROTOCOL_VERSION,
     role: "follower",
     clusterId: "test",
     nodeId: "mallory",
@@ -385,7 +385,7 @@ function fakeLeader(
         type: "challenge",
         nodeId: "fake",
         nonce,
-        proof: await SECRET.prove("leader", "test", hello.nonce, nonce),
+        proof: await SECRET.prove("listener", transcriptOf(hello, "fake", nonce)),
       });
       const response = await fc.receive();
       assert(response?.type === "response");
@@ -515,7 +515,7 @@ Deno.test("ReplicationLeader disposal does not wait for connections stuck in the
   const fc = new FrameConnection(conn, DEFAULT_PROTOCOL_LIMITS);
   fc.send({
     type: "hello",
-    protocolVersion: 1,
+    protocolVersion: PROTOCOL_VERSION,
     role: "follower",
     clusterId: "test",
     nodeId: "slow",

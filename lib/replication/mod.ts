@@ -64,7 +64,16 @@ export {
   strategyOf,
   timeoutStrategy,
 } from "./ack.ts";
-export { MIN_SECRET_BYTES, newNonce, type ProofRole, ReplicationSecret } from "./auth.ts";
+export {
+  type HandshakeTranscript,
+  MIN_SECRET_BYTES,
+  newNonce,
+  PeerGuard,
+  type PeerGuardOptions,
+  type ProofRole,
+  ReplicationSecret,
+  transcriptOf,
+} from "./auth.ts";
 export {
   type CatchUpDecision,
   decideCatchUp,

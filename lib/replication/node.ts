@@ -19,10 +19,18 @@
  * Role actions are carried out one at a time, in order. The guarantees are
  * those of `node_role.ts`.
  *
+ * One {@linkcode PeerGuard} is shared by the listener, the follower and the
+ * probes, so a handshake of this node that comes back to it (its own probe
+ * relayed to its own listener, or its peers list holding its own address) is
+ * recognised by its node id and nonce and refused: only a configured member
+ * that completed the mutual handshake can make this node step down, truncate,
+ * or release messages with an ack.
+ *
  * @module
  */
 
-import type { ReplicationSecret } from "./auth.ts";
+import type { TlsClientOptions, TlsServerOptions } from "../transport/net.ts";
+import { PeerGuard, type ReplicationSecret } from "./auth.ts";
 import { type PeerAddress, probePeer, ReplicationFollower } from "./follower.ts";
 import type { FollowerStatus } from "./follower.ts";
 import type { PromotableJournal } from "./journal_port.ts";
@@ -85,6 +93,16 @@ export interface ReplicationNodeOptions {
   readonly onTruncate?: (afterIndex: number, quarantinePath: string) => void;
   /** Clock; default `Date.now`. */
   readonly clock?: () => number;
+  /** Node ids of the other members; absent or empty: any id but this node's own. */
+  readonly members?: readonly string[];
+  /** TLS for the replication link: `server` while leading, `client` when following and probing. */
+  readonly tls?: { readonly server: TlsServerOptions; readonly client: TlsClientOptions };
+  /**
+   * A replication handshake was refused (by this node or by the peer): a
+   * reflected or unknown peer, a proof that does not verify, a failed TLS
+   * handshake. `reason` is a short name, `detail` says why.
+   */
+  readonly onRefused?: (reason: string, detail: string, remoteAddr: string) => void;
 }
 
 /** Snapshot from {@linkcode ReplicationNode.status}. */
@@ -114,6 +132,7 @@ export class ReplicationNode implements AsyncDisposable {
   readonly #o: ReplicationNodeOptions;
   readonly #clock: () => number;
   readonly #role: NodeRole;
+  readonly #guard: PeerGuard;
   #leader: ReplicationLeader | undefined;
   #follower: ReplicationFollower | undefined;
   #chain: Promise<void> = Promise.resolve();
@@ -128,6 +147,10 @@ export class ReplicationNode implements AsyncDisposable {
   private constructor(options: ReplicationNodeOptions) {
     this.#o = options;
     this.#clock = options.clock ?? Date.now;
+    this.#guard = new PeerGuard({
+      nodeId: options.nodeId,
+      ...(options.members ? { members: options.members } : {}),
+    });
     this.#role = new NodeRole({
       initialRole: options.initialRole,
       epoch: options.journal.epoch,
@@ -257,6 +280,8 @@ export class ReplicationNode implements AsyncDisposable {
       secret: o.secret,
       hostname: o.listen?.hostname ?? "127.0.0.1",
       port: o.listen?.port ?? 0,
+      guard: this.#guard,
+      ...(o.tls ? { tls: o.tls.server } : {}),
       ...pick(o, [
         "heartbeatIntervalMs",
         "heartbeatTimeoutMs",
@@ -264,6 +289,7 @@ export class ReplicationNode implements AsyncDisposable {
         "limits",
         "onAck",
         "clock",
+        "onRefused",
       ]),
       onPeerEpoch: (epoch, peerId) => {
         this.#apply(
@@ -299,9 +325,15 @@ export class ReplicationNode implements AsyncDisposable {
           epoch,
           lastIndex: j.lastIndex,
           lastEpoch: j.lastIndex > 0 ? (j.read(j.lastIndex)?.epoch ?? 0) : 0,
+          guard: this.#guard,
+          ...(o.tls ? { tls: o.tls.client } : {}),
           ...(o.limits ? { limits: o.limits } : {}),
           ...(o.connectTimeoutMs ? { connectTimeoutMs: o.connectTimeoutMs } : {}),
         });
+        if (r.kind === "refused") {
+          o.onRefused?.("probe-refused", r.reason, `${peer.hostname}:${peer.port}`);
+          continue;
+        }
         if (r.kind === "peer-higher" && this.#role.state.epoch === epoch) {
           // The peer's exact epoch is learnt from its Welcome once we follow; it is above ours.
           this.#apply(
@@ -331,6 +363,8 @@ export class ReplicationNode implements AsyncDisposable {
       nodeId: o.nodeId,
       secret: o.secret,
       leader: o.peers,
+      guard: this.#guard,
+      ...(o.tls ? { tls: o.tls.client } : {}),
       ...pick(o, [
         "heartbeatIntervalMs",
         "heartbeatTimeoutMs",
@@ -342,6 +376,7 @@ export class ReplicationNode implements AsyncDisposable {
         "onTruncate",
         "clock",
         "ackLimit",
+        "onRefused",
       ]),
       onLeaderContact: (leaderId, epoch, nowMs) => {
         this.#apply(this.#role.onLeaderContact(leaderId, epoch, nowMs));

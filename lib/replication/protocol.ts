@@ -64,8 +64,12 @@
 
 import { crc32c } from "../journal/crc32c.ts";
 
-/** Version spoken by this implementation; Hello with another version is refused. */
-export const PROTOCOL_VERSION = 1;
+/**
+ * Version spoken by this implementation; Hello with another version is refused.
+ * Version 2 binds the node ids, the Hello's purpose and claims into the proofs
+ * (see `auth.ts`); version 1 proofs could be reflected.
+ */
+export const PROTOCOL_VERSION = 2;
 
 /** Byte length of nonces and HMAC-SHA256 proofs. */
 export const NONCE_BYTES = 32;
@@ -136,6 +140,12 @@ export const CloseCode = {
   Timeout: 9,
   /** The sender met a higher epoch in the receiver and steps down (the receiver wins). */
   SteppingDown: 10,
+  /**
+   * The peer's node id is the receiver's own or not a configured member, or
+   * its nonce is one the receiver issued: a reflected handshake, a node
+   * talking to itself, or a stranger.
+   */
+  PeerRefused: 11,
 } as const;
 
 /** One of the {@linkcode CloseCode} values. */
