@@ -81,6 +81,8 @@ Deno.test("loadConfig() fills every default of a minimal acceptor configuration"
     connectTimeoutMs: 5_000,
     readyLagRecords: 0,
     maxBatchBytes: 1_048_576,
+    peerIds: [],
+    tls: undefined,
   });
   assertEquals(c.admin, { listen: { hostname: "127.0.0.1", port: 9901 }, token: undefined });
   assertEquals(c.api, { listen: undefined, token: undefined });
@@ -601,4 +603,36 @@ Deno.test("loadConfig() skips cross-field checks of parts that hold errors, even
     MINIMAL.replace("TW44\n", "TW44\n    schedule: { startTime: 99, endTime: '17:00:00' }\n");
   const issues = problems(text);
   assertEquals(issues.length, MAX_CONFIG_ISSUES + 1);
+});
+
+Deno.test("loadConfig() reads replication.peerIds and replication.tls and refuses own id or tls without caFile", () => {
+  const base = `node:
+  id: a
+  role: acceptor
+fix:
+  listen: 127.0.0.1:9876
+replication:
+  peerIds: [b]
+  tls:
+    certFile: /n.pem
+    keyFile: /n.key
+    caFile: /ca.pem
+sessions:
+  - beginString: FIX.4.4
+    senderCompId: ISLD
+    targetCompId: TW44
+`;
+  const c = load(base);
+  assertEquals(c.replication.peerIds, ["b"]);
+  assertEquals(c.replication.tls, {
+    certFile: "/n.pem",
+    keyFile: "/n.key",
+    caFile: "/ca.pem",
+    requireClientCert: true,
+  });
+  const own = only(base.replace("peerIds: [b]", "peerIds: [b, a]"));
+  assertEquals(own.path, "replication.peerIds");
+  assertStringIncludes(own.message, `this node's own id "a"`);
+  const noCa = only(base.replace("    caFile: /ca.pem\n", ""));
+  assertEquals(noCa.path, "replication.tls.caFile");
 });

@@ -395,6 +395,48 @@ const session = s.object(
   },
 );
 
+// Replication link security (issue 11): peer membership and TLS.
+const replicationTls = s.object({
+  certFile: s.string({
+    doc:
+      "PEM certificate chain of this node, presented as server while leading and as client certificate when following or probing (give it both serverAuth and clientAuth usage).",
+    example: "/etc/tandem/tls/node.pem",
+  }),
+  keyFile: s.string({
+    doc: "PEM private key of certFile.",
+    example: "/etc/tandem/tls/node-key.pem",
+  }),
+  caFile: s.string({
+    doc:
+      "PEM CA bundle that peers' certificates must chain to (server certificates always, client certificates with requireClientCert).",
+    example: "/etc/tandem/tls/ca.pem",
+  }),
+  requireClientCert: s.boolean({
+    doc: "Refuse replication peers without a certificate signed by caFile (mutual TLS).",
+    default: true,
+  }),
+}, {
+  doc:
+    "TLS for the replication link (confidentiality and integrity against a man-in-the-middle); absent means plain TCP.",
+  optional: true,
+});
+
+const replicationPeerIds = s.array(
+  s.string({
+    doc: "A peer's node.id.",
+    pattern: /^[A-Za-z0-9_.-]+$/,
+    patternHint: "letters, digits, _ . -",
+    maxLength: 64,
+  }),
+  {
+    doc:
+      "node.id of every other node of the cluster: a replication handshake from or to any other id is refused. Empty: any id but this node's own (a warning is logged).",
+    default: [],
+    maxItems: 16,
+    example: ["tandem-b"],
+  },
+);
+
 const replication = s.object({
   listen: s.hostPort({
     doc:
@@ -493,6 +535,8 @@ const replication = s.object({
     min: 4_096,
     max: 268_435_456,
   }),
+  peerIds: replicationPeerIds,
+  tls: replicationTls,
 }, { doc: "Journal replication between a primary and a secondary." });
 
 const tandemFields = {
@@ -676,6 +720,18 @@ export const tandemSchema = s.object(tandemFields, {
   }
   if (c.node.ha !== "standalone" && c.replication.secret === undefined) {
     ctx.error("replication.secret", `A ${c.node.ha} needs replication.secret (use \${ENV:NAME})`);
+  }
+  const rtls = c.replication.tls;
+  if (rtls !== undefined) {
+    if (rtls.certFile === undefined || rtls.keyFile === undefined) {
+      ctx.error("replication.tls", "replication.tls needs certFile and keyFile");
+    }
+    if (rtls.caFile === undefined) {
+      ctx.error("replication.tls.caFile", "replication.tls needs caFile to verify the peers");
+    }
+  }
+  if (c.replication.peerIds.includes(c.node.id)) {
+    ctx.error("replication.peerIds", `peerIds lists this node's own id "${c.node.id}"`);
   }
   const tls = c.fix.tls;
   if (tls !== undefined) {
