@@ -45,6 +45,7 @@ import {
   type SessionHost,
 } from "../engine/mod.ts";
 import { type AckPolicy, ReplicationNode, ReplicationSecret } from "../replication/mod.ts";
+import { refusalLogger, replicationTlsOptions } from "./replication_security.ts";
 import { SessionSchedule } from "../session/schedule.ts";
 import { loadDictionary } from "../fix/dictionary/mod.ts";
 import type { Dictionary } from "../fix/dictionary/dictionary.ts";
@@ -484,6 +485,16 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
       if (!peers.some((q) => q.hostname === p.hostname && q.port === p.port)) peers.push(p);
     }
     const listen = r.listen;
+    const tls = await replicationTlsOptions(r.tls);
+    if (r.peerIds.length === 0) {
+      this.#log.warn("replication.peerIds is empty: any node id but this node's own is accepted", {
+        nodeId: c.node.id,
+      });
+    }
+    const refusals = this.registry.counter(
+      "tandem_replication_refusals_total",
+      "Replication handshakes refused, by reason",
+    );
     this.#replication = ReplicationNode.start({
       journal: this.journal,
       clusterId: r.clusterId,
@@ -492,6 +503,9 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
       initialRole: c.node.ha === "primary" ? "leader" : "follower",
       ...(listen ? { listen } : {}),
       peers,
+      ...(r.peerIds.length > 0 ? { members: r.peerIds } : {}),
+      ...(tls ? { tls } : {}),
+      onRefused: refusalLogger(this.#log, (reason) => refusals.inc({ reason })),
       // 0 means "only by command".
       ...(r.autoPromoteAfterMs > 0 ? { autoPromoteAfterMs: r.autoPromoteAfterMs } : {}),
       heartbeatIntervalMs: r.heartbeatIntervalMs,
