@@ -4,7 +4,9 @@
  * Two independent CAs: the trusted "Tandem Test CA", which issues a server
  * certificate for `localhost` / `127.0.0.1` / `::1` (SAN) and a client
  * certificate (CN `tandem-client`), and a "Rogue CA" whose server and client
- * certificates must be refused. All keys are P-256 in PKCS#8 PEM.
+ * certificates must be refused. `peer` and `roguePeer` serve both ways (server
+ * and client usage, as a replication node presents one certificate as both).
+ * All keys are P-256 in PKCS#8 PEM.
  *
  * @module
  */
@@ -26,6 +28,8 @@ export interface TestCertificates extends AsyncDisposable {
   readonly rogueCa: CertFiles;
   readonly rogueServer: CertFiles;
   readonly rogueClient: CertFiles;
+  readonly peer: CertFiles;
+  readonly roguePeer: CertFiles;
 }
 
 async function openssl(dir: string, args: string[]): Promise<void> {
@@ -70,7 +74,7 @@ async function makeLeaf(
   name: string,
   cn: string,
   ca: string,
-  usage: "serverAuth" | "clientAuth",
+  usage: "serverAuth" | "clientAuth" | "serverAuth,clientAuth",
 ): Promise<CertFiles> {
   const extensions = [
     "-addext",
@@ -78,7 +82,7 @@ async function makeLeaf(
     "-addext",
     `extendedKeyUsage=${usage}`,
   ];
-  if (usage === "serverAuth") {
+  if (usage.includes("serverAuth")) {
     extensions.push("-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1");
   }
   await openssl(dir, [
@@ -117,11 +121,13 @@ export async function generateTestCertificates(): Promise<TestCertificates> {
   try {
     const ca = await makeCa(dir, "ca", "Tandem Test CA");
     const rogueCa = await makeCa(dir, "rogue-ca", "Rogue CA");
-    const [server, client, rogueServer, rogueClient] = await Promise.all([
+    const [server, client, rogueServer, rogueClient, peer, roguePeer] = await Promise.all([
       makeLeaf(dir, "server", "localhost", "ca", "serverAuth"),
       makeLeaf(dir, "client", "tandem-client", "ca", "clientAuth"),
       makeLeaf(dir, "rogue-server", "localhost", "rogue-ca", "serverAuth"),
       makeLeaf(dir, "rogue-client", "tandem-client", "rogue-ca", "clientAuth"),
+      makeLeaf(dir, "peer", "localhost", "ca", "serverAuth,clientAuth"),
+      makeLeaf(dir, "rogue-peer", "localhost", "rogue-ca", "serverAuth,clientAuth"),
     ]);
     return {
       dir,
@@ -131,6 +137,8 @@ export async function generateTestCertificates(): Promise<TestCertificates> {
       rogueCa,
       rogueServer,
       rogueClient,
+      peer,
+      roguePeer,
       [Symbol.asyncDispose]: () => Deno.remove(dir, { recursive: true }),
     };
   } catch (error) {

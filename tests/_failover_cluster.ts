@@ -40,6 +40,12 @@ export interface PairOptions {
   /** Largest replication batch; small batches split application runs across frames. */
   readonly maxBatchBytes?: number;
   readonly sessionHeartbeatS?: number;
+  /** Replication over mutual TLS with these files (one certificate for both ways). */
+  readonly replicationTls?: {
+    readonly certFile: string;
+    readonly keyFile: string;
+    readonly caFile: string;
+  };
 }
 
 /** The FIX session both acceptors serve. */
@@ -58,6 +64,7 @@ export function acceptorYaml(
   peer: number,
   o: PairOptions,
   autoPromoteAfterMs: number,
+  peerIds: readonly string[] = [],
 ): string {
   return `node:
   id: ${id}
@@ -82,7 +89,13 @@ ${
   autoPromoteAfterMs: ${autoPromoteAfterMs}
   reconnectDelayMs: 50
   maxBatchBytes: ${o.maxBatchBytes ?? 1_048_576}
-admin:
+${peerIds.length > 0 ? `  peerIds: ${JSON.stringify(peerIds)}\n` : ""}${
+    o.replicationTls
+      ? `  tls:\n    certFile: ${JSON.stringify(o.replicationTls.certFile)}\n    keyFile: ${
+        JSON.stringify(o.replicationTls.keyFile)
+      }\n    caFile: ${JSON.stringify(o.replicationTls.caFile)}\n`
+      : ""
+  }admin:
   listen: 127.0.0.1:${ports.admin}
 log:
   level: info
@@ -390,6 +403,7 @@ export class Cluster implements AsyncDisposable {
         peer,
         this.options,
         o.autoPromoteAfterMs ?? 0,
+        [Cluster.other(name)],
       ),
     );
     return path;
