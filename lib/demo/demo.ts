@@ -93,6 +93,7 @@ replication:
     ha === "primary" ? `["127.0.0.1:${peer.replication}"]` : `"127.0.0.1:${peer.replication}"`
   }
   secret: "\${ENV:TANDEM_DEMO_SECRET}"
+  peerIds: [${id === "a" ? "b" : "a"}]
   ackStrategy: ${ackStrategy}
   ackTimeoutMs: 200
   heartbeatIntervalMs: 100
