@@ -137,3 +137,30 @@ Deno.test("ReplicationNode: after a failover the old leader steps down and quara
   assertEquals(a.node.role.role, "follower");
   assertEquals(b.node.role, { role: "leader", epoch: 2 });
 });
+
+/** Polls `predicate` every 5 ms; rejects after 10 s. */
+async function until(predicate: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+Deno.test("ReplicationNode whose peers hold its own replication address refuses its own probes and keeps leading", async () => {
+  const j = new MemoryJournal(1);
+  const peers: PeerAddress[] = [];
+  const refusals: [string, string][] = [];
+  const { node: n, transitions } = node(j, "a", "leader", peers, {
+    onRefused: (reason, detail) => refusals.push([reason, detail]),
+  });
+  await using _ = n;
+  await until(() => (n.port ?? 0) > 0, "the listener");
+  peers.push({ hostname: "127.0.0.1", port: n.port! }); // misconfigured: itself
+  await until(() => refusals.length >= 4, "refusals of its own probes");
+  assert(refusals.some(([r]) => r === "probe-refused"), JSON.stringify(refusals));
+  assert(refusals.some(([r, d]) => r === "peer-refused" && d.includes("own")), "listener side");
+  assertEquals(n.role.role, "leader");
+  assertEquals(n.canAcceptLogon(), true);
+  assertEquals(transitions.seen.filter((t) => t.to.role !== "leader"), [], "never stepped down");
+});
