@@ -533,6 +533,7 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
       onTruncate: (afterIndex, path) =>
         this.#log.warn("journal suffix quarantined after stepping down", { afterIndex, path }),
     });
+    await this.#replication.ready;
     if (c.node.ha === "primary") {
       this.#leading = this.#becomeLeader("configured primary");
       await this.#leading;

@@ -188,6 +188,15 @@ export class ReplicationNode implements AsyncDisposable {
     return this.#leader?.port;
   }
 
+  /**
+   * Resolves once the replication listener is bound (at once when not
+   * leading); rejects when it cannot be, e.g. a TLS listener whose address is
+   * in use (a plain TCP listener fails in {@linkcode start} already).
+   */
+  get ready(): Promise<void> {
+    return this.#leader?.ready ?? Promise.resolve();
+  }
+
   /** Promotes this node (by operator command); resolves once the role settled. */
   async promote(reason: string): Promise<RoleState> {
     this.#role.observeEpoch(this.#o.journal.epoch, "journal epoch", this.#clock());
