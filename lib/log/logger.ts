@@ -26,6 +26,12 @@ export type LogFormat = "json" | "text";
 /** Receives each formatted line (without the newline). */
 export type LogSink = (line: string) => void;
 
+/**
+ * Receives each record written, after redaction, before formatting (see {@linkcode Logger.tap}).
+ * The record holds `ts`, `level`, `msg`, the context and the fields; it must not be modified.
+ */
+export type LogTap = (level: LogLevel, record: Readonly<Record<string, unknown>>) => void;
+
 /** Structured fields of a log line. */
 export type LogFields = Readonly<Record<string, unknown>>;
 
@@ -63,6 +69,7 @@ interface Core {
   readonly sink: LogSink;
   readonly nowMs: () => number;
   readonly tags: ReadonlySet<number>;
+  readonly taps: Set<LogTap>;
 }
 
 /** Writes `line` and a newline to stderr synchronously (log lines are not on the hot path). */
@@ -95,6 +102,7 @@ export class Logger {
       sink: options.sink ?? stderrSink,
       nowMs: options.nowMs ?? Date.now,
       tags: redactionSet(options.redactTags),
+      taps: new Set(),
     };
     this.#context = options.context ?? {};
   }
@@ -121,6 +129,16 @@ export class Logger {
 
   set fixMessages(on: boolean) {
     this.#core.fixMessages = on;
+  }
+
+  /**
+   * Calls `tap` with every record written from now on by this logger, its parent and all
+   * children (for example to keep recent warnings for the operator's page); returns a function
+   * that removes the tap. A tap that throws is removed and does not stop the line.
+   */
+  tap(tap: LogTap): () => void {
+    this.#core.taps.add(tap);
+    return () => this.#core.taps.delete(tap);
   }
 
   /** True when `level` would be written. */
@@ -182,6 +200,13 @@ export class Logger {
     }
     // Already redacted by the caller: written as is (redacting FIX text twice costs a pass).
     if (redacted !== undefined) Object.assign(record, redacted);
+    for (const tap of core.taps) {
+      try {
+        tap(level, record);
+      } catch {
+        core.taps.delete(tap);
+      }
+    }
     core.sink(core.format === "json" ? JSON.stringify(record) : formatText(record));
   }
 }

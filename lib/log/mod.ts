@@ -27,6 +27,7 @@ export {
   type LogLevel,
   type LogSettings,
   type LogSink,
+  type LogTap,
   MAX_LOG_DEPTH,
   MAX_LOG_STRING_CHARS,
   stderrSink,
