@@ -12,6 +12,9 @@
  * | POST | `/sessions/{id}/sequence` | body `{"nextSenderSeqNum"?: n, "nextTargetSeqNum"?: n}`; written to the journal as an audited record |
  * | POST | `/sessions/{id}/logout` | body `{"text"?: "..."}`; sends Logout on the session (an initiator then stays down) |
  * | POST | `/sessions/{id}/logon` | an initiator session logged out by an operator connects again |
+ * | GET | `/` | the operator's page (a constant document, served without the token; see `page.ts`) |
+ * | GET | `/events` | Server-Sent Events feeding the page (see `events.ts`) |
+ * | GET | `/overview` | this node's status, message totals and recent warnings, for a peer's page |
  *
  * `{id}` is the session key (e.g. `FIX.4.4:ISLD->TW44`, URL-encoded) or its numeric id.
  * Bound to loopback by default; on any other address a bearer token is required
@@ -19,6 +22,9 @@
  *
  * @module
  */
+
+import type { OpsFeed } from "./events.ts";
+import { opsPageResponse } from "./page.ts";
 
 /** Why an admin operation was refused; becomes the HTTP status and an error body. */
 export class AdminError extends Error {
@@ -61,6 +67,8 @@ export interface AdminServerOptions {
   signal?: AbortSignal;
   /** Called once the server listens, with the bound port. */
   onListen?: (addr: { hostname: string; port: number }) => void;
+  /** Feeds the operator's page (`/events`, `/overview`); absent: those paths answer 404. */
+  feed?: OpsFeed | undefined;
 }
 
 /** Whether `hostname` is a loopback address (127.0.0.0/8, ::1, localhost). */
@@ -127,8 +135,11 @@ function optionalSeq(body: Record<string, unknown>, key: string): number | undef
 export function adminHandler(
   node: AdminNode,
   token: string | undefined,
+  feed?: OpsFeed,
 ): (req: Request) => Promise<Response> {
   return async (req) => {
+    // The page is a constant holding no node data; what it shows needs the token (/events).
+    if (req.method === "GET" && new URL(req.url).pathname === "/") return await opsPageResponse();
     const denied = checkToken(req, token);
     if (denied) return denied;
     const url = new URL(req.url);
@@ -144,6 +155,12 @@ export function adminHandler(
           }
           case "/status":
             return json(200, node.status());
+          case "/events":
+            if (feed) return feed.events();
+            break;
+          case "/overview":
+            if (feed) return json(200, feed.overview());
+            break;
           case "/metrics":
             return new Response(node.metrics(), {
               headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
@@ -204,5 +221,5 @@ export function serveAdmin(
     port: options.port,
     ...(options.signal ? { signal: options.signal } : {}),
     onListen: (addr) => options.onListen?.(addr),
-  }, adminHandler(node, options.token));
+  }, adminHandler(node, options.token, options.feed));
 }

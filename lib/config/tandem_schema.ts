@@ -654,7 +654,22 @@ const tandemFields = {
       secret: true,
       example: "${ENV:TANDEM_ADMIN_TOKEN}",
     }),
-  }, { doc: "Admin HTTP API." }),
+    // Operator's page (GET / on the admin address).
+    peers: s.array(s.hostPort({ doc: "A peer's admin address." }), {
+      doc:
+        "Admin addresses of the other nodes of the pair, shown on this node's operator's page (read from their /overview with this node's admin token, so the pair shares one token).",
+      default: [],
+      maxItems: 16,
+      example: ["10.0.0.2:9901"],
+    }),
+    pageRefreshMs: s.duration({
+      doc: "Operator's page: interval between live updates of /events.",
+      unit: "ms",
+      default: 1_000,
+      min: 100,
+      max: 60_000,
+    }),
+  }, { doc: "Admin HTTP API and the operator's page." }),
   api: s.object({
     listen: s.hostPort({
       doc: "Address of the application HTTP/WebSocket API; absent: disabled.",

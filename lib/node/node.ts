@@ -52,6 +52,8 @@ import type { Dictionary } from "../fix/dictionary/dictionary.ts";
 import { decodeMessage, type FixMessage } from "../fix/message.ts";
 import { Registry } from "../metrics/registry.ts";
 import { AdminError, type AdminNode, serveAdmin } from "../admin/server.ts";
+import { OpsFeed, peerUrl } from "../admin/events.ts";
+import { RecentLog } from "../log/recent.ts";
 import {
   ApiError,
   type ApiNode,
@@ -200,6 +202,9 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
   readonly #apps = new Map<string, Application>();
   readonly #voided = new Map<string, Set<number>>();
   readonly #servers: { shutdown(): Promise<void> }[] = [];
+  /** The operator's page feed; closed before the servers (its streams would hold them open). */
+  #feed: OpsFeed | undefined;
+  #untapLog: (() => void) | undefined;
   #replication: ReplicationNode | undefined;
   #gate: ReleaseGate | undefined;
   #acceptor: Acceptor | undefined;
@@ -692,10 +697,20 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
     const c = this.config;
     const admin = c.admin.listen;
     const adminReady = Promise.withResolvers<void>();
+    const recent = new RecentLog();
+    this.#untapLog = this.#log.tap(recent.tap);
+    this.#feed = new OpsFeed({
+      self: this,
+      recent,
+      peers: c.admin.peers.map((p) => peerUrl(p.hostname, p.port)),
+      token: c.admin.token,
+      refreshMs: c.admin.pageRefreshMs,
+    });
     this.#servers.push(serveAdmin(this, {
       hostname: admin.hostname,
       port: admin.port,
       token: c.admin.token,
+      feed: this.#feed,
       onListen: (a) => {
         this.#adminPort = a.port;
         adminReady.resolve();
@@ -987,6 +1002,8 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
     await Promise.all(this.#initiators.map((i) => i.close()));
     this.#gate?.[Symbol.dispose]();
     await this.#replication?.[Symbol.asyncDispose]();
+    this.#untapLog?.();
+    await this.#feed?.close();
     await Promise.all(this.#servers.map((s) => s.shutdown()));
     await this.journal.close();
     this.#fatal.resolve(0);
