@@ -46,6 +46,12 @@ export interface PairOptions {
     readonly keyFile: string;
     readonly caFile: string;
   };
+  /** Admin bearer token of both nodes (the helpers below send none: poll with your own fetch). */
+  readonly adminToken?: string;
+  /** List the other node's admin address under `admin.peers` (the operator's page shows both). */
+  readonly adminPeers?: boolean;
+  /** `admin.pageRefreshMs`. */
+  readonly pageRefreshMs?: number;
 }
 
 /** The FIX session both acceptors serve. */
@@ -65,6 +71,7 @@ export function acceptorYaml(
   o: PairOptions,
   autoPromoteAfterMs: number,
   peerIds: readonly string[] = [],
+  adminPeerPort?: number,
 ): string {
   return `node:
   id: ${id}
@@ -97,7 +104,9 @@ ${peerIds.length > 0 ? `  peerIds: ${JSON.stringify(peerIds)}\n` : ""}${
       : ""
   }admin:
   listen: 127.0.0.1:${ports.admin}
-log:
+${o.adminToken === undefined ? "" : `  token: ${JSON.stringify(o.adminToken)}\n`}${
+    adminPeerPort === undefined ? "" : `  peers: [127.0.0.1:${adminPeerPort}]\n`
+  }${o.pageRefreshMs === undefined ? "" : `  pageRefreshMs: ${o.pageRefreshMs}\n`}log:
   level: info
   format: json
 sessions:
@@ -404,6 +413,7 @@ export class Cluster implements AsyncDisposable {
         this.options,
         o.autoPromoteAfterMs ?? 0,
         [Cluster.other(name)],
+        this.options.adminPeers ? this.ports[Cluster.other(name)].admin : undefined,
       ),
     );
     return path;

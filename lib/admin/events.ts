@@ -56,6 +56,8 @@ export interface NodeCard {
   readonly error: string | null;
   /** When the node was last read (this node's clock), or null if never. */
   readonly seenAtMs: number | null;
+  /** The node's own clock when it answered last (to age its own timestamps), or null. */
+  readonly nodeAtMs: number | null;
   /** The node's latest `/status` (kept while unreachable, marked stale by `reachable`). */
   readonly status: unknown;
   /** Messages per second by session, from the last two reads. */
@@ -143,6 +145,7 @@ export class OpsFeed implements AsyncDisposable {
         reachable: false,
         error: "not read yet",
         seenAtMs: null,
+        nodeAtMs: null,
         status: null,
         rates: {},
       },
@@ -207,6 +210,7 @@ export class OpsFeed implements AsyncDisposable {
       reachable: true,
       error: null,
       seenAtMs: self.atMs,
+      nodeAtMs: self.atMs,
       status: self.status,
       rates: messageRates(this.#selfLast, self),
     };
@@ -258,6 +262,7 @@ export class OpsFeed implements AsyncDisposable {
         reachable: true,
         error: null,
         seenAtMs: p.lastSeenAtMs,
+        nodeAtMs: o.atMs,
         status: o.status,
         rates,
       };
@@ -268,6 +273,7 @@ export class OpsFeed implements AsyncDisposable {
         reachable: false,
         error: `Cannot read ${p.url}/overview: ${why}`,
         seenAtMs: p.lastSeenAtMs,
+        nodeAtMs: p.last?.atMs ?? null,
         status: p.last?.status ?? null,
         rates: {},
       };

@@ -33,6 +33,7 @@ main { padding: 12px 20px; }
 section.node { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 12px 14px;
   flex: 1 1 560px; min-width: 0; }
 section.node.unreachable { border-color: var(--bad); background: #fff5f5; }
+section.node.unreachable dl, section.node.unreachable table { opacity: .55; }
 .title { display: flex; gap: 10px; align-items: center; flex-wrap: wrap; }
 .title h2 { margin: 0; font-size: 17px; }
 .badge { font-weight: 700; font-size: 12px; letter-spacing: .05em; padding: 2px 8px; border-radius: 10px;
@@ -47,9 +48,11 @@ dt { color: var(--mute); } dd { margin: 0; overflow-wrap: anywhere; }
 h3 { font-size: 13px; text-transform: uppercase; letter-spacing: .06em; color: var(--mute);
   margin: 12px 0 4px; }
 table { border-collapse: collapse; width: 100%; font-size: 13px; }
+.scroll { overflow-x: auto; }
 th, td { text-align: left; padding: 3px 8px 3px 0; border-bottom: 1px solid var(--line);
-  vertical-align: top; overflow-wrap: anywhere; }
+  vertical-align: top; overflow-wrap: break-word; }
 th { color: var(--mute); font-weight: 600; }
+td.k, td.t { white-space: nowrap; }
 td.n { font-variant-numeric: tabular-nums; text-align: right; padding-right: 12px; }
 .on { color: var(--ok); font-weight: 600; } .off { color: var(--mute); }
 .lvl-warn { color: var(--warn); font-weight: 600; } .lvl-error { color: var(--bad); font-weight: 600; }
@@ -91,10 +94,15 @@ const SCRIPT = String.raw`
     return d.getUTCFullYear() + "-" + pad(d.getUTCMonth() + 1) + "-" + pad(d.getUTCDate()) + " " +
       pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes()) + ":" + pad(d.getUTCSeconds()) + " UTC";
   }
-  function ago(ms) {
-    if (typeof ms !== "number" || ms <= 0) return "never";
-    var s = Math.max(0, Math.round((Date.now() - ms) / 1000));
+  // Ages are taken on the clock that stamped both times (never the browser's).
+  function ago(ms, nowMs) {
+    if (typeof ms !== "number" || ms <= 0 || typeof nowMs !== "number") return "never";
+    var s = Math.max(0, Math.round((nowMs - ms) / 1000));
     return s < 120 ? s + " s ago" : Math.round(s / 60) + " min ago";
+  }
+  function hms(ts) {
+    var m = /T(\d\d:\d\d:\d\d(\.\d+)?)/.exec(String(ts));
+    return m ? m[1] : String(ts);
   }
   function num(v) { return typeof v === "number" && isFinite(v) ? v : null; }
   function rate(v) { return typeof v === "number" ? v.toFixed(1) : "–"; }
@@ -115,7 +123,9 @@ const SCRIPT = String.raw`
     for (var j = 0; j < rows.length; j++) tb.appendChild(rows[j]);
     t.appendChild(thead);
     t.appendChild(tb);
-    return t;
+    var box = el("div", "scroll");
+    box.appendChild(t);
+    return box;
   }
   function pair(dl, label, value, key) {
     dl.appendChild(el("dt", "", label));
@@ -126,7 +136,12 @@ const SCRIPT = String.raw`
     var ts = (repl && repl.transitions) || [];
     for (var i = ts.length - 1; i >= 0; i--) {
       var t = ts[i];
-      if (t && t.to && t.to.role === "leader" && (!t.from || t.from.role !== "leader")) return t;
+      if (t && t.to && t.to.role === "leader" && (!t.from || t.from.role !== "leader")) {
+        // Why it happened is on the step into candidacy (a command or link silence).
+        var prev = ts[i - 1];
+        var why = prev && prev.to && prev.to.role === "candidate" ? prev.reason : t.reason;
+        return { atMs: t.atMs, to: t.to, reason: why };
+      }
     }
     return null;
   }
@@ -138,7 +153,7 @@ const SCRIPT = String.raw`
     return ["not served", "off"];
   }
 
-  function renderNode(card) {
+  function renderNode(card, atMs) {
     var st = card.status || {};
     var sec = el("section", "node" + (card.reachable ? "" : " unreachable"));
     var name = typeof st.nodeId === "string" ? st.nodeId : (card.url || "this node");
@@ -153,7 +168,7 @@ const SCRIPT = String.raw`
     sec.appendChild(title);
     if (!card.reachable) {
       sec.appendChild(field(el("div", "err", (card.error || "unreachable") +
-        " — last seen " + ago(card.seenAtMs) + (card.status ? "; below: what it last reported" : "")), "error"));
+        " — last seen " + ago(card.seenAtMs, atMs) + (card.status ? "; below: what it last reported" : "")), "error"));
     }
     var dl = el("dl");
     pair(dl, "accepting logons", st.acceptingLogons ? "yes" : "no", "accepting");
@@ -169,7 +184,7 @@ const SCRIPT = String.raw`
       var f = repl.follower;
       if (f) {
         pair(dl, "replication", "following " + (f.leaderId || "?") + ": " + f.state, "replState");
-        pair(dl, "lag", f.lagRecords + " records, " + f.lagMs + " ms; last heard " + ago(f.lastHeardAtMs), "lag");
+        pair(dl, "lag", f.lagRecords + " records, " + f.lagMs + " ms; last heard " + ago(f.lastHeardAtMs, card.nodeAtMs), "lag");
       } else if (repl.leader) {
         pair(dl, "replication", "leading, " + repl.leader.followers.length + " follower(s)", "replState");
       } else {
@@ -191,26 +206,34 @@ const SCRIPT = String.raw`
     }
     sec.appendChild(el("h3", "", "Sessions"));
     var srows = [];
+    var initiator = st.role === "initiator";
     var sessions = Array.isArray(st.sessions) ? st.sessions : [];
     for (var i = 0; i < sessions.length; i++) {
       var s = sessions[i];
       var r = (card.rates || {})[s.key] || {};
       var state = sessionState(s);
-      var tr = row([
-        field(el("td", "", s.key), "session"),
+      var cells = [
+        field(el("td", "k", s.key), "session"),
         field(el("td", state[1], state[0]), "state"),
         field(el("td", "n", s.nextSenderSeqNum), "nextSenderSeqNum"),
         field(el("td", "n", s.nextTargetSeqNum), "nextTargetSeqNum"),
         field(el("td", "", s.address == null ? "–" : s.address), "address"),
         field(el("td", "n", card.reachable ? rate(r.inPerS) : "–"), "inPerS"),
         field(el("td", "n", card.reachable ? rate(r.outPerS) : "–"), "outPerS"),
-        el("td", "", s.lastFailover ? clock(s.lastFailover.atMs) : "–"),
-      ]);
+      ];
+      if (initiator) {
+        var lf = s.lastFailover;
+        cells.push(field(el("td", "", lf ? clock(lf.atMs) + " (address " + lf.fromIndex + " → " + lf.toIndex + ")" : "–"),
+          "sessionFailover"));
+      }
+      var tr = row(cells);
       tr.setAttribute("data-session", String(s.key));
       srows.push(tr);
     }
-    sec.appendChild(table([["session"], ["state"], ["next out seq", "n"], ["next in seq", "n"], ["address"],
-      ["in msg/s", "n"], ["out msg/s", "n"], ["last failover"]], srows, "sessions"));
+    var heads = [["session"], ["state"], ["next out seq", "n"], ["next in seq", "n"], ["address"],
+      ["in msg/s", "n"], ["out msg/s", "n"]];
+    if (initiator) heads.push(["last failover"]);
+    sec.appendChild(table(heads, srows, "sessions"));
     return sec;
   }
 
@@ -218,12 +241,14 @@ const SCRIPT = String.raw`
     refreshMs = snap.refreshMs || refreshMs;
     lastAt = Date.now();
     var cards = [];
-    for (var i = 0; i < snap.nodes.length; i++) cards.push(renderNode(snap.nodes[i]));
+    for (var i = 0; i < snap.nodes.length; i++) cards.push(renderNode(snap.nodes[i], snap.atMs));
     nodesEl.replaceChildren.apply(nodesEl, cards);
     var rows = [];
     for (var j = snap.warnings.length - 1; j >= 0; j--) {
       var w = snap.warnings[j];
-      rows.push(row([el("td", "", w.ts), el("td", "", w.node), el("td", "lvl-" + w.level, w.level),
+      var when = el("td", "t", hms(w.ts));
+      when.title = String(w.ts);
+      rows.push(row([when, el("td", "t", w.node), el("td", "t lvl-" + w.level, w.level),
         field(el("td", "", w.msg), "warning"), el("td", "f", w.fields)]));
     }
     if (rows.length === 0) rows.push(row([el("td", "off", "no warnings")]));
@@ -330,7 +355,7 @@ const BODY = `<!doctype html>
 <main id="main">
 <div id="nodes"></div>
 <div id="warnings"><h3>Recent warnings and errors (newest first)</h3>
-<table><thead><tr><th>time</th><th>node</th><th>level</th><th>message</th><th>fields</th></tr></thead>
+<table><thead><tr><th>time (UTC)</th><th>node</th><th>level</th><th>message</th><th>fields</th></tr></thead>
 <tbody id="warnbody"></tbody></table></div>
 </main>
 <script>${SCRIPT}</script>
