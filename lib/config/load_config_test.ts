@@ -84,7 +84,12 @@ Deno.test("loadConfig() fills every default of a minimal acceptor configuration"
     peerIds: [],
     tls: undefined,
   });
-  assertEquals(c.admin, { listen: { hostname: "127.0.0.1", port: 9901 }, token: undefined });
+  assertEquals(c.admin, {
+    listen: { hostname: "127.0.0.1", port: 9901 },
+    token: undefined,
+    peers: [],
+    pageRefreshMs: 1_000,
+  });
   assertEquals(c.api, { listen: undefined, token: undefined });
   assertEquals(c.log, { level: "info", format: "auto", fixMessages: false, redactTags: [] });
   assertEquals(c.sessions, [{
@@ -531,7 +536,7 @@ Deno.test("readConfigFile() reads and validates a real file", async () => {
 Deno.test("redactConfig() masks secrets and writes addresses as HOST:PORT", () => {
   const c = load(MINIMAL + "admin:\n  token: ${ENV:T}\n", { env: { T: "super-secret-token" } });
   const r = redactConfig(c) as { admin: { token: string; listen: string } };
-  assertEquals(r.admin, { listen: "127.0.0.1:9901", token: "***" });
+  assertEquals(r.admin, { listen: "127.0.0.1:9901", token: "***", peers: [], pageRefreshMs: 1000 });
   assert(!JSON.stringify(r).includes("super-secret-token"));
 });
 
