@@ -104,6 +104,8 @@ interface Peer {
   last: NodeOverview | undefined;
   lastSeenAtMs: number | null;
   card: NodeCard;
+  /** The read in flight, if any: a slow peer is never read twice at once. */
+  reading: Promise<void> | undefined;
 }
 
 interface Stream {
@@ -127,6 +129,8 @@ export class OpsFeed implements AsyncDisposable {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #ticking: Promise<void> | undefined;
   #closed = false;
+  readonly #abort = new AbortController();
+  readonly #peerWaitMs: number;
 
   /** Creates an idle feed: nothing is read until a stream opens. */
   constructor(options: OpsFeedOptions) {
@@ -136,10 +140,12 @@ export class OpsFeed implements AsyncDisposable {
     this.#refreshMs = options.refreshMs ?? DEFAULT_PAGE_REFRESH_MS;
     this.#maxStreams = options.maxStreams ?? DEFAULT_MAX_EVENT_STREAMS;
     this.#nowMs = options.nowMs ?? Date.now;
+    this.#peerWaitMs = Math.min(PEER_TIMEOUT_MS, Math.max(50, this.#refreshMs / 2));
     this.#peers = (options.peers ?? []).map((url) => ({
       url,
       last: undefined,
       lastSeenAtMs: null,
+      reading: undefined,
       card: {
         url,
         reachable: false,
@@ -202,7 +208,12 @@ export class OpsFeed implements AsyncDisposable {
     });
   }
 
-  /** Builds one snapshot now (reading the peers); what every stream receives each interval. */
+  /**
+   * Builds one snapshot now; what every stream receives each interval. Peers are read in the
+   * background: the snapshot waits for them at most half an interval, then shows a slow peer as
+   * it was last read (it turns unreachable once its read times out), so one hung peer never
+   * holds back the page.
+   */
   async snapshot(): Promise<PageSnapshot> {
     const self = this.overview();
     const selfCard: NodeCard = {
@@ -215,7 +226,18 @@ export class OpsFeed implements AsyncDisposable {
       rates: messageRates(this.#selfLast, self),
     };
     this.#selfLast = self;
-    const peers = await Promise.all(this.#peers.map((p) => this.#readPeer(p)));
+    const reads = this.#peers.map((p) =>
+      p.reading ??= this.#readPeer(p).finally(() => (p.reading = undefined))
+    );
+    if (reads.length > 0) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        Promise.all(reads),
+        new Promise((resolve) => (timer = setTimeout(resolve, this.#peerWaitMs))),
+      ]);
+      clearTimeout(timer);
+    }
+    const peers = this.#peers.map((p) => p.card);
     const warnings: SnapshotWarning[] = [];
     const name = (o: NodeOverview | undefined, fallback: string) => {
       const id = (o?.status as { nodeId?: unknown } | undefined)?.nodeId;
@@ -242,11 +264,11 @@ export class OpsFeed implements AsyncDisposable {
     };
   }
 
-  async #readPeer(p: Peer): Promise<NodeCard> {
+  async #readPeer(p: Peer): Promise<void> {
     try {
       const res = await fetch(`${p.url}/overview`, {
         headers: this.#token === undefined ? {} : { authorization: `Bearer ${this.#token}` },
-        signal: AbortSignal.timeout(PEER_TIMEOUT_MS),
+        signal: AbortSignal.any([AbortSignal.timeout(PEER_TIMEOUT_MS), this.#abort.signal]),
       });
       const text = await readLimited(res, MAX_PEER_OVERVIEW_BYTES);
       if (res.status !== 200) {
@@ -278,7 +300,6 @@ export class OpsFeed implements AsyncDisposable {
         rates: {},
       };
     }
-    return p.card;
   }
 
   #tick(): void {
@@ -327,7 +348,9 @@ export class OpsFeed implements AsyncDisposable {
       } catch { /* already closed */ }
     }
     this.#streams.clear();
+    this.#abort.abort();
     await this.#ticking;
+    await Promise.all(this.#peers.map((p) => p.reading));
   }
 
   /** Same as {@linkcode OpsFeed.close}. */

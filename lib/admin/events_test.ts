@@ -189,6 +189,37 @@ Deno.test("OpsFeed shows each peer's overview, and a peer that stops answering a
   }
 });
 
+Deno.test("OpsFeed never holds a snapshot for a hung peer; the peer turns unreachable when its read times out", async () => {
+  // Accepts connections and never answers, like a SIGSTOPped node.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const held: Deno.Conn[] = [];
+  const accepting = (async () => {
+    try {
+      for await (const c of listener) held.push(c);
+    } catch { /* closed */ }
+  })();
+  const url = `http://127.0.0.1:${listener.addr.port}`;
+  const { node } = fakeNode("a", "primary", 1);
+  const feed = new OpsFeed({ self: node, recent: new RecentLog(), peers: [url], refreshMs: 100 });
+  try {
+    const first = await feed.snapshot();
+    assertEquals(first.nodes[0]!.reachable, true, "this node is shown");
+    assertEquals(first.nodes[1]!.error, "not read yet", "did not wait for the peer's timeout");
+    let last = first;
+    while (last.nodes[1]!.error === "not read yet") {
+      await new Promise((r) => setTimeout(r, 100));
+      last = await feed.snapshot();
+    }
+    assertEquals(last.nodes[1]!.reachable, false);
+    assertStringIncludes(last.nodes[1]!.error!, `Cannot read ${url}/overview`);
+  } finally {
+    await feed.close();
+    listener.close();
+    await accepting;
+    for (const c of held) c.close();
+  }
+});
+
 Deno.test("OpsFeed refuses event streams beyond maxStreams with 503", async () => {
   const { node } = fakeNode("a", "primary", 1);
   const feed = new OpsFeed({ self: node, recent: new RecentLog(), maxStreams: 2 });
