@@ -17,7 +17,10 @@ import { encodeMessage } from "../lib/fix/encoder.ts";
 import { formatUtcTimestamp } from "../lib/fix/values.ts";
 import type { Browser, Page } from "playwright-core";
 import { browserPlan, launch } from "./_browser.ts";
-import { ACCEPTOR_COMP_ID, Cluster, waitUntil } from "./_failover_cluster.ts";
+import { ACCEPTOR_COMP_ID, Cluster, freePorts, waitUntil } from "./_failover_cluster.ts";
+import { type AdminNode, serveAdmin } from "../lib/admin/server.ts";
+import { OpsFeed } from "../lib/admin/events.ts";
+import { RecentLog } from "../lib/log/recent.ts";
 import { OrderClient } from "./_failover_client.ts";
 
 const TOKEN = "operator page test token";
@@ -268,3 +271,131 @@ async function watchFailover(browser: Browser): Promise<void> {
     client.stop();
   }
 }
+
+/** An initiator node in-process: its admin endpoint with a feed over a fake status. */
+async function serveFakeInitiator(port: number, deadPeer: string) {
+  const node: AdminNode = {
+    status: () => ({
+      nodeId: "gw",
+      role: "initiator",
+      epoch: 0,
+      acceptingLogons: false,
+      fixPort: null,
+      sessions: [{
+        key: `FIX.4.4:CLIENT->${HOSTILE}`,
+        id: 1,
+        served: true,
+        loggedOn: true,
+        connected: true,
+        nextSenderSeqNum: 42,
+        nextTargetSeqNum: 17,
+        address: "127.0.0.1:9877",
+        lastFailover: { atMs: Date.UTC(2026, 0, 2, 3, 4, 5), fromIndex: 0, toIndex: 1 },
+        heldByOperator: false,
+      }],
+      replication: null,
+      journal: { lastIndex: 99 },
+    }),
+    ready: () => ({ ready: true, reason: "running" }),
+    metrics: () => "",
+    promote: () => Promise.reject(new Error("not a secondary")),
+    setSequence: () => Promise.resolve({}),
+    logout: () => Promise.resolve({}),
+    logon: () => Promise.resolve({}),
+  };
+  const feed = new OpsFeed({
+    self: node,
+    recent: new RecentLog(),
+    peers: [deadPeer],
+    token: TOKEN,
+    refreshMs: 200,
+  });
+  const ac = new AbortController();
+  const ready = Promise.withResolvers<number>();
+  const server = serveAdmin(node, {
+    hostname: "127.0.0.1",
+    port,
+    token: TOKEN,
+    feed,
+    signal: ac.signal,
+    onListen: (a) => ready.resolve(a.port),
+  });
+  return {
+    port: await ready.promise,
+    async [Symbol.asyncDispose]() {
+      await feed.close();
+      ac.abort();
+      await server.finished;
+    },
+  };
+}
+
+Deno.test({
+  name:
+    "Operator's page in Chromium: a refused token is asked again, an initiator's failover column, and the page reconnects when its node comes back",
+  ignore: plan.ignore,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const browser = await launch(plan.executable);
+    try {
+      const [deadPort] = freePorts(1);
+      const deadPeer = `http://127.0.0.1:${deadPort}`;
+      let node = await serveFakeInitiator(0, deadPeer);
+      const port = node.port;
+      try {
+        const page = await browser.newPage({ viewport: { width: 1200, height: 700 } });
+        const problems: string[] = [];
+        page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+        await page.goto(`http://127.0.0.1:${port}/`);
+        await untilPage(page, "the token prompt", (v) => v.login);
+        await page.fill("#token", "not the token");
+        await page.click("#loginform button[type=submit]");
+        await waitUntil(
+          async () => (await page.textContent("#loginmsg"))?.includes("refused") ?? false,
+          "the page to say the token was refused",
+        );
+        await page.fill("#token", TOKEN);
+        await page.click("#loginform button[type=submit]");
+        const v = await untilPage(
+          page,
+          "the initiator and its dead peer",
+          (v) => v.cards.gw?.role === "initiator" && v.cards[deadPeer]?.unreachable === true,
+        );
+        const s = v.cards.gw!.sessions[0]!;
+        assertEquals(s.key, `FIX.4.4:CLIENT->${HOSTILE}`, "a hostile session key as text");
+        assertEquals([s.state, s.nextSenderSeqNum, s.nextTargetSeqNum], ["logged on", 42, 17]);
+        assertEquals(v.images, 0);
+        assertEquals(
+          await page.textContent('[data-k="sessionFailover"]'),
+          "2026-01-02 03:04:05 UTC (address 0 → 1)",
+        );
+        assert(v.cards[deadPeer]!.error!.includes(`Cannot read ${deadPeer}/overview`));
+        await screenshot(page, "ops_page_initiator.png");
+
+        // The node goes away: the page says so; it comes back: the page follows by itself.
+        await node[Symbol.asyncDispose]();
+        await untilPage(
+          page,
+          "the page to show it lost its node",
+          (v) => v.conn.startsWith("disconnected"),
+        );
+        node = await serveFakeInitiator(port, deadPeer);
+        await untilPage(
+          page,
+          "the page to reconnect",
+          (v) => v.conn.startsWith("live") && v.cards.gw?.role === "initiator",
+        );
+
+        // Forgetting the token asks for it again.
+        await page.click("#forget");
+        await untilPage(page, "the token prompt after forget", (v) => v.login);
+        assertEquals(problems, []);
+      } finally {
+        await node[Symbol.asyncDispose]();
+      }
+    } finally {
+      await browser.close();
+    }
+  },
+});

@@ -31,7 +31,7 @@ header h1 { font-size: 18px; margin: 0; font-weight: 600; }
 main { padding: 12px 20px; }
 #nodes { display: flex; flex-wrap: wrap; gap: 14px; }
 section.node { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 12px 14px;
-  flex: 1 1 560px; min-width: 0; }
+  flex: 1 1 640px; min-width: 0; }
 section.node.unreachable { border-color: var(--bad); background: #fff5f5; }
 section.node.unreachable dl, section.node.unreachable table { opacity: .55; }
 .title { display: flex; gap: 10px; align-items: center; flex-wrap: wrap; }
@@ -52,7 +52,8 @@ table { border-collapse: collapse; width: 100%; font-size: 13px; }
 th, td { text-align: left; padding: 3px 8px 3px 0; border-bottom: 1px solid var(--line);
   vertical-align: top; overflow-wrap: break-word; }
 th { color: var(--mute); font-weight: 600; }
-td.k, td.t { white-space: nowrap; }
+td.t { white-space: nowrap; }
+td.k { overflow-wrap: anywhere; min-width: 14em; }
 td.n { font-variant-numeric: tabular-nums; text-align: right; padding-right: 12px; }
 .on { color: var(--ok); font-weight: 600; } .off { color: var(--mute); }
 .lvl-warn { color: var(--warn); font-weight: 600; } .lvl-error { color: var(--bad); font-weight: 600; }
@@ -74,6 +75,8 @@ const SCRIPT = String.raw`
   var lastAt = 0;
   var refreshMs = 1000;
   var backoffMs = 500;
+  var current = null; // AbortController of the open stream
+  var lastByteAt = 0;
   var connEl = document.getElementById("conn");
   var nodesEl = document.getElementById("nodes");
   var warnEl = document.getElementById("warnbody");
@@ -169,10 +172,13 @@ const SCRIPT = String.raw`
     if (!card.reachable) {
       sec.appendChild(field(el("div", "err", (card.error || "unreachable") +
         " — last seen " + ago(card.seenAtMs, atMs) + (card.status ? "; below: what it last reported" : "")), "error"));
+      if (!card.status) return sec;
     }
     var dl = el("dl");
-    pair(dl, "accepting logons", st.acceptingLogons ? "yes" : "no", "accepting");
-    pair(dl, "FIX port", st.fixPort == null ? "–" : st.fixPort, "fixPort");
+    if (st.role !== "initiator") {
+      pair(dl, "accepting logons", st.acceptingLogons ? "yes" : "no", "accepting");
+      pair(dl, "FIX port", st.fixPort == null ? "–" : st.fixPort, "fixPort");
+    }
     var j = st.journal || {};
     pair(dl, "journal last index", num(j.lastIndex) === null ? "–" : j.lastIndex, "lastIndex");
     var repl = st.replication;
@@ -251,7 +257,11 @@ const SCRIPT = String.raw`
       rows.push(row([when, el("td", "t", w.node), el("td", "t lvl-" + w.level, w.level),
         field(el("td", "", w.msg), "warning"), el("td", "f", w.fields)]));
     }
-    if (rows.length === 0) rows.push(row([el("td", "off", "no warnings")]));
+    if (rows.length === 0) {
+      var none = el("td", "off", "no warnings");
+      none.colSpan = 5;
+      rows.push(row([none]));
+    }
     warnEl.replaceChildren.apply(warnEl, rows);
     setConn("live", "live — updated " + clock(snap.atMs));
   }
@@ -276,6 +286,8 @@ const SCRIPT = String.raw`
   document.getElementById("forget").addEventListener("click", function () {
     sessionStorage.removeItem(TOKEN_KEY);
     token = null;
+    if (current) current.abort("forget");
+    current = null;
     askToken("Token forgotten. Enter the admin token to watch this node.");
   });
 
@@ -295,9 +307,13 @@ const SCRIPT = String.raw`
   async function connect() {
     var headers = {};
     if (token) headers.authorization = "Bearer " + token;
+    var ctl = new AbortController();
+    current = ctl;
+    lastByteAt = Date.now();
     try {
-      var res = await fetch("events", { headers: headers, cache: "no-store" });
+      var res = await fetch("events", { headers: headers, cache: "no-store", signal: ctl.signal });
       if (res.status === 401) {
+        current = null;
         askToken(token ? "The token was refused. Enter the admin token." :
           "This node requires the admin token.");
         return;
@@ -310,6 +326,7 @@ const SCRIPT = String.raw`
       while (true) {
         var part = await reader.read();
         if (part.done) break;
+        lastByteAt = Date.now();
         buf += part.value.replace(/\r\n?/g, "\n");
         var at;
         while ((at = buf.indexOf("\n\n")) >= 0) {
@@ -319,15 +336,22 @@ const SCRIPT = String.raw`
       }
       throw new Error("the node closed the stream");
     } catch (err) {
+      if (ctl.signal.aborted && ctl.signal.reason === "forget") return;
+      if (ctl.signal.aborted) err = new Error("no data for " + Math.round((Date.now() - lastByteAt) / 1000) + " s");
       setConn("down", "disconnected (" + (err && err.message ? err.message : err) + ") — retrying");
       setTimeout(connect, backoffMs);
       backoffMs = Math.min(backoffMs * 2, 5000);
     }
   }
 
+  // A node that hangs keeps the stream open and silent: say so, then drop it and connect again.
   setInterval(function () {
     if (lastAt > 0 && Date.now() - lastAt > 3 * refreshMs && connEl.className === "live") {
       setConn("stale", "no update for " + Math.round((Date.now() - lastAt) / 1000) + " s");
+    }
+    if (current && Date.now() - lastByteAt > Math.max(5 * refreshMs, 5000)) {
+      current.abort("silent");
+      current = null;
     }
   }, 1000);
   connect();
