@@ -36,6 +36,7 @@ interface CardView {
   error: string | null;
   replState: string | null;
   lastFailover: string | null;
+  ready: string | null;
   sessions: {
     key: string;
     state: string | null;
@@ -67,7 +68,7 @@ const READ_PAGE = `(() => {
     });
     cards[sec.getAttribute("data-node")] = { role: get("role"), epoch: get("epoch"),
       unreachable: sec.classList.contains("unreachable"), error: get("error"), replState: get("replState"),
-      lastFailover: get("lastFailover"), sessions };
+      lastFailover: get("lastFailover"), ready: get("ready"), sessions };
   }
   return { conn: document.getElementById("conn").textContent,
     login: !document.getElementById("login").classList.contains("hidden"),
@@ -207,6 +208,7 @@ async function watchFailover(browser: Browser): Promise<void> {
     assert(Number.isSafeInteger(epoch), `an epoch number: ${v.cards.a!.epoch}`);
     assertEquals(epochOf(v.cards.b), epoch, "the secondary follows the primary's epoch");
     assert(v.cards.b!.replState!.startsWith("following a: streaming"), v.cards.b!.replState!);
+    assertEquals(v.cards.a!.ready, "yes — accepting");
 
     // Live: the sequence numbers move on their own and the rate is shown.
     const seqAt = (v: PageView) =>

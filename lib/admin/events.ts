@@ -60,6 +60,8 @@ export interface NodeCard {
   readonly nodeAtMs: number | null;
   /** The node's latest `/status` (kept while unreachable, marked stale by `reachable`). */
   readonly status: unknown;
+  /** The node's latest `/ready` answer, or null. */
+  readonly ready: { readonly ready: boolean; readonly reason: string } | null;
   /** Messages per second by session, from the last two reads. */
   readonly rates: Readonly<Record<string, MessageRates>>;
 }
@@ -84,7 +86,11 @@ export interface PageSnapshot {
 /** Options of {@linkcode OpsFeed}. */
 export interface OpsFeedOptions {
   /** This node. */
-  readonly self: { status(): unknown; metrics(): string };
+  readonly self: {
+    status(): unknown;
+    ready(): { ready: boolean; reason: string };
+    metrics(): string;
+  };
   /** This node's recent warnings. */
   readonly recent: RecentLog;
   /** Admin base URLs of the peers (`http://127.0.0.1:9911`). */
@@ -153,6 +159,7 @@ export class OpsFeed implements AsyncDisposable {
         seenAtMs: null,
         nodeAtMs: null,
         status: null,
+        ready: null,
         rates: {},
       },
     }));
@@ -163,6 +170,7 @@ export class OpsFeed implements AsyncDisposable {
     return {
       atMs: this.#nowMs(),
       status: this.#self.status(),
+      ready: this.#self.ready(),
       messages: messageTotals(this.#self.metrics()),
       warnings: this.#recent.entries(),
     };
@@ -223,6 +231,7 @@ export class OpsFeed implements AsyncDisposable {
       seenAtMs: self.atMs,
       nodeAtMs: self.atMs,
       status: self.status,
+      ready: self.ready ?? null,
       rates: messageRates(this.#selfLast, self),
     };
     this.#selfLast = self;
@@ -286,6 +295,7 @@ export class OpsFeed implements AsyncDisposable {
         seenAtMs: p.lastSeenAtMs,
         nodeAtMs: o.atMs,
         status: o.status,
+        ready: o.ready ?? null,
         rates,
       };
     } catch (err) {
@@ -297,6 +307,7 @@ export class OpsFeed implements AsyncDisposable {
         seenAtMs: p.lastSeenAtMs,
         nodeAtMs: p.last?.atMs ?? null,
         status: p.last?.status ?? null,
+        ready: p.last?.ready ?? null,
         rates: {},
       };
     }

@@ -134,31 +134,38 @@ Deno.test("GET / serves the page with a strict CSP, without the token; /events a
   }
 });
 
-Deno.test("GET /events streams snapshots with rates and the node's recent warnings", async () => {
-  const { node, setMetrics } = fakeNode("a", "primary", 3);
+Deno.test("GET /events streams snapshots with the node's recent warnings", async () => {
+  const { node } = fakeNode("a", "primary", 3);
   const recent = new RecentLog();
   const log = new Logger({ sink: () => {} });
   log.tap(recent.tap);
   log.warn("Logon refused", { senderCompId: "<img src=x>" });
-  let now = 10_000;
-  const feed = new OpsFeed({ self: node, recent, refreshMs: 50, nowMs: () => now });
+  const feed = new OpsFeed({ self: node, recent, refreshMs: 50 });
   const { base, stop } = await serve(node, feed);
   try {
     const res = await fetch(`${base}/events`);
-    const first = (await readSnapshots(res, 1))[0]!;
-    assertEquals(first.nodes.length, 1);
-    assertEquals(first.nodes[0]!.url, null);
-    assertEquals(first.warnings.map((w) => [w.level, w.msg]), [["warn", "Logon refused"]]);
-    assertStringIncludes(first.warnings[0]!.fields, "<img src=x>");
-    now += 2_000;
-    setMetrics(METRICS.replace("} 10", "} 50").replace("} 20", "} 60"));
-    const res2 = await fetch(`${base}/events`);
-    const snaps = await readSnapshots(res2, 2);
-    const rates = snaps.at(-1)!.nodes[0]!.rates["FIX.4.4:EXEC->CLIENT"];
-    assertEquals(rates, { inPerS: 20, outPerS: 20 });
+    const [first, second] = await readSnapshots(res, 2);
+    assertEquals(first!.nodes.length, 1);
+    assertEquals(first!.nodes[0]!.url, null);
+    assertEquals(first!.warnings.map((w) => [w.level, w.msg]), [["warn", "Logon refused"]]);
+    assertStringIncludes(first!.warnings[0]!.fields, "<img src=x>");
+    assert(second!.atMs >= first!.atMs, "a second snapshot follows");
   } finally {
     await stop();
   }
+});
+
+Deno.test("OpsFeed.snapshot() gives message rates from the growth since the previous snapshot", async () => {
+  const { node, setMetrics } = fakeNode("a", "primary", 3);
+  let now = 10_000;
+  const feed = new OpsFeed({ self: node, recent: new RecentLog(), nowMs: () => now });
+  const before = await feed.snapshot();
+  assertEquals(before.nodes[0]!.rates, {}, "no rate from a single reading");
+  now += 2_000;
+  setMetrics(METRICS.replace("} 10", "} 50").replace("} 20", "} 60"));
+  const after = await feed.snapshot();
+  assertEquals(after.nodes[0]!.rates, { "FIX.4.4:EXEC->CLIENT": { inPerS: 20, outPerS: 20 } });
+  await feed.close();
 });
 
 Deno.test("OpsFeed shows each peer's overview, and a peer that stops answering as unreachable with what it last said", async () => {

@@ -33,6 +33,8 @@ export interface NodeOverview {
   readonly atMs: number;
   /** The node's `/status` snapshot. */
   readonly status: unknown;
+  /** The node's `/ready` answer (absent from nodes that predate it). */
+  readonly ready?: { readonly ready: boolean; readonly reason: string };
   /** Message totals by session key. */
   readonly messages: Readonly<Record<string, MessageTotals>>;
   /** The node's recent warn and error log entries, oldest first. */

@@ -150,6 +150,7 @@ const SCRIPT = String.raw`
   }
 
   function sessionState(s) {
+    if (s.heldByOperator) return ["held by operator", "off"];
     if (s.loggedOn) return ["logged on", "on"];
     if (s.connected) return ["connected", "on"];
     if (s.served) return ["waiting", "off"];
@@ -180,6 +181,8 @@ const SCRIPT = String.raw`
       pair(dl, "FIX port", st.fixPort == null ? "–" : st.fixPort, "fixPort");
     }
     var j = st.journal || {};
+    var rd = card.ready;
+    pair(dl, "ready", rd ? (rd.ready ? "yes" : "no") + " — " + rd.reason : "–", "ready");
     pair(dl, "journal last index", num(j.lastIndex) === null ? "–" : j.lastIndex, "lastIndex");
     var repl = st.replication;
     var promo = lastPromotion(repl);
