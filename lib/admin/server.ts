@@ -18,7 +18,7 @@
  *
  * `{id}` is the session key (e.g. `FIX.4.4:ISLD->TW44`, URL-encoded) or its numeric id.
  * Bound to loopback by default; on any other address a bearer token is required
- * (checked in constant time).
+ * (checked in constant time) on every path but `/`, which holds no data.
  *
  * @module
  */

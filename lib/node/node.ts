@@ -202,9 +202,11 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
   readonly #apps = new Map<string, Application>();
   readonly #voided = new Map<string, Set<number>>();
   readonly #servers: { shutdown(): Promise<void> }[] = [];
+  /** Recent warnings for the operator's page, kept from the start. */
+  readonly #recent = new RecentLog();
+  readonly #untapLog: () => void;
   /** The operator's page feed; closed before the servers (its streams would hold them open). */
   #feed: OpsFeed | undefined;
-  #untapLog: (() => void) | undefined;
   #replication: ReplicationNode | undefined;
   #gate: ReleaseGate | undefined;
   #acceptor: Acceptor | undefined;
@@ -236,6 +238,7 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
     this.config = config;
     this.journal = journal;
     this.#log = options.logger;
+    this.#untapLog = this.#log.tap(this.#recent.tap);
     this.#readTextFile = options.readTextFile ?? Deno.readTextFile;
     this.#onConnectionEvent = options.onConnectionEvent;
     const r = this.registry;
@@ -697,11 +700,9 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
     const c = this.config;
     const admin = c.admin.listen;
     const adminReady = Promise.withResolvers<void>();
-    const recent = new RecentLog();
-    this.#untapLog = this.#log.tap(recent.tap);
     this.#feed = new OpsFeed({
       self: this,
-      recent,
+      recent: this.#recent,
       peers: c.admin.peers.map((p) => peerUrl(p.hostname, p.port)),
       token: c.admin.token,
       refreshMs: c.admin.pageRefreshMs,
@@ -1002,7 +1003,7 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
     await Promise.all(this.#initiators.map((i) => i.close()));
     this.#gate?.[Symbol.dispose]();
     await this.#replication?.[Symbol.asyncDispose]();
-    this.#untapLog?.();
+    this.#untapLog();
     await this.#feed?.close();
     await Promise.all(this.#servers.map((s) => s.shutdown()));
     await this.journal.close();
