@@ -149,12 +149,12 @@ const SCRIPT = String.raw`
     return null;
   }
 
-  function sessionState(s) {
+  function sessionState(s, role) {
     if (s.heldByOperator) return ["held by operator", "off"];
     if (s.loggedOn) return ["logged on", "on"];
     if (s.connected) return ["connected", "on"];
     if (s.served) return ["waiting", "off"];
-    return ["not served", "off"];
+    return [role === "secondary" ? "standby (replicated)" : "not served", "off"];
   }
 
   function renderNode(card, atMs) {
@@ -220,7 +220,7 @@ const SCRIPT = String.raw`
     for (var i = 0; i < sessions.length; i++) {
       var s = sessions[i];
       var r = (card.rates || {})[s.key] || {};
-      var state = sessionState(s);
+      var state = sessionState(s, st.role);
       var cells = [
         field(el("td", "k", s.key), "session"),
         field(el("td", state[1], state[0]), "state"),
