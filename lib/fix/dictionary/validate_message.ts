@@ -8,7 +8,8 @@
  * 1. structure, while splitting the message into header, body, trailer and repeating-group
  *    entries: a header field after a body or trailer field, or a body field after a trailer field,
  *    is "out of required order" (14, when `checkFieldsOutOfOrder`); a group entry that does not
- *    start with the group's delimiter is "repeating group fields out of order" (15);
+ *    start with the group's delimiter, or whose fields do not follow the group's definition order,
+ *    is "repeating group fields out of order" (15, RefTagID the first field out of place);
  * 2. MsgType defined by the application dictionary, else 11;
  * 3. required fields (when `checkRequiredFields`): header, trailer, body in ascending tag order,
  *    then each group entry's (1);
@@ -225,6 +226,8 @@ const stackEntries: number[] = [];
 const stackEntryGen: number[] = [];
 const stackSection: number[] = [];
 const stackDeclared: number[] = [];
+// index (in the group's definition order) of the last member seen in the current entry
+const stackLastMember: number[] = [];
 
 // results of the structure pass
 let outOfOrderTag = -1;
@@ -252,6 +255,7 @@ function openEntry(d: number): void {
   closeEntry(d);
   stackEntries[d] = stackEntries[d]! + 1;
   stackEntryGen[d] = nextGeneration();
+  stackLastMember[d] = -1;
 }
 
 function pop(depth: number, end: number): number {
@@ -277,6 +281,7 @@ function push(
   stackCountIndex[depth] = countIndex;
   stackEntries[depth] = 0;
   stackEntryGen[depth] = 0;
+  stackLastMember[depth] = -1;
   stackSection[depth] = section;
   counts[countIndex] = 0;
   anyGroup = true;
@@ -344,6 +349,9 @@ function structure(
         if (entryGen === 0 || seen(entrySeen, bigEntrySeen, tag, entryGen)) {
           openEntry(d);
           if (groupOrder < 0) groupOrder = tag;
+        } else if (index < stackLastMember[d]! && groupOrder < 0) {
+          // inside an entry, fields follow the group's definition order (FIX: reason 15)
+          groupOrder = tag;
         }
         break;
       }
@@ -355,6 +363,7 @@ function structure(
       const section = stackSection[d]!;
       secsL[i] = section;
       mark(entrySeen, bigEntrySeen, tag, stackEntryGen[d]!);
+      stackLastMember[d] = index;
       let f = IN_GROUP | MEMBER;
       if (group.groupFlags[index] === 1) {
         f |= GROUP;

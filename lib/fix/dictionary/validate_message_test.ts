@@ -116,6 +116,20 @@ Deno.test("validateMessage() gives 15 when a group entry does not start with its
   assertEquals(check(`35=D|${H44}${NOS}453=1|448=X|452=3|452=4|`), [15, 452]);
 });
 
+Deno.test("validateMessage() gives 15 when fields inside a group entry leave the definition order", () => {
+  // FIX.4.4 NoAllocs: AllocAccount (79), AllocAcctIDSource (661), …, AllocQty (80)
+  assertEquals(check(`35=D|${H44}${NOS}78=1|79=ACC|661=1|80=10|`), undefined);
+  assertEquals(check(`35=D|${H44}${NOS}78=1|79=ACC|80=10|661=1|`), [
+    R.RepeatingGroupFieldsOutOfOrder,
+    661,
+  ]);
+  // an entry that starts with AllocQty instead of AllocAccount
+  assertEquals(check(`35=D|${H44}${NOS}78=2|79=A|80=10|80=5|79=B|`), [15, 80]);
+  // a nested group in between keeps the order of the outer entry: PartyRole after PartyID's group
+  assertEquals(check(`35=D|${H44}${NOS}453=1|448=X|447=D|452=3|802=1|523=A|`), undefined);
+  assertEquals(check(`35=D|${H44}${NOS}453=1|448=X|452=3|447=D|`), [15, 447]);
+});
+
 Deno.test("validateMessage() gives 16 (NumInGroup count wrong), nested groups included", () => {
   const sessions = "386=3|336=PRE-OPEN|336=AFTER-HOURS|";
   assertEquals(check(`35=D|${H44}${NOS}${sessions}`), [R.IncorrectNumInGroupCount, 386]);
