@@ -110,6 +110,9 @@ Deno.test("loadConfig() fills every default of a minimal acceptor configuration"
     useNextExpectedMsgSeqNum: false,
     resendRequestChunkSize: 0,
     maxResendRange: 100_000,
+    enableLastMsgSeqNumProcessed: false,
+    rejectGarbledMessage: false,
+    onCounterpartyAhead: "hold",
     timestampPrecision: 3,
     validation: {
       validateLengthAndChecksum: true,
@@ -600,6 +603,19 @@ Deno.test("loadConfig() tells where a QuickFIX setting lives in Tandem's configu
     only(MINIMAL + "SocketAcceptPort: 9876\n").message,
     "that setting is fix.listen here",
   );
+});
+
+Deno.test("loadConfig() points QuickFIX/J's session settings of the same meaning to Tandem's keys", () => {
+  for (
+    const [name, key] of [
+      ["EnableLastMsgSeqNumProcessed", '"enableLastMsgSeqNumProcessed"'],
+      ["RejectGarbledMessage", '"rejectGarbledMessage"'],
+      ["EnableNextExpectedMsgSeqNum", '"useNextExpectedMsgSeqNum"'],
+    ] as const
+  ) {
+    const issue = only(MINIMAL.replace("TW44\n", `TW44\n    ${name}: Y\n`));
+    assertStringIncludes(issue.message, key);
+  }
 });
 
 Deno.test("loadConfig() skips cross-field checks of parts that hold errors, even past the issue limit", () => {

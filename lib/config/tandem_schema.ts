@@ -83,6 +83,9 @@ export const QUICKFIX_KEY_HINTS: Readonly<Record<string, string>> = {
   weekdays: "sessions[].schedule.days",
   millisecondsintimestamp: "sessions[].timestampPrecision",
   persistmessages: "the journal (always on)",
+  enablelastmsgseqnumprocessed: "sessions[].enableLastMsgSeqNumProcessed",
+  rejectgarbledmessage: "sessions[].rejectGarbledMessage",
+  enablenextexpectedmsgseqnum: "sessions[].useNextExpectedMsgSeqNum",
 };
 
 const tls = s.object({
@@ -340,6 +343,23 @@ const session = s.object(
       min: 1,
       max: 100_000_000,
     }),
+    // --- session-protocol options of other engines, and lossy-failover handling
+    enableLastMsgSeqNumProcessed: s.boolean({
+      doc:
+        "Put LastMsgSeqNumProcessed(369), the last inbound MsgSeqNum processed, on every message we send (FIX.4.2+). QuickFIX/J: EnableLastMsgSeqNumProcessed.",
+      default: false,
+    }),
+    rejectGarbledMessage: s.boolean({
+      doc:
+        "Answer a garbled message (bad CheckSum or BodyLength, still carrying a MsgSeqNum) with a session Reject instead of dropping it; dropping is the FIX rule. Needs validation.validateLengthAndChecksum. QuickFIX/J: RejectGarbledMessage.",
+      default: false,
+    }),
+    onCounterpartyAhead: s.oneOf(["hold", "continue"], {
+      doc:
+        "When the counterparty expects a higher MsgSeqNum than this node would send (outbound messages lost in a lossy failover, seen from NextExpectedMsgSeqNum(789) or a 'MsgSeqNum too low' Logout): hold (refuse Logons with a Logout saying why, without using sequence numbers, until an operator sets them) or continue (jump to the counterparty's number). Either way a LostOutbound note is journaled and shown on /status.",
+      default: "hold",
+    }),
+    // --- end
     timestampPrecision: s.oneOf([0, 3, 6, 9], {
       doc:
         "Fraction digits of SendingTime and other UTCTimestamps we send; 3 by default, 0 for FIX.4.0/4.1 (which allow no fractions).",

@@ -60,3 +60,21 @@ export interface Application {
   /** A Logon passed the session checks; return a text to refuse it (e.g. bad password). */
   authorizeLogon?(logon: FixMessage, session: SessionHandle): string | undefined;
 }
+
+const possiblyElsewhere = new WeakSet<FixMessage>();
+
+/**
+ * Whether `message` (as handed to {@linkcode Application.onMessage}) is a resend
+ * (PossDupFlag=Y) this node has no record of, arriving after the session found
+ * that outbound messages were lost in a failover: another node may already have
+ * processed it, so the application should check before acting (the built-in
+ * executor rejects such an order instead of filling it a second time).
+ */
+export function possiblyExecutedElsewhere(message: FixMessage): boolean {
+  return possiblyElsewhere.has(message);
+}
+
+/** Marks `message` for {@linkcode possiblyExecutedElsewhere} (the session host does). */
+export function markPossiblyExecutedElsewhere(message: FixMessage): void {
+  possiblyElsewhere.add(message);
+}

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { type Journal, RecordKind } from "../journal/mod.ts";
+import { encodeLostOutbound, type Journal, RecordKind } from "../journal/mod.ts";
 import type { SequenceNumbers, SessionStore } from "./store.ts";
 
 /** Adapts a {@linkcode Journal} to the session runner's {@linkcode SessionStore}. */
@@ -70,6 +70,22 @@ export class JournalSessionStore implements SessionStore {
       nextTargetSeqNum: numbers.nextTargetSeqNum,
       reason: reset ? "reset" : "sequence change",
     }, timestampMs);
+  }
+
+  /** Journals the range as an Audit record holding a LostOutbound note (`encodeLostOutbound`). */
+  appendLostOutbound(
+    sessionId: number,
+    lost: { fromSeqNum: number; toSeqNum: number; source: string; policy: string },
+    timestampMs: number,
+  ): number {
+    const session = this.#journal.sessions().find((s) => s.id === sessionId)?.key ?? "";
+    return this.#journal.append({
+      kind: RecordKind.Audit,
+      sessionId,
+      seqNum: 0,
+      timestampMs,
+      payload: encodeLostOutbound({ session, ...lost }),
+    });
   }
 
   outbound(sessionId: number, seqNum: number): Uint8Array | undefined {

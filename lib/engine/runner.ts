@@ -11,7 +11,7 @@
  */
 
 import { Framer } from "../fix/framer.ts";
-import type { FixMessage } from "../fix/message.ts";
+import { decodeMessage, type FixMessage } from "../fix/message.ts";
 import type { Logger } from "./application.ts";
 import { decodeLenient } from "./_lenient_decode.ts";
 import type { HostConnection, SessionHost } from "./session_host.ts";
@@ -46,6 +46,15 @@ export interface ConnectionRunnerOptions {
   readonly validateChecksum?: boolean;
   /** LENGTH tag → DATA tag pairs of the dictionaries in use (default: the standard ones). */
   readonly lengthTags?: ReadonlyMap<number, number>;
+}
+
+/** A message with a bad CheckSum or BodyLength decoded anyway (a copy), when its syntax allows. */
+function decodeGarbled(bytes: Uint8Array): FixMessage | undefined {
+  try {
+    return decodeMessage(bytes.slice());
+  } catch {
+    return undefined;
+  }
 }
 
 function describe(addr: Deno.Addr): string {
@@ -132,6 +141,8 @@ export class ConnectionRunner implements HostConnection {
             const lenient = decodeLenient(f.bytes.slice());
             if (lenient !== undefined) this.#onMessage(lenient);
             else this.#onGarbled(f.detail, f.msgType);
+          } else if (f.reason === "bad-checksum" || f.reason === "bad-body-length") {
+            this.#onGarbled(f.detail, f.msgType, decodeGarbled(f.bytes));
           } else this.#onGarbled(f.detail, f.msgType);
         }
       }
@@ -175,13 +186,13 @@ export class ConnectionRunner implements HostConnection {
     this.#host.receive(message);
   }
 
-  #onGarbled(detail: string, msgType: string | undefined): void {
+  #onGarbled(detail: string, msgType: string | undefined, message?: FixMessage): void {
     if (this.#host === undefined) {
       this.#log("warn", `${this.peer}: garbled message before Logon (${detail}); disconnecting`);
       this.close("garbled message before Logon");
       return;
     }
-    this.#host.garbled(detail, msgType);
+    this.#host.garbled(detail, msgType, message);
   }
 
   #clearTimer(): void {

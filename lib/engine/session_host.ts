@@ -14,7 +14,13 @@
 
 import type { FixMessage } from "../fix/message.ts";
 import { type Field, Session, type SessionAction, type SessionConfig } from "../session/session.ts";
-import type { Application, Logger, SessionHandle } from "./application.ts";
+import {
+  type Application,
+  type Logger,
+  markPossiblyExecutedElsewhere,
+  type SessionHandle,
+} from "./application.ts";
+import type { LostOutboundRange } from "../session/counterparty_ahead.ts";
 import type { SessionStore } from "./store.ts";
 
 /** Decides when a stored outbound message may reach the socket (HA ack strategies). */
@@ -61,6 +67,7 @@ export class SessionHost implements SessionHandle {
   #conn: HostConnection | undefined;
   #depth = 0;
   #logons = 0;
+  #lost: LostOutboundRange[] = [];
 
   constructor(options: SessionHostOptions) {
     const { config, store } = options;
@@ -115,6 +122,10 @@ export class SessionHost implements SessionHandle {
   get logonCount(): number {
     return this.#logons;
   }
+  /** Lost outbound ranges found since the host was created (the last 16), oldest first. */
+  get lostOutbound(): readonly LostOutboundRange[] {
+    return this.#lost;
+  }
   /** Whether a connection is attached. */
   get isConnected(): boolean {
     return this.#conn !== undefined;
@@ -143,8 +154,11 @@ export class SessionHost implements SessionHandle {
     this.#run(this.session.receive(message, now), now);
   }
 
-  /** Garbled bytes arrived; a garbled Logon ends the connection. */
-  garbled(detail: string, msgType: string | undefined): void {
+  /**
+   * Garbled bytes arrived; a garbled Logon ends the connection. `message` is the
+   * garbled message decoded anyway, when it could be (for `rejectGarbledMessage`).
+   */
+  garbled(detail: string, msgType: string | undefined, message?: FixMessage): void {
     if (msgType === "A" && !this.session.isLoggedOn) {
       this.#log("warn", `${this.key}: garbled Logon (${detail}); disconnecting`);
       const conn = this.#conn;
@@ -155,7 +169,7 @@ export class SessionHost implements SessionHandle {
       return;
     }
     const now = this.#clock();
-    this.#run(this.session.garbled(detail, now), now);
+    this.#run(this.session.garbled(detail, now, message), now);
   }
 
   /** Timer. */
@@ -258,6 +272,7 @@ export class SessionHost implements SessionHandle {
           this.#store.appendSequenceChange(this.sessionId, a, a.reset, now);
           break;
         case "deliver":
+          if (a.possiblyExecutedElsewhere) markPossiblyExecutedElsewhere(a.message);
           if (app?.onMessage) {
             try {
               app.onMessage(a.message, this);
@@ -265,6 +280,11 @@ export class SessionHost implements SessionHandle {
               this.#threw("onMessage", e);
             }
           }
+          break;
+        case "lost-outbound":
+          this.#store.appendLostOutbound?.(this.sessionId, a.range, now);
+          this.#lost.push(a.range);
+          if (this.#lost.length > 16) this.#lost.shift();
           break;
         case "admin":
           if (app?.onAdmin) {

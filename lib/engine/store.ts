@@ -44,6 +44,20 @@ export interface SessionStore {
   /** The outbound message a session sent with `seqNum`, if stored (since the last reset). */
   outbound(sessionId: number, seqNum: number): Uint8Array | undefined;
   /**
+   * Records outbound sequence numbers the counterparty has seen that this store never held
+   * (found after a lossy failover). Optional: a store without it keeps no such note.
+   */
+  appendLostOutbound?(
+    sessionId: number,
+    lost: {
+      readonly fromSeqNum: number;
+      readonly toSeqNum: number;
+      readonly source: string;
+      readonly policy: string;
+    },
+    timestampMs: number,
+  ): number;
+  /**
    * When the session's sequence numbers last started at 1 (its definition or last
    * reset), if known. A scheduled session resets at start-up when this instant lies
    * in an earlier schedule period.

@@ -14,6 +14,11 @@
  * | AppCursor | u64 last processed index, application name |
  * | Audit | text (free form; JSON by convention) |
  *
+ * A LostOutbound note (outbound sequence numbers the counterparty saw and this
+ * node never stored, found after a lossy failover) is an Audit record whose
+ * JSON has `"event": "lost-outbound"` (see {@linkcode encodeLostOutbound}): no
+ * new record kind, so journals stay readable by every release.
+ *
  * @module
  */
 
@@ -176,4 +181,71 @@ export function encodeAudit(textValue: string): Uint8Array {
 /** Decodes an Audit payload. */
 export function decodeAudit(payload: Uint8Array): string {
   return text("Audit", payload);
+}
+
+/** A LostOutbound note: outbound MsgSeqNums the counterparty has seen that this node lacks. */
+export interface LostOutbound {
+  /** The session key, e.g. `FIX.4.4:EXEC->CLIENT`. */
+  session: string;
+  /** First lost MsgSeqNum. */
+  fromSeqNum: number;
+  /** Last lost MsgSeqNum. */
+  toSeqNum: number;
+  /** How it was found: `logon-next-expected` (789 on a Logon) or `logout-text`. */
+  source: string;
+  /** The policy followed: `hold` or `continue`. */
+  policy: string;
+}
+
+const LOST_OUTBOUND_EVENT = "lost-outbound";
+
+/** Encodes a LostOutbound note as an Audit payload (JSON with `"event": "lost-outbound"`). */
+export function encodeLostOutbound(lost: LostOutbound): Uint8Array {
+  for (const v of [lost.fromSeqNum, lost.toSeqNum]) {
+    if (!Number.isSafeInteger(v) || v < 1) {
+      throw new RangeError(`Cannot encode LostOutbound: ${v} is not a sequence number`);
+    }
+  }
+  if (lost.toSeqNum < lost.fromSeqNum) {
+    throw new RangeError(
+      `Cannot encode LostOutbound: range ${lost.fromSeqNum}-${lost.toSeqNum} is empty`,
+    );
+  }
+  return encodeAudit(JSON.stringify({
+    event: LOST_OUTBOUND_EVENT,
+    session: lost.session,
+    fromSeqNum: lost.fromSeqNum,
+    toSeqNum: lost.toSeqNum,
+    source: lost.source,
+    policy: lost.policy,
+  }));
+}
+
+/** Decodes an Audit payload as a LostOutbound note; undefined when it is another kind of note. */
+export function decodeLostOutbound(payload: Uint8Array): LostOutbound | undefined {
+  const t = decodeAudit(payload);
+  if (!t.startsWith("{") || !t.includes(LOST_OUTBOUND_EVENT)) return undefined;
+  let v: unknown;
+  try {
+    v = JSON.parse(t);
+  } catch {
+    return undefined;
+  }
+  if (typeof v !== "object" || v === null) return undefined;
+  const o = v as Record<string, unknown>;
+  if (o.event !== LOST_OUTBOUND_EVENT) return undefined;
+  const { session, fromSeqNum, toSeqNum, source, policy } = o;
+  if (
+    typeof session !== "string" || !Number.isSafeInteger(fromSeqNum) ||
+    !Number.isSafeInteger(toSeqNum) || typeof source !== "string" || typeof policy !== "string"
+  ) {
+    throw new JournalPayloadError("Audit", "lost-outbound note has missing or wrong fields");
+  }
+  return {
+    session,
+    fromSeqNum: fromSeqNum as number,
+    toSeqNum: toSeqNum as number,
+    source,
+    policy,
+  };
 }

@@ -22,6 +22,16 @@ import { SESSION_REJECT_REASON_TEXT } from "../fix/dictionary/validate_message.t
 import { type FieldValue, MessageEncoder } from "../fix/encoder.ts";
 import { decodeMessage, type FixMessage } from "../fix/message.ts";
 import { formatTimestamp, parseTimestamp, parseTimestampBytes } from "./_timestamp.ts";
+import {
+  type CounterpartyAheadPolicy,
+  DEFAULT_COUNTERPARTY_AHEAD_POLICY,
+  heldText,
+  LogonLoopDetector,
+  type LogonLoopOptions,
+  type LostOutboundRange,
+  type LostOutboundSource,
+  parseTooLowText,
+} from "./counterparty_ahead.ts";
 
 /** A dictionary validation result: SessionRejectReason (373), the tag at fault and a text. */
 export interface ValidationIssue {
@@ -104,6 +114,25 @@ export interface SessionConfig {
   };
   /** Start of the schedule period the stored sequence numbers belong to (from the store). */
   readonly periodStartAtMs?: number;
+  /**
+   * Put LastMsgSeqNumProcessed (369, the last inbound MsgSeqNum accepted) on every
+   * outbound message, FIX.4.2+ (QuickFIX/J: EnableLastMsgSeqNumProcessed). Default false.
+   */
+  readonly enableLastMsgSeqNumProcessed?: boolean;
+  /**
+   * Answer a garbled message (bad CheckSum or BodyLength) that still has a MsgSeqNum with a
+   * session Reject instead of dropping it (QuickFIX/J: RejectGarbledMessage). Default false:
+   * dropped, the specification's rule.
+   */
+  readonly rejectGarbledMessage?: boolean;
+  /**
+   * What to do when the counterparty expects a higher MsgSeqNum than we would send (our
+   * outbound messages were lost in a failover): `hold` (default) or `continue`; see
+   * `counterparty_ahead.ts`.
+   */
+  readonly onCounterpartyAhead?: CounterpartyAheadPolicy;
+  /** Limits of logon/logout loop detection. */
+  readonly logonLoop?: LogonLoopOptions;
   /** Sequence numbers to start from (from the store). Default 1 and 1. */
   readonly nextSenderSeqNum?: number;
   /** See {@linkcode SessionConfig.nextSenderSeqNum}. */
@@ -166,6 +195,16 @@ export type SessionAction =
   | {
     /** An application message for the application. */ readonly type: "deliver";
     readonly message: FixMessage;
+    /**
+     * A PossDupFlag=Y message new to this node after it learned that outbound messages were
+     * lost: the counterparty may have had it processed by another node (a lossy failover).
+     */
+    readonly possiblyExecutedElsewhere?: true;
+  }
+  | {
+    /** The counterparty has seen outbound messages this node never stored (journal it). */
+    readonly type: "lost-outbound";
+    readonly range: LostOutboundRange;
   }
   | {
     /** An admin message was received (for the application's admin hook). */ readonly type: "admin";
@@ -374,6 +413,9 @@ export class Session {
   #out: SessionAction[] = [];
   #periodStartAtMs: number | undefined;
   #periodEndAtMs: number | undefined;
+  #held: LostOutboundRange | undefined;
+  #lostOutbound: LostOutboundRange | undefined;
+  readonly #loops: LogonLoopDetector;
 
   constructor(config: SessionConfig) {
     const rank = VERSION_RANK[config.beginString];
@@ -394,6 +436,7 @@ export class Session {
     this.#periodStartAtMs = config.periodStartAtMs;
     this.#nextSender = config.nextSenderSeqNum ?? 1;
     this.#nextTarget = config.nextTargetSeqNum ?? 1;
+    this.#loops = new LogonLoopDetector(config.logonLoop);
     this.#heartbeatIntervalS = config.heartbeatIntervalS ?? DEFAULT_HEARTBEAT_INTERVAL_S;
     if (!(this.#heartbeatIntervalS >= 0)) {
       throw new SessionConfigError("heartbeatIntervalS", "Cannot create session: HeartBtInt < 0");
@@ -452,6 +495,18 @@ export class Session {
   get targetApplVerId(): string | undefined {
     return this.#targetApplVerId;
   }
+  /** The lost outbound range the session is held for (policy `hold`), until an operator acts. */
+  get heldFor(): LostOutboundRange | undefined {
+    return this.#held;
+  }
+  /** The last lost outbound range found since the sequence numbers last started at 1. */
+  get lostOutbound(): LostOutboundRange | undefined {
+    return this.#lostOutbound;
+  }
+  /** Logon/logout loops detected (each reported once). */
+  get logonLoops(): number {
+    return this.#loops.loops;
+  }
   /** ApplVerID code we send (FIXT). */
   get senderApplVerId(): string | undefined {
     return this.#senderApplVerId;
@@ -489,6 +544,12 @@ export class Session {
       this.#out.push({ type: "disconnect", reason: "Outside session time" });
       return this.#flush();
     }
+    if (this.#held !== undefined && this.#c.role === "initiator") {
+      this.#log("warn", heldText(this.#held));
+      this.#out.push({ type: "disconnect", reason: "Session held for the operator" });
+      return this.#flush();
+    }
+    this.#loops.started(nowMs);
     this.#lastReceivedAtMs = nowMs;
     this.#lastSentAtMs = nowMs;
     this.#testRequestsSent = 0;
@@ -521,9 +582,20 @@ export class Session {
     return this.#flush();
   }
 
-  /** Bytes that could not be framed were discarded (the sequence number is not consumed). */
-  garbled(detail: string, nowMs: number): SessionAction[] {
+  /**
+   * Bytes that could not be framed were discarded (the sequence number is not consumed).
+   * With `rejectGarbledMessage`, a garbled `message` (decoded despite a bad CheckSum or
+   * BodyLength) that has a MsgSeqNum is answered with a session Reject instead.
+   */
+  garbled(detail: string, nowMs: number, message?: FixMessage): SessionAction[] {
     this.#now = nowMs;
+    if (
+      this.#c.rejectGarbledMessage && message !== undefined && this.#receivedLogon &&
+      !this.#isDown() && message.msgType !== "" && message.has(34)
+    ) {
+      this.#reject(message, 99, undefined, `Garbled message: ${detail}`);
+      return this.#flush();
+    }
     this.#log("warn", `Garbled message ignored: ${detail}`);
     return this.#flush();
   }
@@ -673,6 +745,8 @@ export class Session {
     }
     this.#nextSender = nextSenderSeqNum;
     this.#nextTarget = nextTargetSeqNum;
+    if (this.#held !== undefined) this.#log("warn", "Hold released: sequence numbers set");
+    this.#held = undefined;
     this.#sequence(false, "set by operator");
     return this.#flush();
   }
@@ -747,6 +821,8 @@ export class Session {
   #reset(why: string): void {
     this.#nextSender = 1;
     this.#nextTarget = 1;
+    this.#held = undefined;
+    this.#lostOutbound = undefined;
     this.#queue.clear();
     this.#resendRange = undefined;
     this.#sequence(true, why);
@@ -766,6 +842,8 @@ export class Session {
     this.#logoutDeadlineAtMs = undefined;
     this.#testRequestsSent = 0;
     this.#setState("disconnected", reason);
+    const loop = this.#loops.ended(this.#now, reason);
+    if (loop !== undefined) this.#log("warn", loop);
     if (wasLoggedOn) this.#out.push({ type: "logout", reason });
     if (this.#c.resetOnDisconnect) this.#reset("ResetOnDisconnect");
   }
@@ -831,6 +909,9 @@ export class Session {
     e.field(49, this.#c.senderCompId);
     this.#timestamp(e, 52);
     e.field(56, this.#c.targetCompId);
+    if (this.#c.enableLastMsgSeqNumProcessed && this.#rank >= 42) {
+      if (!header.some((f) => f[0] === 369)) e.field(369, this.#nextTarget - 1);
+    }
     for (const [tag, value] of header) e.field(tag, value);
     return e;
   }
@@ -938,9 +1019,7 @@ export class Session {
       [380, reason],
       [58, refTagId ? `${text} (${refTagId})` : text],
     ];
-    if (this.#isFixt && this.#senderApplVerId !== undefined) {
-      body.push([1137, this.#senderApplVerId]);
-    }
+    // DefaultApplVerID (1137) belongs to the FIXT Logon only; 35=j needs no version field
     this.#log("warn", `Message ${message.get(34)} business-rejected: ${text}`);
     this.#sendNew("j", [], body, this.isLoggedOn);
   }
@@ -983,8 +1062,11 @@ export class Session {
     return e.finish();
   }
 
-  /** Serves a resend of [begin, end]: application messages again, the rest gap-filled. */
-  #resend(begin: number, end: number): void {
+  /**
+   * Serves a resend of [begin, end]: application messages again, the rest gap-filled. With
+   * `fillTo`, the last gap fill reaches it (one more gap fill when `end` was resent).
+   */
+  #resend(begin: number, end: number, fillTo = end + 1): void {
     let gapStart = 0;
     for (let seq = begin; seq <= end; seq++) {
       const bytes = this.#c.outbound?.(seq);
@@ -1017,7 +1099,8 @@ export class Session {
       }
       if (!resent && gapStart === 0) gapStart = seq;
     }
-    if (gapStart !== 0) this.#sendGapFill(gapStart, end + 1);
+    if (gapStart !== 0) this.#sendGapFill(gapStart, fillTo);
+    else if (fillTo > end + 1) this.#sendGapFill(end + 1, fillTo);
   }
 
   /** With chunked ResendRequests: asks for the next chunk once the current one is filled. */
@@ -1064,6 +1147,14 @@ export class Session {
     }
     if (!message.has(49)) return this.#fieldNotFound(message, 49);
     if (!message.has(56)) return this.#fieldNotFound(message, 56);
+    if (!message.has(34)) {
+      // unprocessable: no sequence number to consume, reject or resend (FIX: Logout, disconnect)
+      const text = "MsgSeqNum (34) missing";
+      this.#log("warn", `${msgType} without MsgSeqNum; logging out`);
+      if (this.#receivedLogon && !this.#sentLogout) this.#sendLogout(text);
+      this.#disconnect(text);
+      return;
+    }
     if (message.beginString !== this.#c.beginString) {
       if (msgType === "5") return this.#nextLogout(message);
       this.#sendLogout("Incorrect BeginString");
@@ -1305,17 +1396,21 @@ export class Session {
       this.#disconnect(`Logon refused: ${refusal}`);
       return;
     }
+    if (this.#held !== undefined && !resetFlag) return this.#refuseHeld(this.#held);
     let nextExpected: number | undefined;
     if (this.#c.enableNextExpectedMsgSeqNum && this.#rank >= 44) {
       const i = logon.indexOf(789);
       if (i >= 0) {
         nextExpected = logon.intAt(i);
-        if (!(nextExpected >= 1) || nextExpected > this.#nextSender) {
-          const text = `NextExpectedMsgSeqNum too high, expecting at most ${this.#nextSender} ` +
-            `but received ${logon.stringAt(i)}`;
+        if (!(nextExpected >= 1)) {
+          const text = `NextExpectedMsgSeqNum (789) must be a positive integer, ` +
+            `received ${logon.stringAt(i)}`;
           this.#sendLogout(text);
           this.#disconnect(text);
           return;
+        }
+        if (nextExpected > this.#nextSender && !resetFlag) {
+          if (!this.#counterpartyAhead(nextExpected, "logon-next-expected")) return;
         }
       }
     }
@@ -1342,7 +1437,8 @@ export class Session {
     this.#sentReset = false;
     this.#receivedReset = false;
     if (nextExpected !== undefined && nextExpected <= lastSentBeforeLogon) {
-      this.#resend(nextExpected, lastSentBeforeLogon);
+      // through the Logon's own number: the counterparty then expects the one after it
+      this.#resend(nextExpected, lastSentBeforeLogon, lastSentBeforeLogon + 2);
     }
     const seq = logon.msgSeqNum;
     if (seq > this.#nextTarget && !resetFlag) {
@@ -1373,9 +1469,22 @@ export class Session {
 
   #nextLogout(message: FixMessage): void {
     if (!this.#verify(message, false, false)) return;
+    const text = message.get(58);
+    const tooLow = text === undefined ? undefined : parseTooLowText(text);
+    if (tooLow !== undefined && tooLow.expected > this.#nextSender - 1) {
+      // our numbers are behind what the counterparty saw: outbound messages were lost
+      const proceed = this.#counterpartyAhead(tooLow.expected, "logout-text", tooLow.received);
+      if (!proceed) {
+        if (message.msgSeqNum === this.#nextTarget) this.#accept(message);
+        return;
+      }
+    }
     if (!this.#sentLogout) {
-      this.#log("info", "Received Logout request");
+      if (text === undefined || text === "") this.#log("info", "Received Logout request");
+      else this.#log("warn", `Received Logout request: ${text}`);
       this.#sendLogout("");
+    } else if (text !== undefined && text !== "") {
+      this.#log("warn", `Received Logout response: ${text}`);
     } else {
       this.#log("info", "Received Logout response");
     }
@@ -1445,6 +1554,54 @@ export class Session {
   #nextApplication(message: FixMessage): void {
     if (!this.#verify(message, true, true)) return;
     this.#accept(message);
-    this.#out.push({ type: "deliver", message });
+    if (this.#lostOutbound !== undefined && message.get(43) === "Y") {
+      this.#out.push({ type: "deliver", message, possiblyExecutedElsewhere: true });
+    } else {
+      this.#out.push({ type: "deliver", message });
+    }
+  }
+
+  /**
+   * The counterparty expects `expected` as our next MsgSeqNum, above ours: records the lost
+   * range and follows the policy. True when the caller may go on (policy `continue`).
+   */
+  #counterpartyAhead(expected: number, source: LostOutboundSource, from?: number): boolean {
+    const range: LostOutboundRange = {
+      fromSeqNum: Math.min(from ?? this.#nextSender, this.#nextSender),
+      toSeqNum: expected - 1,
+      source,
+      policy: this.#c.onCounterpartyAhead ?? DEFAULT_COUNTERPARTY_AHEAD_POLICY,
+    };
+    this.#lostOutbound = range;
+    this.#out.push({ type: "lost-outbound", range });
+    this.#log(
+      "warn",
+      `Counterparty expects MsgSeqNum ${expected} but our next is ${this.#nextSender}: ` +
+        `outbound ${range.fromSeqNum}-${range.toSeqNum} lost (${source}); policy ${range.policy}`,
+    );
+    if (range.policy === "continue") {
+      this.#nextSender = Math.max(this.#nextSender, expected);
+      this.#sequence(false, `counterparty ahead: continuing from ${expected}`);
+      return true;
+    }
+    this.#held = range;
+    this.#refuseHeld(range);
+    return false;
+  }
+
+  /** Refuses to trade while held: a Logout that consumes no sequence number, then disconnect. */
+  #refuseHeld(range: LostOutboundRange): void {
+    const text = heldText(range);
+    this.#log("warn", text);
+    const bytes = this.encodeRefusal(text, this.#now);
+    this.#out.push({
+      type: "send",
+      msgType: "5",
+      seqNum: this.#nextSender,
+      bytes,
+      persist: false,
+      transmit: true,
+    });
+    this.#disconnect("Session held for the operator");
   }
 }

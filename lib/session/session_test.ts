@@ -395,18 +395,22 @@ Deno.test("Session.receive() resends from NextExpectedMsgSeqNum (789) on Logon w
   assertEquals(s.sent, [
     "35=A|34=4|98=0|108=30|789=4",
     "35=D|34=2|43=Y|11=A",
-    "35=4|34=3|43=Y|123=Y|36=4",
+    // through the Logon's own number (4): the counterparty next expects 5
+    "35=4|34=3|43=Y|123=Y|36=5",
   ]);
 });
 
-Deno.test("Session.receive() logs out when NextExpectedMsgSeqNum is beyond what was sent", () => {
+Deno.test("Session.receive() holds the session when NextExpectedMsgSeqNum is beyond what was sent", () => {
   const s = new Script({ enableNextExpectedMsgSeqNum: true });
   s.connect();
   s.in("35=A|34=1|98=0|108=30|789=9");
   assertEquals(s.sent, [
-    "35=5|34=1|58=NextExpectedMsgSeqNum too high, expecting at most 1 but received 9",
+    "35=5|34=1|58=Session held: the counterparty expects MsgSeqNum 9 but this node's next is 1; " +
+    "outbound 1-8 were lost in a failover; an operator must set the sequence numbers before " +
+    "trading resumes",
   ]);
   assert(s.disconnected);
+  assertEquals(s.session.nextSenderSeqNum, 1, "the refusal consumes no sequence number");
 });
 
 // ------------------------------------------------------------------ rejects
