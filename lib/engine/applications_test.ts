@@ -4,7 +4,12 @@ import { decodeMessage, type FixMessage } from "../fix/message.ts";
 import type { Field } from "../session/session.ts";
 import type { SessionHandle } from "./application.ts";
 import { echoApplication } from "./echo_application.ts";
-import { executionReports, executorApplication } from "./executor_application.ts";
+import {
+  executionReports,
+  executorApplication,
+  POSSIBLY_EXECUTED_ELSEWHERE_TEXT,
+} from "./executor_application.ts";
+import { markPossiblyExecutedElsewhere } from "./application.ts";
 import { decodeLenient } from "./_lenient_decode.ts";
 
 interface Sent {
@@ -115,6 +120,26 @@ Deno.test("executorApplication() answers NewOrderSingle with New then Filled and
   ]]);
   app.onMessage!(m("F", [[11, "O"]], "FIX.4.2"), s.handle);
   assertEquals(s.rejected, ["F"]);
+});
+
+Deno.test("executorApplication() rejects instead of filling an order possibly executed elsewhere", () => {
+  for (const v of ["FIX.4.2", "FIX.4.4"]) {
+    const app = executorApplication();
+    const s = fakeSession(v);
+    const order = m("D", [[11, "O"], [55, "X"], [54, "1"], [38, "10"], [40, "1"], [43, "Y"]], v);
+    markPossiblyExecutedElsewhere(order);
+    app.onMessage!(order, s.handle);
+    assertEquals(s.sent.length, 1, "one report, no fill");
+    const f = new Map(s.sent[0]!.fields.map(([t, x]) => [t, String(x)]));
+    assertEquals([s.sent[0]!.msgType, f.get(39), f.get(150), f.get(14), f.get(58)], [
+      "8",
+      "8",
+      "8",
+      "0",
+      POSSIBLY_EXECUTED_ELSEWHERE_TEXT,
+    ]);
+    assertEquals(f.get(20), v === "FIX.4.2" ? "0" : undefined);
+  }
 });
 
 Deno.test("decodeLenient() keeps tags 0 and -1 and refuses everything else", () => {

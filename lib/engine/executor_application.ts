@@ -6,12 +6,22 @@
  * (44), or at 1 when they have none. Other application messages are refused as
  * unsupported.
  *
+ * An order marked {@linkcode possiblyExecutedElsewhere} (a PossDup resend this
+ * node never saw, after a lossy failover) is not filled: it is answered with one
+ * ExecutionReport OrdStatus Rejected whose Text says why, so that an order the
+ * previous primary already filled is never filled twice.
+ *
  * @module
  */
 
 import type { FixMessage } from "../fix/message.ts";
 import type { Field } from "../session/session.ts";
-import type { Application, SessionHandle } from "./application.ts";
+import { type Application, possiblyExecutedElsewhere, type SessionHandle } from "./application.ts";
+
+/** Text of the ExecutionReport refusing an order that may have been executed elsewhere. */
+export const POSSIBLY_EXECUTED_ELSEWHERE_TEXT =
+  "Not executed: possibly executed elsewhere (PossDup resend of an order this node has no " +
+  "record of, after outbound messages were lost in a failover); check before resending";
 
 const RANK: Readonly<Record<string, number>> = {
   "FIX.4.0": 40,
@@ -78,6 +88,31 @@ export function executionReports(
   return [fresh, fill];
 }
 
+/** The fields of an ExecutionReport rejecting `order` (OrdStatus and ExecType 8) with `text`. */
+export function rejectReport(
+  order: FixMessage,
+  rank: number,
+  orderId: string,
+  execId: string,
+  text: string,
+): Field[] {
+  const fields: Field[] = [
+    [37, orderId],
+    [11, order.get(11) ?? ""],
+    [55, order.get(55) ?? ""],
+    [54, order.get(54) ?? "1"],
+    [38, order.get(38) ?? "0"],
+    [17, execId],
+    [39, "8"],
+    K.cumQtyZero,
+    K.avgPxZero,
+  ];
+  if (rank <= 42) fields.push(K.execTransTypeNew);
+  if (rank >= 41) fields.push([150, "8"], K.leavesQtyZero);
+  fields.push([58, text]);
+  return fields;
+}
+
 /** Creates the executor application. */
 export function executorApplication(): Application {
   let orders = 0;
@@ -89,6 +124,11 @@ export function executorApplication(): Application {
       }
       orders++;
       const rank = RANK[session.beginString] ?? 50;
+      if (possiblyExecutedElsewhere(message)) {
+        const text = POSSIBLY_EXECUTED_ELSEWHERE_TEXT;
+        session.send("8", rejectReport(message, rank, `O${orders}`, `E${orders}-R`, text));
+        return;
+      }
       const [fresh, fill] = executionReports(message, rank, `O${orders}`, `E${orders}`);
       session.send("8", fresh);
       session.send("8", fill);

@@ -3,12 +3,14 @@ import {
   decodeAppCursor,
   decodeAudit,
   decodeEpochChange,
+  decodeLostOutbound,
   decodeSequenceChange,
   decodeSessionDefinition,
   decodeSessionReset,
   encodeAppCursor,
   encodeAudit,
   encodeEpochChange,
+  encodeLostOutbound,
   encodeSequenceChange,
   encodeSessionDefinition,
   encodeSessionReset,
@@ -44,4 +46,26 @@ Deno.test("payload helpers reject short, out-of-range and non-UTF-8 payloads", (
   );
   assertThrows(() => encodeEpochChange({ epoch: -1, reason: "" }), RangeError);
   assertThrows(() => encodeAppCursor({ name: "", index: 1 }), RangeError);
+});
+
+Deno.test("encodeLostOutbound() writes an Audit note that decodeLostOutbound() reads back", () => {
+  const lost = {
+    session: "FIX.4.4:EXEC->CLIENT",
+    fromSeqNum: 120,
+    toSeqNum: 299,
+    source: "logout-text",
+    policy: "hold",
+  };
+  const payload = encodeLostOutbound(lost);
+  assertEquals(decodeLostOutbound(payload), lost);
+  // an Audit payload like any other: readers that know nothing of it see JSON text
+  assertEquals(JSON.parse(decodeAudit(payload)).event, "lost-outbound");
+  assertEquals(decodeLostOutbound(encodeAudit('{"action":"set-sequence"}')), undefined);
+  assertEquals(decodeLostOutbound(encodeAudit("free text")), undefined);
+  assertThrows(() => encodeLostOutbound({ ...lost, toSeqNum: 100 }), RangeError, "empty");
+  assertThrows(
+    () => decodeLostOutbound(encodeAudit('{"event":"lost-outbound","fromSeqNum":"x"}')),
+    JournalPayloadError,
+    "lost-outbound",
+  );
 });

@@ -308,6 +308,21 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
     r.gauge("tandem_session_logged_on", "1 when the session is logged on").collectWith(() =>
       [...this.#hosts()].map((h) => [{ session: h.key }, h.isLoggedOn ? 1 : 0])
     );
+    r.gauge(
+      "tandem_session_lost_outbound_messages",
+      "Outbound MsgSeqNums the counterparty saw that this node lacked (lossy failover), by session",
+    ).collectWith(() =>
+      [...this.#hosts()].map((h) => [
+        { session: h.key },
+        h.lostOutbound.reduce((n, r) => n + r.toSeqNum - r.fromSeqNum + 1, 0),
+      ])
+    );
+    r.gauge("tandem_session_held", "1 while a session is held for the operator (lost outbound)")
+      .collectWith(() =>
+        [...this.#hosts()].map((h) => [{ session: h.key }, h.session.heldFor ? 1 : 0])
+      );
+    r.gauge("tandem_session_logon_loops", "Logon/logout loops detected, by session")
+      .collectWith(() => [...this.#hosts()].map((h) => [{ session: h.key }, h.session.logonLoops]));
     r.gauge("tandem_replication_lag_records", "Records a follower is behind the leader")
       .collectWith(() => this.#lag("records"));
     r.gauge("tandem_replication_lag_bytes", "Bytes a follower is behind the leader")
@@ -924,6 +939,9 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
         connected: h?.isConnected ?? false,
         nextSenderSeqNum: seq?.nextSenderSeqNum ?? 1,
         nextTargetSeqNum: seq?.nextTargetSeqNum ?? 1,
+        lostOutbound: h?.lostOutbound ?? [],
+        heldForOperator: h?.session.heldFor !== undefined,
+        logonLoops: h?.session.logonLoops ?? 0,
         ...(this.config.node.role === "initiator"
           ? {
             address: this.#links.get(key)?.address ?? null,

@@ -1469,8 +1469,12 @@ export class Session {
 
   #nextLogout(message: FixMessage): void {
     if (!this.#verify(message, false, false)) return;
-    const text = message.get(58);
-    const tooLow = text === undefined ? undefined : parseTooLowText(text);
+    const text = message.get(58) ?? "";
+    const what = this.#sentLogout ? "Received Logout response" : "Received Logout request";
+    // the counterparty's reason matters to an operator (e.g. "MsgSeqNum too low")
+    if (text === "") this.#log("info", what);
+    else this.#log("warn", `${what}: ${text}`);
+    const tooLow = text === "" ? undefined : parseTooLowText(text);
     if (tooLow !== undefined && tooLow.expected > this.#nextSender - 1) {
       // our numbers are behind what the counterparty saw: outbound messages were lost
       const proceed = this.#counterpartyAhead(tooLow.expected, "logout-text", tooLow.received);
@@ -1479,15 +1483,7 @@ export class Session {
         return;
       }
     }
-    if (!this.#sentLogout) {
-      if (text === undefined || text === "") this.#log("info", "Received Logout request");
-      else this.#log("warn", `Received Logout request: ${text}`);
-      this.#sendLogout("");
-    } else if (text !== undefined && text !== "") {
-      this.#log("warn", `Received Logout response: ${text}`);
-    } else {
-      this.#log("info", "Received Logout response");
-    }
+    if (!this.#sentLogout) this.#sendLogout("");
     if (message.msgSeqNum === this.#nextTarget) this.#accept(message);
     if (this.#c.resetOnLogout) this.#reset("ResetOnLogout");
     this.#disconnect("Logout");
