@@ -42,6 +42,7 @@ export {
   type Application,
   consoleLogger,
   type Logger,
+  possiblyExecutedElsewhere,
   type SessionHandle,
   silentLogger,
 } from "./application.ts";

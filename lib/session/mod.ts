@@ -64,3 +64,9 @@ export {
   type SchedulePeriod,
   SessionSchedule,
 } from "./schedule.ts";
+export {
+  type CounterpartyAheadPolicy,
+  DEFAULT_COUNTERPARTY_AHEAD_POLICY,
+  type LostOutboundRange,
+  type LostOutboundSource,
+} from "./counterparty_ahead.ts";
