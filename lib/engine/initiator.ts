@@ -312,7 +312,10 @@ export class Initiator implements AsyncDisposable {
     this.#feed({ type: "start" });
   }
 
-  /** Whether an operator logged the session out and it stays down. */
+  /**
+   * Whether the session stays down until {@linkcode Initiator.logon}: an operator logged it
+   * out, or it is held because the counterparty expects more than we sent (lost outbound).
+   */
   get isHeld(): boolean {
     return this.#held;
   }
@@ -492,6 +495,12 @@ export class Initiator implements AsyncDisposable {
     if (this.#live === cur) this.#live = undefined;
     const failure = classifyEnd(cur.loggedOn, cur.endReason ?? "peer closed the connection");
     if (this.#closing) return;
+    if (!this.#held && this.host.session.heldFor !== undefined) {
+      // the counterparty is ahead of us (lost outbound, policy hold): no reconnect loop; an
+      // operator sets the sequence numbers, then logs the session on again
+      this.#held = true;
+      this.#log("warn", `${this.host.key}: held for the operator; not reconnecting`);
+    }
     if (this.#held) {
       this.#feed({ type: "stop", reason: "logged out by operator" });
       return;

@@ -226,3 +226,45 @@ Deno.test("Initiator.logout() keeps the session down until logon() starts it aga
   await wake.promise;
   assertEquals([logons, initiator.isHeld], [2, false]);
 });
+
+Deno.test("Initiator stops reconnecting when the counterparty says its MsgSeqNum is too low, until an operator acts", async () => {
+  const { MemorySessionStore } = await import("./store.ts");
+  const store = new MemorySessionStore();
+  const id = store.defineSession("FIX.4.4:EXEC->CLIENT");
+  // the acceptor has seen 299 messages from CLIENT: the initiator's 1 is too low
+  store.appendSequenceChange(id, { nextSenderSeqNum: 1, nextTargetSeqNum: 300 }, false, 0);
+  let refusals = 0;
+  await using acceptor = new Acceptor({
+    sessions: [{ beginString: "FIX.4.4", senderCompId: "EXEC", targetCompId: "CLIENT" }],
+    store,
+    logger: (_level, m) => {
+      if (m.includes("Logout sent: MsgSeqNum too low")) refusals++;
+    },
+  }).listen();
+  const warnings: string[] = [];
+  let logons = 0;
+  await using initiator = new Initiator({
+    session: { beginString: "FIX.4.4", senderCompId: "CLIENT", targetCompId: "EXEC" },
+    addresses: [{ hostname: "127.0.0.1", port: acceptor.port }],
+    reconnectDelayMs: 10,
+    logger: (level, m) => {
+      if (level === "warn") warnings.push(m);
+    },
+    application: { onLogon: () => void logons++ },
+  }).start();
+  const until = async (pred: () => boolean, what: string) => {
+    for (let i = 0; !pred(); i++) {
+      if (i > 3_000) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+  await until(() => initiator.isHeld, "the hold");
+  assert(warnings.some((w) => w.includes("Received Logout request: MsgSeqNum too low")));
+  assertEquals(initiator.host.lostOutbound.map((r) => [r.fromSeqNum, r.toSeqNum]), [[1, 299]]);
+  // a loop would reconnect every 10 ms; held, it stays down
+  await new Promise((r) => setTimeout(r, 300));
+  assertEquals(refusals, 1);
+  initiator.host.setSequenceNumbers({ nextSenderSeqNum: 300, nextTargetSeqNum: 2 }, "operator");
+  initiator.logon();
+  await until(() => logons === 1, "the logon after the operator set the numbers");
+});
