@@ -66,9 +66,9 @@ export function parseTooLowText(
 
 /** The Text of the Logout a held session sends (also in logs and `/status`). */
 export function heldText(range: LostOutboundRange): string {
-  return `Session held: the counterparty expects MsgSeqNum ${range.toSeqNum + 1} but this ` +
-    `node's next is ${range.fromSeqNum}; outbound ${range.fromSeqNum}-${range.toSeqNum} were ` +
-    `lost in a failover; an operator must set the sequence numbers before trading resumes`;
+  return `Session held: the counterparty expects MsgSeqNum ${range.toSeqNum + 1}; this node ` +
+    `has no record of outbound ${range.fromSeqNum}-${range.toSeqNum} (lost in a failover); ` +
+    `an operator must set the sequence numbers before trading resumes`;
 }
 
 /** Default for {@linkcode LogonLoopOptions.shortSessionMs}. */

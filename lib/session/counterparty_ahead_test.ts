@@ -3,8 +3,8 @@ import { assert, assertEquals } from "../testing/assert.ts";
 import { Script } from "./_script_test_util.ts";
 import { LogonLoopDetector, parseTooLowText } from "./counterparty_ahead.ts";
 
-const HELD_100_299 = "Session held: the counterparty expects MsgSeqNum 300 but this node's next " +
-  "is 100; outbound 100-299 were lost in a failover; an operator must set the sequence numbers " +
+const HELD_100_299 = "Session held: the counterparty expects MsgSeqNum 300; this node has no " +
+  "record of outbound 100-299 (lost in a failover); an operator must set the sequence numbers " +
   "before trading resumes";
 
 function warnings(s: Script): string[] {

@@ -405,8 +405,8 @@ Deno.test("Session.receive() holds the session when NextExpectedMsgSeqNum is bey
   s.connect();
   s.in("35=A|34=1|98=0|108=30|789=9");
   assertEquals(s.sent, [
-    "35=5|34=1|58=Session held: the counterparty expects MsgSeqNum 9 but this node's next is 1; " +
-    "outbound 1-8 were lost in a failover; an operator must set the sequence numbers before " +
+    "35=5|34=1|58=Session held: the counterparty expects MsgSeqNum 9; this node has no record " +
+    "of outbound 1-8 (lost in a failover); an operator must set the sequence numbers before " +
     "trading resumes",
   ]);
   assert(s.disconnected);
