@@ -1437,8 +1437,9 @@ export class Session {
     this.#sentReset = false;
     this.#receivedReset = false;
     if (nextExpected !== undefined && nextExpected <= lastSentBeforeLogon) {
-      // through the Logon's own number: the counterparty then expects the one after it
-      this.#resend(nextExpected, lastSentBeforeLogon, lastSentBeforeLogon + 2);
+      // through our Logon's own number (an acceptor's answer was sent after
+      // lastSentBeforeLogon): the counterparty then expects the one after it
+      this.#resend(nextExpected, lastSentBeforeLogon, this.#nextSender);
     }
     const seq = logon.msgSeqNum;
     if (seq > this.#nextTarget && !resetFlag) {

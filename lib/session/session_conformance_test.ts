@@ -113,3 +113,17 @@ Deno.test("Session.garbled() drops a garbled message by default, the specificati
   assertEquals(s.sent, []);
   assertEquals(s.session.nextTargetSeqNum, 2);
 });
+
+Deno.test("Session as initiator fills 789 recovery up to its own Logon, which it sent first", () => {
+  const s = new Script({
+    role: "initiator",
+    enableNextExpectedMsgSeqNum: true,
+    nextSenderSeqNum: 2000,
+  });
+  s.connect();
+  assertEquals(s.sent, ["35=A|34=2000|98=0|108=30|789=1"]);
+  s.in("35=A|34=1|98=0|108=30|789=1");
+  // 1…2000 (the Logon included) gap-filled: the acceptor next expects 2001, our next number
+  assertEquals(s.sent, ["35=4|34=1|43=Y|123=Y|36=2001"]);
+  assertEquals(s.session.nextSenderSeqNum, 2001);
+});
