@@ -992,7 +992,10 @@ export class Session {
     if (seqText !== "") body.push([45, seqText]);
     if (this.#rank >= 42) {
       if (msgType !== "") body.push([372, msgType]);
-      if ((this.#rank === 42 && reason <= 11) || this.#rank > 42) body.push([373, reason]);
+      // only the codes the version defines: 0–11 in FIX.4.2, 0–17 in FIX.4.3, 99 from FIX.4.4
+      if (reason <= (this.#rank === 42 ? 11 : this.#rank === 43 ? 17 : 99)) {
+        body.push([373, reason]);
+      }
       if (refTagId !== undefined && (refTagId !== 0 || reason === 0)) body.push([371, refTagId]);
       body.push([58, reasonText]);
     } else {

@@ -127,3 +127,13 @@ Deno.test("Session as initiator fills 789 recovery up to its own Logon, which it
   assertEquals(s.sent, ["35=4|34=1|43=Y|123=Y|36=2001"]);
   assertEquals(s.session.nextSenderSeqNum, 2001);
 });
+
+Deno.test("Session.garbled() leaves out SessionRejectReason 99 where the version lacks it", () => {
+  const cases = [["FIX.4.2", ""], ["FIX.4.3", ""], ["FIX.4.4", "|373=99"]] as const;
+  for (const [beginString, reason] of cases) {
+    const s = new Script({ beginString, rejectGarbledMessage: true });
+    s.logon();
+    s.actions = s.session.garbled("bad", s.now, s.message("35=D|34=2|11=A"));
+    assertEquals(s.sent, [`35=3|34=2|45=2|372=D${reason}|58=Garbled message: bad`]);
+  }
+});
