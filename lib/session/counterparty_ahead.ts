@@ -64,6 +64,18 @@ export function parseTooLowText(
   return { expected, received };
 }
 
+const TROUBLE =
+  /too (low|high)|invalid|incorrect|wrong|missing|refus|reject|not |error|fail|problem|unknown|held|lost/i;
+
+/**
+ * Whether a counterparty's Logout Text deserves a warning: any Text while the Logon exchange is
+ * not complete (a refused Logon), else a Text that reads like a complaint ("MsgSeqNum too low,
+ * …", "Invalid …"). An ordinary goodbye ("done", "end of day") is information.
+ */
+export function isTroubleLogout(text: string, loggedOn: boolean): boolean {
+  return text !== "" && (!loggedOn || TROUBLE.test(text));
+}
+
 /** The Text of the Logout a held session sends (also in logs and `/status`). */
 export function heldText(range: LostOutboundRange): string {
   return `Session held: the counterparty expects MsgSeqNum ${range.toSeqNum + 1}; this node ` +

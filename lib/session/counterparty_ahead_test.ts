@@ -20,13 +20,20 @@ Deno.test("parseTooLowText() reads QuickFIX's and Tandem's 'MsgSeqNum too low' t
   assertEquals(parseTooLowText("MsgSeqNum too low, expecting 3 but received 5"), undefined);
 });
 
-Deno.test("Session.receive() logs the counterparty's Logout Text at warn", () => {
+Deno.test("Session.receive() logs the counterparty's Logout Text, at warn when it complains", () => {
   const s = new Script();
   s.logon();
-  s.in("35=5|34=2|58=Trading halted by the venue");
-  assert(
-    warnings(s).some((w) => w.endsWith("Received Logout request: Trading halted by the venue")),
-  );
+  s.in("35=5|34=2|58=Invalid order flow, session closed");
+  assert(warnings(s).some((w) => w.endsWith("Logout request: Invalid order flow, session closed")));
+  const bye = new Script();
+  bye.logon();
+  bye.in("35=5|34=2|58=done");
+  assertEquals(warnings(bye), [], "an ordinary goodbye is no warning");
+  assert(bye.log.some((a) => a.type === "log" && a.text.endsWith("Received Logout request: done")));
+  const refused = new Script({ role: "initiator" });
+  refused.connect();
+  refused.in("35=5|34=1|58=Unknown user");
+  assert(warnings(refused).some((w) => w.endsWith("Received Logout request: Unknown user")));
 });
 
 Deno.test("Session.receive() holds the session on a 'MsgSeqNum too low' Logout and reports the lost range", () => {

@@ -26,6 +26,7 @@ import {
   type CounterpartyAheadPolicy,
   DEFAULT_COUNTERPARTY_AHEAD_POLICY,
   heldText,
+  isTroubleLogout,
   LogonLoopDetector,
   type LogonLoopOptions,
   type LostOutboundRange,
@@ -1475,9 +1476,10 @@ export class Session {
     if (!this.#verify(message, false, false)) return;
     const text = message.get(58) ?? "";
     const what = this.#sentLogout ? "Received Logout response" : "Received Logout request";
-    // the counterparty's reason matters to an operator (e.g. "MsgSeqNum too low")
+    // the counterparty's reason matters to an operator: at warn when it refuses or complains
+    // (e.g. "MsgSeqNum too low"), at info for an ordinary end of day
     if (text === "") this.#log("info", what);
-    else this.#log("warn", `${what}: ${text}`);
+    else this.#log(isTroubleLogout(text, this.isLoggedOn) ? "warn" : "info", `${what}: ${text}`);
     const tooLow = text === "" ? undefined : parseTooLowText(text);
     if (tooLow !== undefined && tooLow.expected > this.#nextSender - 1) {
       // our numbers are behind what the counterparty saw: outbound messages were lost
