@@ -1,7 +1,7 @@
 import { assertEquals, assertRejects, assertStringIncludes } from "../testing/assert.ts";
 import { ConfigError, readConfigFile } from "./mod.ts";
 
-const FIX44_XML = `${Deno.cwd()}/../shared/fix-spec/FIX44.xml`;
+const FIX44_XML = `${Deno.cwd()}/spec/FIX44.xml`;
 
 function config(dictionary: string, extra = ""): string {
   return `node: { role: acceptor }

@@ -1,7 +1,7 @@
 import { assertEquals } from "../testing/assert.ts";
 import { AdminMsgType, Tag } from "./tags.ts";
 
-const SPEC_DIR = `${Deno.cwd()}/../shared/fix-spec`;
+const SPEC_DIR = `${Deno.cwd()}/spec`;
 
 /** Field name → number, read from QuickFIX dictionaries. */
 async function fieldNumbers(files: string[]): Promise<Map<string, number>> {

@@ -29,9 +29,9 @@ export const INSTALL_SCRIPT_PATH: string = fileUrlToPath(
   new URL("../../.ci/install_interop.sh", import.meta.url),
 );
 
-/** The QuickFIX dictionaries shared by all tests (`../shared/fix-spec` beside the repo). */
+/** The QuickFIX dictionaries shared by all tests (the repository's `spec/`). */
 export const DEFAULT_SPEC_DIR: string = fileUrlToPath(
-  new URL("../../../shared/fix-spec", import.meta.url),
+  new URL("../../spec", import.meta.url),
 );
 
 /** How much of a peer's stderr is kept for error messages. */

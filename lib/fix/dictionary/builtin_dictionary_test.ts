@@ -12,10 +12,10 @@ import { combinedLengthTags, type Dictionary, type FieldDef, type Layout } from 
 import { decodeFixObject, encodeFixObject, type FixObject } from "./fix_object.ts";
 import { validateMessage } from "./validate_message.ts";
 
-const SPEC_DIR = `${Deno.cwd()}/../shared/fix-spec`;
+const SPEC_DIR = `${Deno.cwd()}/spec`;
 const BUILTIN_DIR = new URL("./builtin/", import.meta.url);
 
-Deno.test("builtin/*.ts are up to date with ../shared/fix-spec (regenerated in memory)", () => {
+Deno.test("builtin/*.ts are up to date with spec/ (regenerated in memory)", () => {
   for (const [xml, module] of BUILTIN_FILES) {
     const expected = renderBuiltinModule(xml, Deno.readTextFileSync(`${SPEC_DIR}/${xml}`));
     const actual = Deno.readTextFileSync(new URL(module, BUILTIN_DIR));

@@ -1,4 +1,4 @@
-// Replays the messages of the QuickFIX acceptance scripts (../shared/quickfix-at) that the
+// Replays the messages of the QuickFIX acceptance scripts (tests/conformance) that the
 // acceptor must reject for a dictionary fault, and checks that validateMessage() finds the same
 // SessionRejectReason (373) and RefTagID (371) as QuickFIX; and that every NewOrderSingle the
 // scripts expect to be echoed back validates cleanly.
@@ -9,7 +9,7 @@ import { checksum } from "../encoder.ts";
 import { builtinDictionary } from "./builtin_dictionary.ts";
 import { validateMessage, type ValidationDictionaries } from "./validate_message.ts";
 
-const ROOT = `${Deno.cwd()}/../shared/quickfix-at`;
+const ROOT = `${Deno.cwd()}/tests/conformance`;
 const DICTIONARY_REASONS = new Set([0, 1, 2, 4, 5, 6, 11, 13, 14, 15, 16]);
 
 /** Fills in <TIME>, BodyLength and CheckSum the way the fixat runner does. */

@@ -251,7 +251,7 @@ Deno.test("validateMessage() uses the dictionary of the header's ApplVerID (1128
 });
 
 Deno.test("validateMessage() prefers a custom application dictionary of the header's ApplVerID", () => {
-  const xml = Deno.readTextFileSync(`${Deno.cwd()}/../shared/fix-spec/FIX50SP2.xml`)
+  const xml = Deno.readTextFileSync(`${Deno.cwd()}/spec/FIX50SP2.xml`)
     .replace(
       "msgtype='D' msgcat='app'>\n   <field name='ClOrdID' required='Y' />",
       "msgtype='D' msgcat='app'>\n   <field name='ClOrdID' required='N' />",
