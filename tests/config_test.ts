@@ -1,5 +1,5 @@
 /**
- * The configuration the QuickFIX acceptance scripts expect (see ../shared/quickfix-at/README.md)
+ * The configuration the QuickFIX acceptance scripts expect (see tests/conformance/at.yaml)
  * written as a Tandem configuration: proves the schema can express it, and documents it.
  */
 import { assertEquals } from "../lib/testing/assert.ts";
