@@ -23,6 +23,7 @@
  * @module
  */
 
+import { openListener } from "../transport/listen_error.ts";
 import type { OpsFeed } from "./events.ts";
 import { opsPageResponse } from "./page.ts";
 
@@ -216,10 +217,11 @@ export function serveAdmin(
       `Cannot serve admin on ${options.hostname}: a token is required when not bound to loopback`,
     );
   }
-  return Deno.serve({
-    hostname: options.hostname,
-    port: options.port,
-    ...(options.signal ? { signal: options.signal } : {}),
-    onListen: (addr) => options.onListen?.(addr),
-  }, adminHandler(node, options.token, options.feed));
+  return openListener("the admin endpoint", options.hostname, options.port, () =>
+    Deno.serve({
+      hostname: options.hostname,
+      port: options.port,
+      ...(options.signal ? { signal: options.signal } : {}),
+      onListen: (addr) => options.onListen?.(addr),
+    }, adminHandler(node, options.token, options.feed)));
 }

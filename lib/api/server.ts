@@ -16,6 +16,8 @@
  * @module
  */
 
+import { openListener } from "../transport/listen_error.ts";
+
 import { checkToken, isLoopback, json } from "../admin/server.ts";
 
 /** An error the API answers with a 4xx/5xx status. */
@@ -197,10 +199,11 @@ export function serveApi(node: ApiNode, options: ApiServerOptions): Deno.HttpSer
       `Cannot serve the API on ${options.hostname}: a token is required when not bound to loopback`,
     );
   }
-  return Deno.serve({
-    hostname: options.hostname,
-    port: options.port,
-    ...(options.signal ? { signal: options.signal } : {}),
-    onListen: (addr) => options.onListen?.(addr),
-  }, apiHandler(node, options));
+  return openListener("the application API", options.hostname, options.port, () =>
+    Deno.serve({
+      hostname: options.hostname,
+      port: options.port,
+      ...(options.signal ? { signal: options.signal } : {}),
+      onListen: (addr) => options.onListen?.(addr),
+    }, apiHandler(node, options)));
 }

@@ -1,6 +1,7 @@
 /**
  * Checks, before anything starts, the files a configuration refers to: custom dictionaries must
- * be readable QuickFIX XML, TLS certificates and keys must be readable. Problems are reported like
+ * be readable QuickFIX XML, TLS certificates and keys must be readable, and the data directory
+ * (`node.dataDir`) must be a writable directory or creatable in a writable one. Problems are reported like
  * validation problems, with the line of the key that names the file.
  *
  * @module
@@ -63,7 +64,59 @@ export async function verifyConfigFiles(
       if (why !== undefined) report(`sessions[${i}].connect.tls.${key}`, why);
     }
   }
+  const dataDirProblem = await checkDataDir(config.node.dataDir);
+  if (dataDirProblem !== undefined) report("node.dataDir", dataDirProblem);
   return issues;
+}
+
+/**
+ * Why `dir` cannot serve as a node's data directory, or undefined. An existing directory must
+ * accept a new file; a missing one needs its nearest existing ancestor to be a writable directory
+ * (the node creates the rest). Writability is proven by creating and removing a probe file, never
+ * by reading permission bits (they do not tell about ACLs, read-only mounts or other users).
+ */
+export async function checkDataDir(dir: string): Promise<string | undefined> {
+  let existing = dir;
+  for (;;) {
+    try {
+      const info = await Deno.stat(existing);
+      if (!info.isDirectory) {
+        return existing === dir
+          ? `Cannot use ${dir} as the data directory: not a directory`
+          : `Cannot create the data directory ${dir}: ${existing} is not a directory`;
+      }
+      break;
+    } catch (e) {
+      // ENOTDIR: a file stands where a parent directory should; the walk up finds and names it.
+      if (!(e instanceof Deno.errors.NotFound) && !(e instanceof Deno.errors.NotADirectory)) {
+        return `Cannot use ${dir} as the data directory: ${(e as Error).message}`;
+      }
+      const parent = parentOf(existing);
+      if (parent === existing) return `Cannot create the data directory ${dir}: no parent exists`;
+      existing = parent;
+    }
+  }
+  try {
+    const probe = await Deno.makeTempFile({ dir: existing, prefix: ".tandem-check-" });
+    await Deno.remove(probe);
+    return undefined;
+  } catch (e) {
+    const why = e instanceof Deno.errors.PermissionDenied
+      ? "permission denied"
+      : (e as Error).message;
+    return existing === dir
+      ? `Cannot write to the data directory ${dir}: ${why}`
+      : `Cannot create the data directory ${dir} in ${existing}: ${why}`;
+  }
+}
+
+/** The parent of a path ("." for a bare relative name, "/" stays "/"). */
+function parentOf(path: string): string {
+  const trimmed = path.length > 1 ? path.replace(/\/+$/, "") : path;
+  const slash = trimmed.lastIndexOf("/");
+  if (slash < 0) return trimmed === "." ? "." : ".";
+  if (slash === 0) return "/";
+  return trimmed.slice(0, slash);
 }
 
 async function checkReadable(file: string, maxBytes: number): Promise<string | undefined> {

@@ -17,6 +17,7 @@ import { type Application, consoleLogger, type Logger } from "./application.ts";
 import { type BindResult, ConnectionRunner } from "./runner.ts";
 import { type AwaitRelease, type HostSessionConfig, SessionHost } from "./session_host.ts";
 import { MemorySessionStore, type SessionStore } from "./store.ts";
+import { openListener, openListenerAsync } from "../transport/listen_error.ts";
 import {
   listen as listenNet,
   type RejectedConnection,
@@ -140,10 +141,14 @@ export class Acceptor implements AsyncDisposable {
     if (this.#options.tls !== undefined) {
       throw new TypeError("Cannot listen synchronously with TLS: use `await acceptor.start()`");
     }
-    const listener = Deno.listen({
-      hostname: this.#options.hostname ?? "127.0.0.1",
-      port: this.#options.port ?? 0,
-    });
+    const hostname = this.#options.hostname ?? "127.0.0.1";
+    const port = this.#options.port ?? 0;
+    const listener = openListener(
+      "FIX sessions",
+      hostname,
+      port,
+      () => Deno.listen({ hostname, port }),
+    );
     this.#listening(listener.addr.port, listener);
     return this;
   }
@@ -158,21 +163,24 @@ export class Acceptor implements AsyncDisposable {
   async start(): Promise<this> {
     if (this.#listener !== undefined) return this;
     const o = this.#options;
-    const server: Server = await listenNet({
-      host: o.hostname ?? "127.0.0.1",
-      port: o.port ?? 0,
-      ...(o.tls === undefined ? {} : { tls: o.tls }),
-      ...(o.handshakeTimeoutMs === undefined ? {} : { handshakeTimeoutMs: o.handshakeTimeoutMs }),
-      onRejected: (r) => {
-        this.#log(
-          "warn",
-          `${
-            r.remote ? `${r.remote.host}:${r.remote.port}` : "?"
-          }: connection refused: ${r.reason}`,
-        );
-        o.onRejected?.(r);
-      },
-    });
+    const host = o.hostname ?? "127.0.0.1";
+    const port = o.port ?? 0;
+    const server: Server = await openListenerAsync("FIX sessions", host, port, () =>
+      listenNet({
+        host,
+        port,
+        ...(o.tls === undefined ? {} : { tls: o.tls }),
+        ...(o.handshakeTimeoutMs === undefined ? {} : { handshakeTimeoutMs: o.handshakeTimeoutMs }),
+        onRejected: (r) => {
+          this.#log(
+            "warn",
+            `${
+              r.remote ? `${r.remote.host}:${r.remote.port}` : "?"
+            }: connection refused: ${r.reason}`,
+          );
+          o.onRejected?.(r);
+        },
+      }));
     if (this.#listener !== undefined) {
       await server.close();
       return this;

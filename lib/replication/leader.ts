@@ -31,6 +31,7 @@
  * @module
  */
 
+import { openListener, openListenerAsync } from "../transport/listen_error.ts";
 import {
   listen as listenNet,
   type RejectedConnection,
@@ -315,13 +316,25 @@ export class ReplicationLeader implements AsyncDisposable {
       };
       ref.leader = new ReplicationLeader(
         options,
-        listenNet({ host: hostname, port, tls: options.tls, onRejected }).then(serverListener),
+        openListenerAsync(
+          "replication",
+          hostname,
+          port,
+          () => listenNet({ host: hostname, port, tls: options.tls, onRejected }),
+        ).then(serverListener),
       );
       return ref.leader;
     }
     return new ReplicationLeader(
       options,
-      tcpListener(Deno.listen({ hostname, port, transport: "tcp" })),
+      tcpListener(
+        openListener(
+          "replication",
+          hostname,
+          port,
+          () => Deno.listen({ hostname, port, transport: "tcp" }),
+        ),
+      ),
     );
   }
 
