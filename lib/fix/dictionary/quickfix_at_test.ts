@@ -12,7 +12,7 @@ import { validateMessage, type ValidationDictionaries } from "./validate_message
 const ROOT = `${Deno.cwd()}/tests/conformance`;
 const DICTIONARY_REASONS = new Set([0, 1, 2, 4, 5, 6, 11, 13, 14, 15, 16]);
 
-/** Fills in <TIME>, BodyLength and CheckSum the way the fixat runner does. */
+/** Fills in <TIME>, BodyLength and CheckSum as tests/conformance/at_script.ts does. */
 function toBytes(line: string): Uint8Array {
   const now = "20261124-10:00:00";
   let text = line.replace(/<TIME[+-]?\d*>/g, now);
