@@ -422,6 +422,8 @@ Deno.test({
     };
     try {
       const venue = scriptedVenue(listener);
+      // Awaited below; should the peer fail first, closing the listener rejects it: not uncaught.
+      venue.catch(() => {});
       const tolerant = await runQfInitiator({ ...options, dataDir: `${dir}/1`, maxDuplicates: 1 });
       await venue;
       assert(tolerant.ok, tolerant.reason);
@@ -431,6 +433,7 @@ Deno.test({
       assertEquals(tolerant.possDupReceived, 0);
 
       const venueAgain = scriptedVenue(listener);
+      venueAgain.catch(() => {});
       const strict = await runQfInitiator({ ...options, dataDir: `${dir}/2` });
       await venueAgain;
       assertEquals(strict.ok, false);
