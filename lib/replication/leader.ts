@@ -303,7 +303,8 @@ export class ReplicationLeader implements AsyncDisposable {
   static listen(options: ReplicationLeaderOptions): ReplicationLeader {
     const hostname = options.hostname ?? "127.0.0.1";
     const port = options.port ?? 0;
-    if (options.tls !== undefined) {
+    const tls = options.tls;
+    if (tls !== undefined) {
       // Set once the constructor ran; rejections only come after a connection arrived.
       const ref: { leader?: ReplicationLeader } = {};
       const onRejected = (r: RejectedConnection) => {
@@ -320,7 +321,7 @@ export class ReplicationLeader implements AsyncDisposable {
           "replication",
           hostname,
           port,
-          () => listenNet({ host: hostname, port, tls: options.tls, onRejected }),
+          () => listenNet({ host: hostname, port, tls, onRejected }),
         ).then(serverListener),
       );
       return ref.leader;
