@@ -146,6 +146,41 @@ export function isAssignment(command: string): boolean {
   return /^[A-Za-z_]\w*=\S*$/.test(bare);
 }
 
+/**
+ * The words of `command` that an unquoted `>` or `<` glued to them would turn into a redirection:
+ * `--session FIX.4.4:VENUE->CLIENT` writes the output to a file `CLIENT`. A redirection after a
+ * file descriptor number (`2>&1`) or `&` (`&>`) is not reported.
+ */
+export function gluedRedirections(command: string): string[] {
+  const found: string[] = [];
+  let quote: string | undefined;
+  let wordStart = 0;
+  for (let i = 0; i < command.length; i++) {
+    const c = command[i]!;
+    if (quote !== undefined) {
+      if (c === quote) quote = undefined;
+      else if (c === "\\" && quote === '"') i++;
+      continue;
+    }
+    if (c === "'" || c === '"') quote = c;
+    else if (c === "\\") i++;
+    else if (/\s/.test(c)) wordStart = i + 1;
+    else if (c === "#" && i === wordStart) {
+      const nl = command.indexOf("\n", i);
+      if (nl < 0) break;
+      i = nl;
+      wordStart = nl + 1;
+    } else if ((c === ">" || c === "<") && i > wordStart) {
+      const before = command.slice(wordStart, i);
+      if (!/^\d+$/.test(before) && !before.endsWith("&") && !/[<>|]$/.test(before)) {
+        const end = command.slice(i).search(/\s|$/);
+        found.push(command.slice(wordStart, i + end));
+      }
+    }
+  }
+  return found;
+}
+
 /** Every port the README names as `host:port` (127.0.0.1, localhost, 0.0.0.0, [::1]). */
 export function readmePorts(markdown: string): number[] {
   const ports = new Set<number>();

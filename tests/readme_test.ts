@@ -8,8 +8,8 @@
  *   only parse.
  * - `sh`: every command runs with bash in the working directory, in order. A command that exits
  *   must exit 0 (while a long-running command of the same section is starting up, a failing one
- *   is retried for up to {@linkcode RETRY_FOR_MS}), and must not leave a new file in the working
- *   directory (an unquoted `>` would). A command still running once it has printed something and
+ *   is retried for up to {@linkcode RETRY_FOR_MS}), and must not hold a `>` or `<` glued to a word
+ *   outside quotes (`--session FIX.4.4:VENUE->CLIENT` redirects to a file `CLIENT`). A command still running once it has printed something and
  *   then {@linkcode SETTLE_MS} passed, or after {@linkcode LONG_RUNNING_AFTER_MS} in silence, is a
  *   long-running one (a node, a follower): it keeps running, and at the end of its `## ` section
  *   it must still be running (or have exited 0) and must stop on SIGINT with status 0 or 130.
@@ -33,6 +33,7 @@ import { assert, assertEquals } from "../lib/testing/assert.ts";
 import {
   type Block,
   blockFileName,
+  gluedRedirections,
   isAssignment,
   readmeBlocks,
   readmePorts,
@@ -112,6 +113,15 @@ Deno.test("isAssignment() tells environment settings from commands", () => {
   assert(!isAssignment("./denow task test"));
 });
 
+Deno.test("gluedRedirections() finds an unquoted session id, not fd redirections or quoted ones", () => {
+  assertEquals(gluedRedirections("tandem journal dump d --session FIX.4.4:VENUE->CLIENT"), [
+    "FIX.4.4:VENUE->CLIENT",
+  ]);
+  assertEquals(gluedRedirections("tandem journal dump d --session 'FIX.4.4:VENUE->CLIENT'"), []);
+  assertEquals(gluedRedirections('curl "http://x/FIX.4.4:A->B" 2>&1 > out.json &> all'), []);
+  assertEquals(gluedRedirections("echo a # comment with A->B"), []);
+});
+
 Deno.test("readmePorts() and remapPorts() move every named port, nothing else", () => {
   const md =
     "fix: { listen: 127.0.0.1:9876 }\ncurl http://localhost:8080/x\nport: 9876, 19876, 1.9876";
@@ -188,17 +198,14 @@ function signalGroup(p: Started, signal: Deno.Signal): void {
   }
 }
 
-async function topLevelFiles(dir: string): Promise<Set<string>> {
-  const names = new Set<string>();
-  for await (const e of Deno.readDir(dir)) if (e.isFile) names.add(e.name);
-  return names;
-}
-
 /** Runs one command; returns the failure, or undefined. */
 async function runCommand(ws: Workspace, label: string, text: string): Promise<string | undefined> {
   const retryUntilMs = Date.now() + RETRY_FOR_MS;
+  const glued = gluedRedirections(text);
+  if (glued.length > 0) {
+    return `${label}: unquoted > or < inside ${glued.join(", ")} redirects the shell: quote it`;
+  }
   for (let attempt = 1;; attempt++) {
-    const before = await topLevelFiles(ws.dir);
     const p = start(ws, label, text);
     const startedMs = Date.now();
     for (;;) {
@@ -213,19 +220,15 @@ async function runCommand(ws: Workspace, label: string, text: string): Promise<s
       }
     }
     await p.output.done;
-    const created = [...await topLevelFiles(ws.dir)].filter((n) => !before.has(n));
-    if (p.status.code === 0 && created.length === 0) {
+    if (p.status.code === 0) {
       console.log(`  ${label}: exit 0${attempt > 1 ? ` (attempt ${attempt})` : ""}`);
       return undefined;
     }
-    const why = p.status.code !== 0
-      ? `exit ${p.status.code}`
-      : `left ${created.join(", ")} in the working directory (an unquoted > or <?)`;
-    if (p.status.code !== 0 && ws.running.length > 0 && Date.now() < retryUntilMs) {
+    if (ws.running.length > 0 && Date.now() < retryUntilMs) {
       await sleep(500); // a node of this section may still be starting
       continue;
     }
-    return `${label}: ${why}\n${p.output.text}`;
+    return `${label}: exit ${p.status.code}\n${p.output.text}`;
   }
 }
 
