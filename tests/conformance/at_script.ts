@@ -23,7 +23,9 @@
  * `<TIME+N>` / `<TIME-N>` that time plus or minus N seconds. A message without BodyLength (9)
  * gets one computed after BeginString (8), and one without CheckSum (10) gets one appended, so
  * scripts can leave out what they do not mean to get wrong. A message that does not start with
- * BeginString is sent as written (scripts send such garbage on purpose).
+ * BeginString is sent as written (scripts send such garbage on purpose). The computed BodyLength
+ * is always the true one: QuickFIX's own runner makes it one byte short when the script gives a
+ * CheckSum (`3b_InvalidChecksum`), which turns a bad-CheckSum test into a bad-length one.
  *
  * @module
  */
