@@ -24,6 +24,12 @@ export interface RecoveryReport {
   offsetBytes: number;
   /** How many bytes were dropped. */
   droppedBytes: number;
+  /**
+   * How many records were dropped: the damaged one plus any record with a
+   * valid CRC found after it (at an index the journal could not continue
+   * with); 0 when the bytes held no record at all.
+   */
+  droppedRecords: number;
   /** What was wrong with the first dropped bytes. */
   reason: string;
 }
@@ -117,10 +123,18 @@ export function scanRecords(
         ...crc,
       });
     }
+    let droppedRecords = 1;
+    for (let k = o + RECORD_ALIGNMENT_BYTES; k + RECORD_HEADER_BYTES <= end;) {
+      const c = checkRecordAt(buf, view, k, end);
+      if (c.ok) {
+        droppedRecords++;
+        k += c.sizeBytes;
+      } else k += RECORD_ALIGNMENT_BYTES;
+    }
     return {
       endOffset: o,
       nextIndex: expected,
-      torn: { file, offsetBytes: o, droppedBytes: end - o, reason },
+      torn: { file, offsetBytes: o, droppedBytes: end - o, droppedRecords, reason },
     };
   }
   return { endOffset: o, nextIndex: expected };

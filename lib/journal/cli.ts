@@ -8,11 +8,15 @@
  *   (it runs in another process than the writer, so it cannot be woken by
  *   appends).
  * - `verify DIR [--json]`: check every segment and record; exit 1 on
- *   corruption, naming the file, offset and checksums. A torn tail is reported
- *   but is not an error (the next open cuts it).
- * - `repair DIR`: cut the journal at the first bad record, moving everything
- *   from there on into a quarantine file in DIR (never deleted), and append an
- *   Audit record describing what was moved.
+ *   corruption, naming the file, offset and checksums, and on a rewind (the
+ *   journal ends before its checkpoint: a missing or cut newest segment). A
+ *   torn tail is reported but is not an error (the next open cuts it).
+ * - `repair DIR [--yes]`: print what would be quarantined (bytes, records,
+ *   index range) and exit 1 without changing anything; with `--yes`, cut the
+ *   journal at the first bad record, moving everything from there on into a
+ *   quarantine file in DIR (never deleted), accept a rewind, and append an
+ *   Audit record describing what was moved. Refuses while a node holds the
+ *   data directory's lock.
  *
  * Human output is one line per record; `--json` prints one JSON object per
  * line. Exit codes: 0 ok, 1 corruption or failure, 2 usage error.
@@ -21,7 +25,7 @@
  */
 
 import { Journal } from "./journal.ts";
-import { JournalCorruptionError } from "./errors.ts";
+import { DataDirLockedError, JournalCorruptionError } from "./errors.ts";
 import { FileStorage } from "./file_storage.ts";
 import {
   decodeAppCursor,
@@ -42,6 +46,8 @@ import {
 } from "./record.ts";
 import { readWholeFile } from "./storage.ts";
 import { SNAPSHOT_FILE } from "./_snapshot.ts";
+import { describePlan, planQuarantine } from "./_repair_plan.ts";
+import { DataDirLock } from "./data_dir_lock.ts";
 
 /** Where the commands write, and how `tail` is stopped. */
 export interface JournalCommandIo {
@@ -55,7 +61,7 @@ const USAGE = `Usage:
   journal dump DIR [--from N] [--session KEY|ID] [--kind KIND] [--json]
   journal tail DIR [--from N] [--json]
   journal verify DIR [--json]
-  journal repair DIR`;
+  journal repair DIR [--yes]`;
 
 interface Parsed {
   command: string;
@@ -64,6 +70,7 @@ interface Parsed {
   session?: string;
   kind?: RecordKind;
   json: boolean;
+  yes: boolean;
 }
 
 function parseArgs(args: string[]): Parsed | string {
@@ -73,7 +80,7 @@ function parseArgs(args: string[]): Parsed | string {
     return `unknown command "${command}"`;
   }
   let dir: string | undefined;
-  const out: Omit<Parsed, "command" | "dir"> = { json: false };
+  const out: Omit<Parsed, "command" | "dir"> = { json: false, yes: false };
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i]!;
     const value = () => {
@@ -83,6 +90,7 @@ function parseArgs(args: string[]): Parsed | string {
     };
     try {
       if (arg === "--json") out.json = true;
+      else if (arg === "--yes" && command === "repair") out.yes = true;
       else if (arg === "--from") {
         const v = value();
         const n = Number(v);
@@ -213,6 +221,10 @@ export async function runJournalCommand(
         return 2;
     }
   } catch (e) {
+    if (e instanceof DataDirLockedError) {
+      err(`journal ${parsed.command}: ${e.message}`);
+      return 1;
+    }
     if (e instanceof JournalCorruptionError) {
       err(`journal ${parsed.command}: ${e.message}`);
       if (parsed.json) out(JSON.stringify({ ok: false, error: corruptionJson(e) }));
@@ -304,7 +316,9 @@ async function verify(p: Parsed, out: (line: string) => void): Promise<number> {
     epoch: journal.epoch,
     sessions: journal.sessions().length,
     tornTails: journal.recovered,
+    rewind: journal.rewind ?? null,
   };
+  if (journal.rewind !== undefined) summary.ok = false;
   if (p.json) out(JSON.stringify(summary));
   else {
     out(
@@ -315,8 +329,11 @@ async function verify(p: Parsed, out: (line: string) => void): Promise<number> {
         `torn tail: ${t.file} at offset ${t.offsetBytes}, ${t.droppedBytes} bytes (${t.reason}); the next open cuts it`,
       );
     }
+    if (journal.rewind !== undefined) {
+      out(`rewound: ${journal.rewind}; a node refuses to start on it (see journal repair)`);
+    }
   }
-  return 0;
+  return journal.rewind === undefined ? 0 : 1;
 }
 
 /** Most repair passes (each quarantines from one bad point on). */
@@ -324,41 +341,94 @@ const MAX_REPAIR_PASSES = 16;
 
 async function repair(p: Parsed, out: (line: string) => void): Promise<number> {
   if (!(await exists(p.dir))) throw new Error(`Cannot repair journal ${p.dir}: no such directory`);
+  using _lock = DataDirLock.acquire(p.dir, "repair the journal in");
   const storage = new FileStorage(p.dir);
-  for (let pass = 0; pass < MAX_REPAIR_PASSES; pass++) {
+  if (!p.yes) return await planOnly(p.dir, storage, out);
+  let passes = 0;
+  let quarantined = { bytes: 0, records: 0 };
+  for (; passes < MAX_REPAIR_PASSES; passes++) {
     let journal: Journal;
     try {
-      journal = await Journal.open(p.dir, { storage });
+      journal = await Journal.open(p.dir, { storage, acceptRewind: true });
     } catch (e) {
       if (!(e instanceof JournalCorruptionError)) throw e;
       const name = e.file.slice(e.file.lastIndexOf("/") + 1);
       if (name === SNAPSHOT_FILE || parseSegmentFileName(name) === undefined) throw e;
+      const plan = planQuarantine(storage, name, e.offsetBytes);
       const pieces = quarantineFrom(storage, name, e.offsetBytes);
+      quarantined = {
+        bytes: quarantined.bytes + pieces.bytes,
+        records: quarantined.records + plan.intactRecords,
+      };
       out(
-        `quarantined ${pieces.bytes} bytes from ${e.file} offset ${e.offsetBytes} on (${e.reason}) to ${storage.location}/${pieces.file}`,
+        `quarantined ${
+          describePlan(plan, storage.location)
+        } (${e.reason}) to ${storage.location}/${pieces.file}`,
       );
       continue;
     }
     await using j = journal;
     for (const t of j.recovered) {
       out(
-        `cut torn tail: ${t.file} at offset ${t.offsetBytes}, ${t.droppedBytes} bytes (${t.reason})`,
+        `cut torn tail: ${t.file} at offset ${t.offsetBytes}, ${t.droppedBytes} bytes, ${t.droppedRecords} record(s) (${t.reason})`,
       );
     }
-    if (pass > 0) {
-      j.audit(JSON.stringify({ action: "repair", passes: pass, lastIndex: j.lastIndex }));
+    if (j.rewind !== undefined) out(`accepted rewind: ${j.rewind}`);
+    if (passes > 0 || j.rewind !== undefined) {
+      j.audit(JSON.stringify({
+        action: "repair",
+        passes,
+        lastIndex: j.lastIndex,
+        quarantinedBytes: quarantined.bytes,
+        quarantinedRecords: quarantined.records,
+        ...(j.rewind !== undefined ? { acceptedRewind: j.rewind } : {}),
+      }));
       await j.durable(j.lastIndex);
     }
     out(
-      pass === 0
+      passes === 0 && j.rewind === undefined
         ? "journal is sound; nothing to repair"
-        : `repaired; journal ends at index ${j.lastIndex}`,
+        : `repaired: quarantined ${quarantined.records} intact records, ${quarantined.bytes} bytes; journal ends at index ${j.lastIndex}`,
     );
     return 0;
   }
   throw new Error(
     `Cannot repair journal ${p.dir}: still damaged after ${MAX_REPAIR_PASSES} passes`,
   );
+}
+
+/** `repair` without `--yes`: says what would be done; changes nothing. */
+async function planOnly(
+  dir: string,
+  storage: FileStorage,
+  out: (line: string) => void,
+): Promise<number> {
+  let journal: Journal;
+  try {
+    journal = await Journal.open(dir, { readOnly: true });
+  } catch (e) {
+    if (!(e instanceof JournalCorruptionError)) throw e;
+    const name = e.file.slice(e.file.lastIndexOf("/") + 1);
+    if (name === SNAPSHOT_FILE || parseSegmentFileName(name) === undefined) throw e;
+    const plan = planQuarantine(storage, name, e.offsetBytes);
+    out(`damaged: ${e.message}`);
+    out(`would quarantine ${describePlan(plan, storage.location)}`);
+    out("nothing was changed; run again with --yes to quarantine it");
+    return 1;
+  }
+  await using j = journal;
+  for (const t of j.recovered) {
+    out(
+      `would cut torn tail: ${t.file} at offset ${t.offsetBytes}, ${t.droppedBytes} bytes, ${t.droppedRecords} record(s) (${t.reason})`,
+    );
+  }
+  if (j.rewind !== undefined) out(`would accept rewind: ${j.rewind}`);
+  if (j.recovered.length === 0 && j.rewind === undefined) {
+    out("journal is sound; nothing to repair");
+    return 0;
+  }
+  out("nothing was changed; run again with --yes to do it");
+  return 1;
 }
 
 /**

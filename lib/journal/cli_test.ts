@@ -94,30 +94,69 @@ Deno.test("runJournalCommand(verify) passes a sound journal and fails a corrupt 
   });
 });
 
-Deno.test("runJournalCommand(repair) cuts at the first bad record and keeps the rest in a quarantine file", async () => {
+async function segmentBytes(dir: string): Promise<number> {
+  let total = 0;
+  for await (const e of Deno.readDir(dir)) {
+    if (e.name.endsWith(".seg")) total += (await Deno.stat(`${dir}/${e.name}`)).size;
+  }
+  return total;
+}
+
+async function filesOf(dir: string): Promise<Map<string, Uint8Array>> {
+  const files = new Map<string, Uint8Array>();
+  for await (const e of Deno.readDir(dir)) {
+    files.set(e.name, await Deno.readFile(`${dir}/${e.name}`));
+  }
+  return files;
+}
+
+Deno.test("runJournalCommand(repair) without --yes prints what it would quarantine, changes nothing and exits 1", async () => {
   await withTempDir(async (dir) => {
     await writeSample(dir);
-    const before = (await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name).sort();
-    let total = 0;
-    for (const name of before) total += (await Deno.stat(`${dir}/${name}`)).size;
     const file = `${dir}/${segmentFileName(1)}`;
     const bytes = await Deno.readFile(file);
     bytes[SEGMENT_HEADER_BYTES + 200] = bytes[SEGMENT_HEADER_BYTES + 200]! ^ 0x01;
     await Deno.writeFile(file, bytes);
-    const repaired = await run(["repair", dir]);
+    const before = await filesOf(dir);
+    const dry = await run(["repair", dir]);
+    assertEquals(dry.code, 1, dry.stdout.join("\n"));
+    const text = dry.stdout.join("\n");
+    assertStringIncludes(text, "would quarantine");
+    assertStringIncludes(text, "records 3 to 33 (30 intact records)");
+    assertStringIncludes(text, "--yes");
+    const after = await filesOf(dir);
+    after.delete("tandem.lock"); // repair takes the data directory's lock
+    assertEquals([...after.keys()].sort(), [...before.keys()].sort());
+    for (const [name, data] of before) {
+      if (name !== "tandem.lock") assertEquals(after.get(name), data, `${name} changed`);
+    }
+  });
+});
+
+Deno.test("runJournalCommand(repair --yes) cuts at the first bad record, keeps the rest in a quarantine file and prints the counts", async () => {
+  await withTempDir(async (dir) => {
+    await writeSample(dir);
+    const total = await segmentBytes(dir);
+    const file = `${dir}/${segmentFileName(1)}`;
+    const bytes = await Deno.readFile(file);
+    bytes[SEGMENT_HEADER_BYTES + 200] = bytes[SEGMENT_HEADER_BYTES + 200]! ^ 0x01;
+    await Deno.writeFile(file, bytes);
+    const repaired = await run(["repair", dir, "--yes"]);
     assertEquals(repaired.code, 0, repaired.stderr.join("\n"));
-    assertStringIncludes(repaired.stdout.join("\n"), "quarantined");
+    const text = repaired.stdout.join("\n");
+    assertStringIncludes(text, "quarantined");
+    assertStringIncludes(text, "repaired: quarantined 30 intact records");
     const after = (await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name);
     const quarantine = after.find((n) => n.endsWith(".quarantine"))!;
     assert(quarantine !== undefined, after.join(","));
     // Nothing is lost: what is left plus what was quarantined covers every byte.
-    const left = Number(/offset (\d+) on/.exec(repaired.stdout[0]!)![1]);
+    const left = Number(/offset (\d+)/.exec(repaired.stdout[0]!)![1]);
     assert(left <= SEGMENT_HEADER_BYTES + 200);
     const moved = (await Deno.stat(`${dir}/${quarantine}`)).size;
     assertEquals(left + moved, total);
     assertEquals((await run(["verify", dir])).code, 0);
     const dump = await run(["dump", dir, "--kind", "audit", "--json"]);
-    assertStringIncludes(dump.stdout.at(-1)!, "repair");
+    assertStringIncludes(dump.stdout.at(-1)!, "quarantinedRecords");
     assertEquals((await run(["repair", dir])).stdout, ["journal is sound; nothing to repair"]);
   });
 });

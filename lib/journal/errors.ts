@@ -50,11 +50,45 @@ export class JournalCorruptionError extends Error {
   }
 }
 
-/** A write or sync failed; the journal accepts nothing more (reopen it to recover). */
+/**
+ * A write, sync or open of a journal file failed (a full disk, a read-only
+ * file system, an I/O error); the journal accepts nothing more (reopen it to
+ * recover). `file` names the file and `cause` is the operating system's error.
+ */
 export class JournalFailedError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
+  /** Path of the file whose write, sync or open failed, when known. */
+  readonly file: string | undefined;
+  constructor(message: string, options?: ErrorOptions & { file?: string | undefined }) {
     super(message, options);
     this.name = "JournalFailedError";
+    this.file = options?.file;
+  }
+}
+
+/**
+ * The journal ends before a point it is known to have reached: the newest
+ * segment is missing or was cut back (a rewind), as recorded in the
+ * checkpoint file. The journal refuses to open unless the operator accepts the
+ * loss (`acceptRewind`).
+ */
+export class JournalRewindError extends JournalCorruptionError {
+  constructor(detail: CorruptionDetail) {
+    super(detail);
+    this.name = "JournalRewindError";
+  }
+}
+
+/** The data directory is in use by another process (see `data_dir_lock.ts`). */
+export class DataDirLockedError extends Error {
+  /** The directory. */
+  readonly dir: string;
+  /** Pid written in the lock file by the holder, when readable. */
+  readonly holderPid: number | undefined;
+  constructor(dir: string, holderPid: number | undefined, message: string) {
+    super(message);
+    this.name = "DataDirLockedError";
+    this.dir = dir;
+    this.holderPid = holderPid;
   }
 }
 

@@ -29,10 +29,12 @@
 import { JournalState, type SessionEntry, type StateSnapshot } from "./_state.ts";
 import { readSnapshot, removeStaleSnapshot, SNAPSHOT_FILE, writeSnapshot } from "./_snapshot.ts";
 import { type RecoveryReport, scanRecords } from "./_scan.ts";
+import { CHECKPOINT_FILE, describeRewind, readCheckpoint, writeCheckpoint } from "./_checkpoint.ts";
 import {
   JournalClosedError,
   JournalCorruptionError,
   JournalFailedError,
+  JournalRewindError,
   JournalTruncatedError,
 } from "./errors.ts";
 import { FileStorage } from "./file_storage.ts";
@@ -137,6 +139,20 @@ export interface JournalOptions {
   readOnly?: boolean;
   /** Poll interval for tails of a read-only journal; default {@linkcode DEFAULT_POLL_INTERVAL_MS}. */
   pollIntervalMs?: number;
+  /**
+   * Called once, synchronously, when a write, sync, roll or other file
+   * operation first fails: from then on the journal accepts nothing (a node
+   * stops serving on it). Never called for a read-only journal.
+   */
+  onFailure?: (error: JournalFailedError) => void;
+  /**
+   * Open even when the journal ends before its checkpoint (a missing or
+   * rewound newest segment): the loss is reported in
+   * {@linkcode Journal.rewind} and the checkpoint moves back. Without it, open
+   * throws {@linkcode JournalRewindError}. A read-only journal never throws
+   * for this; it reports it in {@linkcode Journal.rewind}.
+   */
+  acceptRewind?: boolean;
 }
 
 /** A session as listed by {@linkcode Journal.sessions}. */
@@ -261,6 +277,12 @@ export class Journal implements AsyncDisposable {
   readonly location: string;
   /** Torn tails found and cut off at open (empty when the journal was clean). */
   readonly recovered: RecoveryReport[] = [];
+  /**
+   * What the journal lacks compared with its checkpoint (a missing or rewound
+   * newest segment), when it was opened read-only or with `acceptRewind`;
+   * undefined when nothing is missing.
+   */
+  rewind: string | undefined;
   /** The sync policy. */
   readonly syncPolicy: SyncPolicy;
   /** True when opened read-only. */
@@ -298,7 +320,9 @@ export class Journal implements AsyncDisposable {
   #syncInFlight = false;
   #syncTimer: ReturnType<typeof setTimeout> | undefined;
   #syncIdle: Promise<void> | undefined;
-  #failure: Error | undefined;
+  #failure: JournalFailedError | undefined;
+  readonly #onFailure: ((error: JournalFailedError) => void) | undefined;
+  readonly #acceptRewind: boolean;
   #closed = false;
   #appendWake: { promise: Promise<void>; resolve: () => void } | undefined;
   #writes = 0;
@@ -329,6 +353,8 @@ export class Journal implements AsyncDisposable {
       options.syncIntervalMs ?? DEFAULT_SYNC_INTERVAL_MS,
     );
     this.#onSync = options.onSync;
+    this.#onFailure = options.onFailure;
+    this.#acceptRewind = options.acceptRewind ?? false;
     this.#pollIntervalMs = positiveInt(
       "pollIntervalMs",
       options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
@@ -352,15 +378,25 @@ export class Journal implements AsyncDisposable {
    * {@linkcode Journal.recovered}) and rebuilds the state.
    *
    * @throws {JournalCorruptionError} when a record or header is damaged other than by a torn final write
+   * @throws {JournalRewindError} when the journal ends before its checkpoint (see `acceptRewind`)
+   * @throws {JournalFailedError} when a file cannot be opened, read or written (names the OS error)
    */
   static open(dir: string, options: JournalOptions = {}): Promise<Journal> {
     try {
       const storage = options.storage ?? new FileStorage(dir);
       const journal = new Journal(storage, options);
-      journal.#load();
+      journal.#load(false);
       return Promise.resolve(journal);
     } catch (err) {
-      return Promise.reject(err);
+      if (err instanceof JournalCorruptionError || err instanceof RangeError) {
+        return Promise.reject(err);
+      }
+      return Promise.reject(
+        new JournalFailedError(`Cannot open journal ${dir}: ${(err as Error).message}`, {
+          cause: err,
+          file: dir,
+        }),
+      );
     }
   }
 
@@ -370,7 +406,8 @@ export class Journal implements AsyncDisposable {
     return name.startsWith("/") ? name : `${this.location}/${name}`;
   }
 
-  #load(): void {
+  /** Reads the files; `intendedCut` after truncateAfter/installBaseline (the checkpoint moves back). */
+  #load(intendedCut: boolean): void {
     if (!this.readOnly) removeStaleSnapshot(this.#storage);
     const snapshot = readSnapshot(this.#storage);
     this.#baseState = new JournalState(false);
@@ -416,7 +453,13 @@ export class Journal implements AsyncDisposable {
         if (!tornHeader) {
           throw new JournalCorruptionError({ file, offsetBytes: 0, reason: header });
         }
-        this.recovered.push({ file, offsetBytes: 0, droppedBytes: data.length, reason: header });
+        this.recovered.push({
+          file,
+          offsetBytes: 0,
+          droppedBytes: data.length,
+          droppedRecords: 0,
+          reason: header,
+        });
         const createdAtMs = this.#clock();
         if (!this.readOnly) {
           const w = this.#storage.openWriter(name, { create: false });
@@ -470,6 +513,8 @@ export class Journal implements AsyncDisposable {
     this.#lastIndex = next - 1;
     this.#writtenIndex = this.#lastIndex;
     this.#durableIndex = this.#lastIndex;
+    if (!intendedCut) this.#checkCheckpoint();
+    if (!this.readOnly) this.#writeCheckpoint();
     const active = this.#segments.at(-1);
     if (!this.readOnly && active !== undefined) {
       this.#writer?.close();
@@ -479,6 +524,47 @@ export class Journal implements AsyncDisposable {
         ? Infinity
         : nextDailyRollAtMs(active.createdAtMs, this.#roll);
     }
+  }
+
+  /** Compares what was found with the checkpoint: refuses a rewind unless accepted. */
+  #checkCheckpoint(): void {
+    const checkpoint = readCheckpoint(this.#storage);
+    if (checkpoint === undefined) return;
+    const missing = describeRewind(checkpoint, {
+      lastIndex: this.#lastIndex,
+      segmentNames: this.#segments.map((s) => s.name),
+      crcAt: (index) => this.#crcAt(index),
+    });
+    this.rewind = missing;
+    if (missing === undefined || this.readOnly || this.#acceptRewind) return;
+    throw new JournalRewindError({
+      file: this.#path(CHECKPOINT_FILE),
+      offsetBytes: 0,
+      reason: `${missing}; start with the rewind accepted (tandem run --accept-journal-rewind) ` +
+        `only if this loss is intended`,
+    });
+  }
+
+  /** The CRC stored in record `index` (written records only), or undefined. */
+  #crcAt(index: number): number | undefined {
+    const segment = this.#segmentOf(index);
+    if (segment === undefined || index > this.#writtenIndex) return undefined;
+    const buf = new Uint8Array(4);
+    if (readFully(this.#reader(segment), segment.offsets[index - segment.firstIndex]!, buf) < 4) {
+      return undefined;
+    }
+    return new DataView(buf.buffer).getUint32(0, true);
+  }
+
+  /** Records the durable end of the journal and the newest segment in the checkpoint file. */
+  #writeCheckpoint(): void {
+    const last = Math.min(this.#durableIndex, this.#writtenIndex);
+    writeCheckpoint(this.#storage, {
+      lastIndex: last,
+      lastRecordCrc: last > 0 ? this.#crcAt(last) ?? 0 : 0,
+      newestSegment: this.#segments.at(-1)?.name ?? "",
+      writtenAtMs: this.#clock(),
+    });
   }
 
   #scanInto(
@@ -586,8 +672,8 @@ export class Journal implements AsyncDisposable {
     }
     if (this.#failure !== undefined) {
       throw new JournalFailedError(
-        `Cannot append to journal ${this.location}: an earlier write or sync failed`,
-        { cause: this.#failure },
+        `Cannot append to journal ${this.location}: an earlier write or sync failed (${this.#failure.message})`,
+        { cause: this.#failure.cause, file: this.#failure.file },
       );
     }
   }
@@ -745,13 +831,23 @@ export class Journal implements AsyncDisposable {
   #rollTo(firstIndex: number): Segment {
     this.#flush();
     const old = this.#writer!;
-    if (this.syncPolicy !== "none") old.syncSync();
+    const now = this.#clock();
+    if (this.syncPolicy !== "none") this.#io(old.name, () => old.syncSync());
+    const segment = this.#io(
+      segmentFileName(firstIndex),
+      () => this.#createSegment(firstIndex, now),
+    );
     if (this.#syncInFlight) this.#retiredWriters.push(old);
     else old.close();
-    const now = this.#clock();
-    const segment = this.#createSegment(firstIndex, now);
     this.#segments.push(segment);
-    this.#writer = this.#storage.openWriter(segment.name, { create: false });
+    this.#writer = undefined;
+    this.#io(segment!.name, () => {
+      this.#writer = this.#storage.openWriter(segment.name, { create: false });
+      // Everything before the new segment is synced (policies other than none).
+      if (this.syncPolicy !== "none") this.#durableIndex = this.#writtenIndex;
+      this.#writeCheckpoint();
+    });
+    this.#resolveWaiters();
     this.#nextRollAtMs = this.#roll === undefined ? Infinity : nextDailyRollAtMs(now, this.#roll);
     if (this.#retention !== undefined) queueMicrotask(() => this.#retentionQuietly());
     return segment;
@@ -814,19 +910,49 @@ export class Journal implements AsyncDisposable {
 
   #failedError(): JournalFailedError {
     return new JournalFailedError(
-      `Cannot write journal ${this.location}: an earlier write or sync failed`,
-      { cause: this.#failure },
+      `Cannot write journal ${this.location}: an earlier write or sync failed (${this.#failure?.message})`,
+      { cause: this.#failure?.cause, file: this.#failure?.file },
     );
   }
 
-  #fail(err: Error): void {
+  /**
+   * The one door for storage failures: records the first one (naming the
+   * file and the OS error), rejects waiters, wakes tails and tells
+   * `onFailure`. Everything after it is refused.
+   */
+  #fail(err: Error, name: string | undefined = this.#writer?.name): void {
     if (this.#failure !== undefined) return;
-    this.#failure = err;
+    const file = name === undefined ? this.location : this.#path(name);
+    this.#failure = err instanceof JournalFailedError ? err : new JournalFailedError(
+      `Cannot write journal file ${file}: ${err.message}`,
+      { cause: err, file },
+    );
     const failed = this.#failedError();
     const waiters = this.#waiters;
     this.#waiters = [];
     for (const w of waiters) w.reject(failed);
     this.#wakeTails();
+    try {
+      this.#onFailure?.(this.#failure);
+    } catch {
+      // The journal has failed either way; the listener's own error changes nothing.
+    }
+  }
+
+  /** Runs file operations on `name`; a failure fails the journal (see #fail) and throws. */
+  #io<T>(name: string | undefined, f: () => T): T {
+    try {
+      return f();
+    } catch (err) {
+      if (err instanceof JournalCorruptionError || err instanceof RangeError) throw err;
+      this.#fail(err as Error, name);
+      throw this.#failedError();
+    }
+  }
+
+  /** The first write, sync or file error, if the journal has failed. */
+  get failure(): JournalFailedError | undefined {
+    return this.#failure;
   }
 
   #startSync(): void {
@@ -858,7 +984,7 @@ export class Journal implements AsyncDisposable {
       },
       (err: Error) => {
         this.#syncInFlight = false;
-        this.#fail(err);
+        this.#fail(err, writer.name);
       },
     );
   }
@@ -1273,6 +1399,10 @@ export class Journal implements AsyncDisposable {
       throw new RangeError(`Cannot quarantine to ${quarantinePath}: the file exists`);
     }
     this.#flush();
+    return this.#io(quarantinePath, () => this.#truncateAfter(index, quarantinePath));
+  }
+
+  #truncateAfter(index: number, quarantinePath: string): TruncateReport {
     const moved = this.#lastIndex - index;
     // 1. Copy the suffix, durably, before touching the segments.
     const q = this.#storage.openWriter(quarantinePath, { create: true });
@@ -1321,7 +1451,7 @@ export class Journal implements AsyncDisposable {
     this.#storage.syncDirectory();
     // 3. Rebuild everything from the files.
     const recoveredBefore = this.recovered.length;
-    this.#load();
+    this.#load(true);
     this.recovered.length = recoveredBefore;
     // Everything kept is durable: older segments were synced when they rolled
     // (policies other than none) and the cut segment was synced above.
@@ -1373,6 +1503,10 @@ export class Journal implements AsyncDisposable {
       count++;
     }
     if (count === 0) return [];
+    return this.#io(SNAPSHOT_FILE, () => this.#removeOldest(count));
+  }
+
+  #removeOldest(count: number): string[] {
     const removed = this.#segments.slice(0, count);
     const through = removed.at(-1)!.lastIndex;
     // Advance the base state through the removed records, then save it.
@@ -1434,14 +1568,16 @@ export class Journal implements AsyncDisposable {
     if (this.#syncInFlight && this.#writer !== undefined) this.#retiredWriters.push(this.#writer);
     else this.#writer?.close();
     this.#writer = undefined;
-    writeSnapshot(this.#storage, baseline);
-    for (const segment of this.#segments) {
-      segment.reader?.close();
-      this.#storage.remove(segment.name);
-    }
-    this.#storage.syncDirectory();
-    this.#segments = [];
-    this.#load();
+    this.#io(SNAPSHOT_FILE, () => {
+      writeSnapshot(this.#storage, baseline);
+      for (const segment of this.#segments) {
+        segment.reader?.close();
+        this.#storage.remove(segment.name);
+      }
+      this.#storage.syncDirectory();
+      this.#segments = [];
+      this.#load(true);
+    });
   }
 
   /** Names of the segment files, oldest first. */
@@ -1470,6 +1606,7 @@ export class Journal implements AsyncDisposable {
           this.#startSync();
           await this.#syncIdle;
         }
+        if (this.#failure === undefined) this.#io(CHECKPOINT_FILE, () => this.#writeCheckpoint());
       } catch {
         // The failure is recorded and waiters are rejected below.
       }

@@ -28,6 +28,10 @@ class MemFile {
   }
 }
 
+function diskFullError(name: string): Error {
+  return new Error(`No space left on device (os error 28), injected on memory:${name}`);
+}
+
 function notFound(name: string): Error {
   return new Deno.errors.NotFound(`No such file: memory:${name}`);
 }
@@ -49,6 +53,11 @@ export class MemoryStorage implements JournalStorage {
   failSyncs = false;
   /** When set, the next append writes only this many bytes and then throws. */
   tearNextAppendAtBytes: number | undefined;
+  /**
+   * When true, the disk is full: every append, file creation and rename fails
+   * with "No space left on device" (nothing is written).
+   */
+  diskFull = false;
   /** When set, every read returns at most this many bytes (short reads). */
   maxReadBytes: number | undefined;
   /** Counts calls, for tests that prove coalescing. */
@@ -105,6 +114,7 @@ export class MemoryStorage implements JournalStorage {
     let file = this.#files.get(name);
     if (file === undefined) {
       if (!options.create) throw notFound(name);
+      if (this.diskFull) throw diskFullError(name);
       file = new MemFile();
       this.#files.set(name, file);
     }
@@ -127,6 +137,7 @@ export class MemoryStorage implements JournalStorage {
       append: (bytes) => {
         check();
         this.counts.appends++;
+        if (this.diskFull) throw diskFullError(name);
         const tear = this.tearNextAppendAtBytes;
         const n = tear === undefined ? bytes.length : Math.min(tear, bytes.length);
         f.ensure(f.length + n);
@@ -190,6 +201,7 @@ export class MemoryStorage implements JournalStorage {
   }
 
   rename(from: string, to: string): void {
+    if (this.diskFull) throw diskFullError(to);
     const file = this.#get(from);
     this.#files.delete(from);
     this.#files.set(to, file);

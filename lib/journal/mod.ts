@@ -56,11 +56,14 @@ export {
 } from "./journal.ts";
 export {
   type CorruptionDetail,
+  DataDirLockedError,
   JournalClosedError,
   JournalCorruptionError,
   JournalFailedError,
+  JournalRewindError,
   JournalTruncatedError,
 } from "./errors.ts";
+export { CHECKPOINT_FILE } from "./_checkpoint.ts";
 export {
   decodeRecord,
   encodeRecord,
