@@ -4,7 +4,7 @@
  *
  * | method | path | answer |
  * | --- | --- | --- |
- * | GET | `/health` | 200 `{"ok":true}` while the process serves requests |
+ * | GET | `/health` | 200 `{"ok":true}` while the node can serve; 503 `{"ok":false,"reason":…}` once it cannot (its journal storage failed) |
  * | GET | `/ready` | 200 when the node is ready (a secondary: caught up within the configured lag), else 503 with the reason |
  * | GET | `/status` | JSON snapshot from {@linkcode AdminNode.status} |
  * | GET | `/metrics` | Prometheus text format |
@@ -42,6 +42,8 @@ export class AdminError extends Error {
 export interface AdminNode {
   /** JSON-serialisable status snapshot. */
   status(): unknown;
+  /** Liveness beyond "the process answers": false once the node cannot serve (default: ok). */
+  health?(): { ok: boolean; reason?: string };
   /** Readiness: for a secondary, caught up within the configured lag. */
   ready(): { ready: boolean; reason: string };
   /** Prometheus text of the node's metrics. */
@@ -148,8 +150,10 @@ export function adminHandler(
     try {
       if (req.method === "GET") {
         switch (path) {
-          case "/health":
-            return json(200, { ok: true });
+          case "/health": {
+            const h = node.health?.() ?? { ok: true };
+            return json(h.ok ? 200 : 503, h);
+          }
           case "/ready": {
             const r = node.ready();
             return json(r.ready ? 200 : 503, r);

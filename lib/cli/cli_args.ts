@@ -81,7 +81,13 @@ export const ADMIN_TOKEN_ENV = "TANDEM_ADMIN_TOKEN";
 
 /** A parsed command line. */
 export type CliCommand =
-  | { readonly kind: "run"; readonly configPath: string; readonly overrides: ConfigOverrides }
+  | {
+    readonly kind: "run";
+    readonly configPath: string;
+    readonly overrides: ConfigOverrides;
+    /** `--accept-journal-rewind`: start even if the journal ends before its checkpoint. */
+    readonly acceptJournalRewind?: boolean;
+  }
   | {
     readonly kind: "check-config";
     readonly configPath: string;
@@ -239,7 +245,12 @@ function overridesOf(flags: Map<string, string>): ConfigOverrides {
   return out as ConfigOverrides;
 }
 
-function parseRun(args: readonly string[]): CliCommand {
+/** The one flag of `run` that takes no value. */
+export const ACCEPT_JOURNAL_REWIND_FLAG = "--accept-journal-rewind";
+
+function parseRun(all: readonly string[]): CliCommand {
+  const args = all.filter((a) => a !== ACCEPT_JOURNAL_REWIND_FLAG);
+  const acceptJournalRewind = args.length !== all.length;
   const { flags, positionals } = splitFlags(
     args,
     ["--config", ...Object.keys(OVERRIDE_FLAGS)],
@@ -250,7 +261,12 @@ function parseRun(args: readonly string[]): CliCommand {
   }
   const configPath = flags.get("--config");
   if (configPath === undefined) throw new CliUsageError("Missing --config FILE", "run");
-  return { kind: "run", configPath, overrides: overridesOf(flags) };
+  return {
+    kind: "run",
+    configPath,
+    overrides: overridesOf(flags),
+    ...(acceptJournalRewind ? { acceptJournalRewind } : {}),
+  };
 }
 
 function parseCheckConfig(args: readonly string[]): CliCommand {

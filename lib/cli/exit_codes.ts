@@ -14,8 +14,20 @@ export const ExitCode = {
   Usage: 2,
   /** An initiator's connection strategy gave up (`connect.exitOnFatal`). */
   FatalConnection: 3,
-  /** The journal is corrupt; the node refused to start (see `journal verify`/`repair`). */
+  /**
+   * The journal is corrupt, or ends before its checkpoint (a missing or rewound
+   * newest segment); the node refused to start (see `journal verify`/`repair`,
+   * `--accept-journal-rewind`).
+   */
   JournalCorrupt: 4,
+  /**
+   * Journal storage failed (a write, sync or open error: disk full, I/O error,
+   * read-only file system): the node stopped serving, gave up leadership and
+   * exited, or refused to start. The log names the file and the OS error.
+   */
+  StorageFailed: 5,
+  /** The data directory is locked by another running process (one node per data directory). */
+  DataDirLocked: 6,
 } as const;
 
 /** One of the {@linkcode ExitCode} values. */
@@ -27,5 +39,7 @@ export const EXIT_CODE_MEANINGS: Readonly<Record<ExitCodeValue, string>> = {
   1: "runtime failure; check-config: configuration invalid; promote: refused or unreachable",
   2: "usage or configuration error (nothing was started)",
   3: "fatal connection failure (initiator strategy gave up, connect.exitOnFatal)",
-  4: "journal corruption (the node refused to start)",
+  4: "journal corrupt or rewound (the node refused to start; see journal verify/repair)",
+  5: "journal storage failed (disk full, I/O error, read-only): stopped serving and exited",
+  6: "data directory locked by another running node (its pid is in the message)",
 };

@@ -22,6 +22,9 @@ const ROLE_FOOTER = `
 Flags (they override the file's keys):
   --config FILE                      YAML configuration (required; see config.example.yaml)
 ${OVERRIDES_TEXT}
+  --accept-journal-rewind            start even if the journal ends before its checkpoint (a
+                                     missing or cut newest segment); the loss is logged and kept
+                                     on /status. Without it the node refuses (exit 4)
 
 Every key, its default and meaning: config.example.yaml. Validate without starting:
   tandem check-config FILE [flags]

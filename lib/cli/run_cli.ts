@@ -6,7 +6,11 @@
  * @module
  */
 
-import { JournalCorruptionError } from "../journal/errors.ts";
+import {
+  DataDirLockedError,
+  JournalCorruptionError,
+  JournalFailedError,
+} from "../journal/errors.ts";
 import { stringify } from "yaml";
 import {
   ConfigError,
@@ -152,7 +156,12 @@ async function run(command: Extract<CliCommand, { kind: "run" }>, io: CliIo): Pr
   io.stdout(summarizeConfig(config));
   logger.debug("Effective configuration", () => ({ config: stringify(redactConfig(config)) }));
   try {
-    return await runNode(config, { configPath: command.configPath, logger, signal: io.signal });
+    return await runNode(config, {
+      configPath: command.configPath,
+      logger,
+      signal: io.signal,
+      acceptJournalRewind: command.acceptJournalRewind ?? false,
+    });
   } catch (e) {
     if (e instanceof NotImplementedError) {
       io.stderr(`tandem: ${e.message}\n`);
@@ -164,6 +173,20 @@ async function run(command: Extract<CliCommand, { kind: "run" }>, io: CliIo): Pr
         hint: "see `tandem journal verify DIR` and `tandem journal repair DIR`",
       });
       return ExitCode.JournalCorrupt;
+    }
+    if (e instanceof DataDirLockedError) {
+      logger.error("Data directory is in use; the node refused to start", {
+        error: e.message,
+        holderPid: e.holderPid ?? null,
+      });
+      return ExitCode.DataDirLocked;
+    }
+    if (e instanceof JournalFailedError) {
+      logger.error("Journal storage failed; the node refused to start", {
+        error: e.message,
+        file: e.file ?? null,
+      });
+      return ExitCode.StorageFailed;
     }
     logger.error("Node failed", { error: e });
     return ExitCode.Failure;

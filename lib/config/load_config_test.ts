@@ -77,6 +77,7 @@ Deno.test("loadConfig() fills every default of a minimal acceptor configuration"
     maxUnackedMessages: 10_000,
     heartbeatIntervalMs: 1_000,
     autoPromoteAfterMs: 0,
+    requireContactBeforeAutoPromote: true,
     reconnectDelayMs: 1_000,
     connectTimeoutMs: 5_000,
     readyLagRecords: 0,
@@ -415,6 +416,37 @@ Deno.test("loadConfig() runs the cross-field checks", () => {
     assertStringIncludes(issue.message, message);
     assert(issue.line !== undefined, `${path} has a line`);
   }
+});
+
+const SECONDARY = MINIMAL.replace("role: acceptor", "role: acceptor\n  ha: secondary") +
+  "replication:\n  primary: 127.0.0.1:9880\n  secret: 0123456789abcdef\n";
+
+Deno.test("loadConfig() refuses replication.autoPromoteAfterMs below 3 heartbeat intervals, naming both keys (the README's old 1000 ms with a 1000 ms heartbeat)", () => {
+  const issue = only(SECONDARY + "  autoPromoteAfterMs: 1000\n");
+  assertEquals(issue.path, "replication.autoPromoteAfterMs");
+  assertStringIncludes(issue.message, "replication.autoPromoteAfterMs 1000 ms");
+  assertStringIncludes(issue.message, "replication.heartbeatIntervalMs (1000 ms)");
+  assertStringIncludes(issue.message, "at least 3000 ms");
+  assertEquals(
+    only(SECONDARY + "  heartbeatIntervalMs: 500\n  autoPromoteAfterMs: 1499\n").path,
+    "replication.autoPromoteAfterMs",
+  );
+  const safe = load(SECONDARY + "  heartbeatIntervalMs: 500\n  autoPromoteAfterMs: 1500\n");
+  assertEquals(safe.replication.autoPromoteAfterMs, 1500);
+  assertEquals(
+    load(SECONDARY + "  autoPromoteAfterMs: 5000\n").replication.autoPromoteAfterMs,
+    5000,
+  );
+  assertEquals(
+    load(SECONDARY).replication.autoPromoteAfterMs,
+    0,
+    "0 (by command only) is always allowed",
+  );
+  assertEquals(
+    load(SECONDARY + "  requireContactBeforeAutoPromote: false\n").replication
+      .requireContactBeforeAutoPromote,
+    false,
+  );
 });
 
 Deno.test("loadConfig() derives defaults that depend on other keys", () => {

@@ -40,6 +40,7 @@ export {
   ACK_STRATEGIES,
   APPL_VER_ID_CODES,
   type ApplVerName,
+  AUTO_PROMOTE_MIN_HEARTBEATS,
   BEGIN_STRINGS,
   type BeginString,
   MAX_SESSIONS,

@@ -40,6 +40,14 @@ const APPL_VER_NAMES = Object.keys(APPL_VER_ID_CODES) as ApplVerName[];
 /** Most sessions in one configuration. */
 export const MAX_SESSIONS = 10_000;
 
+/**
+ * `replication.autoPromoteAfterMs` must be at least this many
+ * `replication.heartbeatIntervalMs`: the silence that drops a replication link
+ * (`HEARTBEAT_TIMEOUT_INTERVALS` in lib/node/node.ts), so one late heartbeat
+ * never promotes a healthy secondary.
+ */
+export const AUTO_PROMOTE_MIN_HEARTBEATS = 3;
+
 /** Acknowledgement strategies of replication (see DESIGN.md §1.3). */
 export const ACK_STRATEGIES = ["never", "forever", "timeout", "quorum"] as const;
 
@@ -523,12 +531,20 @@ const replication = s.object({
     max: 600_000,
   }),
   autoPromoteAfterMs: s.duration({
-    doc: "Secondary: promote itself after the link has been silent this long; 0 = only by command.",
+    doc:
+      "Secondary: promote itself after the link has been silent this long; 0 = only by command. At least 3 × heartbeatIntervalMs.",
     unit: "ms",
     default: 0,
     min: 0,
     max: 86_400_000,
   }),
+  // -- auto-promotion safety (journal reliability work) --
+  requireContactBeforeAutoPromote: s.boolean({
+    doc:
+      "Secondary: auto-promote only after hearing from a primary at least once since start, so a standby started before (or without) its primary never promotes itself.",
+    default: true,
+  }),
+  // -- end auto-promotion safety --
   reconnectDelayMs: s.duration({
     doc: "Secondary: pause before reconnecting to the primary.",
     unit: "ms",
@@ -767,6 +783,16 @@ export const tandemSchema = s.object(tandemFields, {
   }
   if (c.replication.peerIds.includes(c.node.id)) {
     ctx.error("replication.peerIds", `peerIds lists this node's own id "${c.node.id}"`);
+  }
+  const promoteMs = c.replication.autoPromoteAfterMs;
+  const heartbeatMs = c.replication.heartbeatIntervalMs;
+  if (promoteMs > 0 && promoteMs < AUTO_PROMOTE_MIN_HEARTBEATS * heartbeatMs) {
+    ctx.error(
+      "replication.autoPromoteAfterMs",
+      `replication.autoPromoteAfterMs ${promoteMs} ms is less than ${AUTO_PROMOTE_MIN_HEARTBEATS} × replication.heartbeatIntervalMs (${heartbeatMs} ms): a healthy, idle secondary would promote itself between two heartbeats; use at least ${
+        AUTO_PROMOTE_MIN_HEARTBEATS * heartbeatMs
+      } ms`,
+    );
   }
   const tls = c.fix.tls;
   if (tls !== undefined) {

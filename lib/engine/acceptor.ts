@@ -275,6 +275,23 @@ export class Acceptor implements AsyncDisposable {
     return host.send(msgType, fields);
   }
 
+  /**
+   * Stops listening and drops every connection at once, without Logout and
+   * without writing anything still queued (the journal failed: nothing more
+   * may be sent). {@linkcode Acceptor.close} afterwards only waits.
+   */
+  async abort(reason: string): Promise<void> {
+    for (const runner of this.#runners) runner.abort(reason);
+    try {
+      await this.#listener?.close();
+    } catch {
+      // already closed
+    }
+    await this.#acceptLoop;
+    for (const runner of this.#runners) runner.abort(reason);
+    await Promise.all([...this.#tasks]);
+  }
+
   /** Stops listening, logs out logged-on sessions and closes every connection. */
   async close(): Promise<void> {
     if (this.#listener !== undefined) {
@@ -288,8 +305,12 @@ export class Acceptor implements AsyncDisposable {
     let loggingOut = false;
     for (const host of this.#hosts.values()) {
       if (host.isLoggedOn && host.isConnected) {
-        host.logout("Acceptor closing");
-        loggingOut = true;
+        try {
+          host.logout("Acceptor closing");
+          loggingOut = true;
+        } catch {
+          // The Logout cannot be journaled (a failed journal): the connection is just closed.
+        }
       }
     }
     if (loggingOut) {

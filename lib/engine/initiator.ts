@@ -521,7 +521,12 @@ export class Initiator implements AsyncDisposable {
     const cur = this.#live;
     if (cur?.runner !== undefined && this.host.isLoggedOn) {
       const runner = cur.runner;
-      this.host.logout("Initiator closing");
+      try {
+        this.host.logout("Initiator closing");
+      } catch {
+        // The Logout cannot be journaled (a failed journal): the connection is just closed.
+        runner.abort("initiator closing");
+      }
       const timer = setTimeout(
         () => runner.close("initiator closing"),
         this.#options.closeTimeoutMs ?? DEFAULT_INITIATOR_CLOSE_TIMEOUT_MS,

@@ -315,6 +315,16 @@ export class ConnectionRunner implements HostConnection {
     this.#closed ??= Promise.resolve();
   }
 
+  /**
+   * Drops the connection now: nothing queued or held back is written (used
+   * when the journal failed, so nothing unjournaled may reach the socket).
+   */
+  abort(reason: string): void {
+    this.#queue = [];
+    this.#queuedBytes = 0;
+    this.#hardClose(reason);
+  }
+
   /** Writes what is queued (after pending releases), then closes the socket. */
   close(reason: string): void {
     if (this.#closed !== undefined) return;

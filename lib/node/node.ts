@@ -31,7 +31,15 @@
 import type { ConnectorEvent } from "../transport/mod.ts";
 import type { SessionConfig, TandemConfig } from "../config/mod.ts";
 import type { Logger as TandemLogger } from "../log/mod.ts";
-import { Journal, type SyncPolicy } from "../journal/mod.ts";
+import {
+  Journal,
+  JournalFailedError,
+  type JournalStorage,
+  type SyncPolicy,
+} from "../journal/mod.ts";
+import { DataDirLock } from "../journal/data_dir_lock.ts";
+import { StorageFaultStop } from "./storage_fault.ts";
+import { acquireDataDir, journalRecoveryGauges, logJournalRecovery } from "./journal_health.ts";
 import {
   Acceptor,
   type AcceptorSessionConfig,
@@ -110,6 +118,13 @@ export interface TandemNodeOptions {
    * attempt failed, fatal failure, …) besides the logs and metrics.
    */
   readonly onConnectionEvent?: (session: string, event: ConnectorEvent) => void;
+  /**
+   * Start even when the journal ends before its checkpoint (a missing or
+   * rewound newest segment; `--accept-journal-rewind`). Default false: refuse.
+   */
+  readonly acceptJournalRewind?: boolean;
+  /** Journal storage instead of files in `node.dataDir` (tests inject faults with `MemoryStorage`). */
+  readonly journalStorage?: JournalStorage;
 }
 
 function engineLogger(log: TandemLogger): EngineLogger {
@@ -226,6 +241,8 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
   #fatal = Promise.withResolvers<number>();
   #closed = false;
   #retentionTimer: ReturnType<typeof setInterval> | undefined;
+  readonly #faults: StorageFaultStop;
+  #lock: DataDirLock | undefined;
   #adminPort: number | undefined;
   #apiPort: number | undefined;
   #fixPort: number | undefined;
@@ -244,6 +261,20 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
     this.#untapLog = this.#log.tap(this.#recent.tap);
     this.#readTextFile = options.readTextFile ?? Deno.readTextFile;
     this.#onConnectionEvent = options.onConnectionEvent;
+    this.#faults = new StorageFaultStop(options.logger, {
+      stopServing: async () => {
+        const acceptor = this.#acceptor;
+        this.#acceptor = undefined;
+        this.#fixPort = undefined;
+        const closing = acceptor?.abort("journal storage failed");
+        this.#gate?.[Symbol.dispose]();
+        this.#gate = undefined;
+        await closing;
+        await Promise.all(this.#initiators.map((i) => i.close()));
+      },
+      stopReplication: async () => await this.#replication?.[Symbol.asyncDispose](),
+    }, (code) => this.#fatal.resolve(code));
+    journalRecoveryGauges(registry, journal, () => this.#faults.fault);
     const r = this.registry;
     this.#m = {
       messages: r.counter(
@@ -336,7 +367,21 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
 
   /** Starts a node from a validated configuration. */
   static async start(config: TandemConfig, options: TandemNodeOptions): Promise<TandemNode> {
-    await Deno.mkdir(config.node.dataDir, { recursive: true });
+    const lock = acquireDataDir(config.node.dataDir);
+    try {
+      return await TandemNode.#startLocked(config, options, lock);
+    } catch (err) {
+      lock.release();
+      throw err;
+    }
+  }
+
+  static async #startLocked(
+    config: TandemConfig,
+    options: TandemNodeOptions,
+    lock: DataDirLock,
+  ): Promise<TandemNode> {
+    const door: { trip?: (error: JournalFailedError) => void } = {};
     const j = config.journal;
     const registry = new Registry();
     const syncSeconds = registry.histogram(
@@ -348,6 +393,9 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
       "Records made durable by journal syncs",
     );
     const journal = await Journal.open(config.node.dataDir, {
+      ...(options.journalStorage ? { storage: options.journalStorage } : {}),
+      onFailure: (error) => door.trip?.(error),
+      acceptRewind: options.acceptJournalRewind ?? false,
       onSync: (ms, records) => {
         syncSeconds.observe(ms / 1000);
         syncedRecords.inc({}, records);
@@ -364,6 +412,9 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
       },
     });
     const node = new TandemNode(config, journal, options, registry);
+    node.#lock = lock;
+    door.trip = (error) => node.#faults.trip(error, "journal");
+    logJournalRecovery(options.logger, journal);
     try {
       await node.#start();
     } catch (err) {
@@ -409,6 +460,12 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
     return this.#replication.role.role === "leader" ? "primary" : "secondary";
   }
 
+  /** Whether the node can serve: false once its journal storage failed. */
+  health(): { ok: boolean; reason?: string } {
+    const fault = this.#faults.fault;
+    return fault === undefined ? { ok: true } : { ok: false, reason: fault.message };
+  }
+
   async #start(): Promise<void> {
     const c = this.config;
     for (const s of c.sessions) {
@@ -433,7 +490,8 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
           const removed = this.journal.applyRetention();
           if (removed.length > 0) this.#log.info("journal segments removed", { removed });
         } catch (err) {
-          this.#log.error("journal retention failed", { error: (err as Error).message });
+          if (err instanceof JournalFailedError) this.#faults.trip(err, "retention");
+          else this.#log.error("journal retention failed", { error: (err as Error).message });
         }
       }, RETENTION_CHECK_INTERVAL_MS);
       Deno.unrefTimer(timer);
@@ -534,6 +592,7 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
       onRefused: refusalLogger(this.#log, (reason) => refusals.inc({ reason })),
       // 0 means "only by command".
       ...(r.autoPromoteAfterMs > 0 ? { autoPromoteAfterMs: r.autoPromoteAfterMs } : {}),
+      requireContactBeforeAutoPromote: r.requireContactBeforeAutoPromote,
       heartbeatIntervalMs: r.heartbeatIntervalMs,
       heartbeatTimeoutMs: r.heartbeatIntervalMs * HEARTBEAT_TIMEOUT_INTERVALS,
       reconnectDelayMs: r.reconnectDelayMs,
@@ -567,7 +626,7 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
   }
 
   async #becomeLeader(reason: string): Promise<void> {
-    if (this.#closed || this.#acceptor !== undefined) return;
+    if (this.#closed || this.#acceptor !== undefined || this.#faults.fault) return;
     const c = this.config;
     const log = engineLogger(this.#log);
     if (this.#replication) {
@@ -810,12 +869,17 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
       journal: {
         dir: this.config.node.dataDir,
         ...this.journal.stats,
+        recoveredAtStart: this.journal.recovered,
+        acceptedRewind: this.journal.rewind ?? null,
+        storageFailure: this.#faults.fault ?? null,
       },
     };
   }
 
   /** Readiness for `/ready`. */
   ready(): { ready: boolean; reason: string } {
+    const fault = this.#faults.fault;
+    if (fault !== undefined) return { ready: false, reason: `storage failed: ${fault.message}` };
     if (this.#closed) return { ready: false, reason: "stopping" };
     if (this.role === "secondary") {
       const f = this.#replication?.status().follower;
@@ -1028,6 +1092,7 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
     await this.#feed?.close();
     await Promise.all(this.#servers.map((s) => s.shutdown()));
     await this.journal.close();
+    this.#lock?.release();
     this.#fatal.resolve(0);
   }
 

@@ -26,6 +26,8 @@ export interface NodeRunOptions {
   readonly logger: Logger;
   /** Aborted on SIGINT/SIGTERM: stop gracefully (Logout sessions, flush the journal). */
   readonly signal: AbortSignal;
+  /** Start even if the journal ends before its checkpoint (`--accept-journal-rewind`). */
+  readonly acceptJournalRewind?: boolean;
 }
 
 /**
@@ -33,7 +35,10 @@ export interface NodeRunOptions {
  * an exit code from `ExitCode`.
  */
 export async function runNode(config: TandemConfig, options: NodeRunOptions): Promise<number> {
-  const node = await TandemNode.start(config, { logger: options.logger });
+  const node = await TandemNode.start(config, {
+    logger: options.logger,
+    acceptJournalRewind: options.acceptJournalRewind ?? false,
+  });
   const stopped = new Promise<number>((resolve) => {
     if (options.signal.aborted) resolve(0);
     options.signal.addEventListener("abort", () => resolve(0), { once: true });
