@@ -15,6 +15,31 @@ import {
 } from "./_failover_cluster.ts";
 import { OrderClient } from "./_failover_client.ts";
 
+/** The exit status of `p`, or an error naming what it printed if it is still running after `ms`. */
+async function exitWithin(p: NodeProcess, ms: number): Promise<Deno.CommandStatus> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      p.status,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () =>
+            reject(
+              new Error(
+                `${p.name} still runs after ${ms} ms; last lines:\n${
+                  p.lines.slice(-15).join("\n")
+                }`,
+              ),
+            ),
+          ms,
+        );
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
 async function tandem(args: string[]) {
@@ -70,7 +95,7 @@ Deno.test("a second node on the same data directory refuses to start (exit 6) na
       "--config",
       await writeConfig(root, "second", data),
     ]);
-    const exit = await second.status;
+    const exit = await exitWithin(second, 60_000);
     assertEquals(exit.code, ExitCode.DataDirLocked, second.lines.join("\n"));
     const line = second.lines.find((l) => l.includes("the node refused to start"));
     assert(line !== undefined, second.lines.join("\n"));
@@ -114,7 +139,7 @@ Deno.test("a node whose newest journal segment was deleted refuses to start (exi
     await Deno.remove(`${data}/${newest}`);
 
     const refused = new NodeProcess("refused", ["--config", config]);
-    const exit = await refused.status;
+    const exit = await exitWithin(refused, 60_000);
     await refused[Symbol.asyncDispose]();
     assertEquals(exit.code, ExitCode.JournalCorrupt, refused.lines.join("\n"));
     const line = refused.lines.find((l) => l.includes("refused to start"));
@@ -182,7 +207,7 @@ Deno.test("journal repair of a flipped byte in an older segment changes nothing 
     assertStringIncludes(dry.stdout, "--yes");
     assertEquals(await snapshot(), before, "nothing changed without --yes");
     const refused = new NodeProcess("refused", ["--config", config]);
-    assertEquals((await refused.status).code, ExitCode.JournalCorrupt);
+    assertEquals((await exitWithin(refused, 60_000)).code, ExitCode.JournalCorrupt);
     await refused[Symbol.asyncDispose]();
 
     const done = await tandem(["journal", "repair", data, "--yes"]);

@@ -19,6 +19,31 @@ import {
 } from "./_failover_cluster.ts";
 import { OrderClient } from "./_failover_client.ts";
 
+/** The exit status of `p`, or an error naming what it printed if it is still running after `ms`. */
+async function exitWithin(p: NodeProcess, ms: number): Promise<Deno.CommandStatus> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      p.status,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () =>
+            reject(
+              new Error(
+                `${p.name} still runs after ${ms} ms; last lines:\n${
+                  p.lines.slice(-15).join("\n")
+                }`,
+              ),
+            ),
+          ms,
+        );
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 const TMPFS_SIZE = "2m";
 
 async function sh(cmd: string, args: string[]): Promise<{ ok: boolean; stderr: string }> {
@@ -82,8 +107,10 @@ function watchHealth(
   return (async () => {
     const seen: number[] = [];
     while (!finished) {
+      // Read before asking: a request that was answered before the failure may arrive after it.
+      const afterFault = after();
       const r = await admin(port, "/health");
-      if (r !== undefined && after()) seen.push(r.status);
+      if (r !== undefined && afterFault) seen.push(r.status);
       await new Promise((r) => setTimeout(r, 10));
     }
     return seen;
@@ -117,7 +144,7 @@ Deno.test({
       const faulted = () => node.lines.some((l) => l.includes("Journal storage failed"));
       const health = watchHealth(adminPort!, node.status, faulted);
       const streaming = client.stream(100_000, 50).catch(() => {});
-      const exit = await node.status;
+      const exit = await exitWithin(node, 120_000);
       client.stop();
       await streaming;
       assertEquals(exit.code, ExitCode.StorageFailed, node.lines.slice(-20).join("\n"));
@@ -156,7 +183,7 @@ Deno.test({
       });
       try {
         const streaming = client.stream(100_000, 50).catch(() => {});
-        const exit = await a.status;
+        const exit = await exitWithin(a, 120_000);
         assertEquals(exit.code, ExitCode.StorageFailed, a.lines.slice(-20).join("\n"));
         assertNamesFileAndOsError(a.lines, aData);
         const filledBefore = [...client.orders].filter(([, b]) => b.filled > 0).map(([id]) => id);
@@ -213,7 +240,7 @@ Deno.test({
       const [fix, adminPort] = freePorts(2);
       await Deno.writeTextFile(`${root}/solo.yaml`, standaloneYaml(data, fix!, adminPort!));
       const node = new NodeProcess("ro", ["--config", `${root}/solo.yaml`]);
-      const exit = await node.status;
+      const exit = await exitWithin(node, 120_000);
       await node[Symbol.asyncDispose]();
       assertEquals(exit.code, ExitCode.StorageFailed, node.lines.join("\n"));
       const line = node.lines.find((l) => l.includes("the node refused to start"));
