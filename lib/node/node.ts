@@ -682,6 +682,8 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
     });
     this.#recoverApplications(acceptor);
     await acceptor.start();
+    // The storage may have failed while the acceptor started: then it never serves.
+    if (this.#faults.fault) return void await acceptor.abort("journal storage failed");
     this.#acceptor = acceptor;
     this.#fixPort = acceptor.port;
     this.#log.info("accepting FIX connections", { port: acceptor.port, epoch: this.epoch, reason });

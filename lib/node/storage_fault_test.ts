@@ -172,6 +172,78 @@ Deno.test("TandemNode.start() refuses a data directory another node holds, namin
   await Deno.remove(dir, { recursive: true });
 });
 
+function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+function pairConfig(
+  id: string,
+  ha: "primary" | "secondary",
+  dataDir: string,
+  listen: number,
+  peer: number,
+) {
+  return loadConfig(
+    `
+node: { id: ${id}, role: acceptor, ha: ${ha}, dataDir: ${JSON.stringify(dataDir)} }
+fix: { listen: 127.0.0.1:0 }
+admin: { listen: 127.0.0.1:0 }
+journal: { syncPolicy: always }
+replication:
+  listen: 127.0.0.1:${listen}
+  ${ha === "primary" ? `peers: [127.0.0.1:${peer}]` : `primary: 127.0.0.1:${peer}`}
+  secret: "storage fault test secret, long enough"
+  heartbeatIntervalMs: 100
+  autoPromoteAfterMs: ${ha === "secondary" ? 600 : 0}
+  reconnectDelayMs: 50
+log: { level: info, format: json }
+sessions:
+  - { beginString: FIX.4.4, senderCompId: VENUE, targetCompId: CLIENT, application: executor }
+`,
+    { source: `${id}.yaml`, env: {} },
+  );
+}
+
+Deno.test("TandemNode as a secondary whose replicated append fails stops following (exit StorageFailed) instead of promoting, and fails /health", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "tandem-fault-pair-" });
+  const lines: string[] = [];
+  const [pPort, sPort] = [freePort(), freePort()];
+  const pc = pairConfig("p", "primary", `${dir}/p`, pPort, sPort);
+  const logger = createLogger(pc.log, { sink: (l) => lines.push(l), isTerminal: false });
+  const primary = await TandemNode.start(pc, { logger });
+  const storage = new MemoryStorage();
+  const secondary = await TandemNode.start(
+    pairConfig("s", "secondary", `${dir}/s`, sPort, pPort),
+    { logger, journalStorage: storage },
+  );
+  try {
+    for (let i = 0; i < 500 && !secondary.ready().ready; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert(secondary.ready().ready, secondary.ready().reason);
+    storage.diskFull = true;
+    primary.journal.audit("replicated into a full disk");
+    assertEquals(
+      await within(secondary.fatal, 20_000, "the secondary to stop"),
+      ExitCode.StorageFailed,
+    );
+    assertEquals(secondary.role, "secondary", "it never promoted itself");
+    const health = await get(secondary.adminPort!, "/health");
+    assertEquals(health.status, 503);
+    assertStringIncludes(health.body, "No space left on device");
+    // Well past autoPromoteAfterMs: still no promotion.
+    await new Promise((r) => setTimeout(r, 1_000));
+    assertEquals([secondary.role, primary.role], ["secondary", "primary"]);
+  } finally {
+    await secondary.close();
+    await primary.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("config's AUTO_PROMOTE_MIN_HEARTBEATS matches the node's HEARTBEAT_TIMEOUT_INTERVALS", () => {
   assertEquals(AUTO_PROMOTE_MIN_HEARTBEATS, HEARTBEAT_TIMEOUT_INTERVALS);
 });
