@@ -10,6 +10,7 @@ import {
   DataDirLockedError,
   JournalCorruptionError,
   JournalFailedError,
+  JournalRewindError,
 } from "../journal/errors.ts";
 import { stringify } from "yaml";
 import {
@@ -166,6 +167,13 @@ async function run(command: Extract<CliCommand, { kind: "run" }>, io: CliIo): Pr
     if (e instanceof NotImplementedError) {
       io.stderr(`tandem: ${e.message}\n`);
       return ExitCode.Failure;
+    }
+    if (e instanceof JournalRewindError) {
+      logger.error("Journal ends before its checkpoint; the node refused to start", {
+        error: e.message,
+        hint: "if the loss is intended, start with --accept-journal-rewind",
+      });
+      return ExitCode.JournalCorrupt;
     }
     if (e instanceof JournalCorruptionError) {
       logger.error("Journal is corrupt; the node refused to start", {
