@@ -4,9 +4,17 @@
  * mount (the CI runs tests as root); without it the tests are skipped with a
  * message saying so.
  */
-import { assert, assertEquals, assertStringIncludes } from "../lib/testing/assert.ts";
+import {
+  assert,
+  assertEquals,
+  assertRejects,
+  assertStringIncludes,
+} from "../lib/testing/assert.ts";
 import { ExitCode } from "../lib/cli/exit_codes.ts";
-import { Journal, RecordKind } from "../lib/journal/mod.ts";
+import { Journal, JournalFailedError, RecordKind } from "../lib/journal/mod.ts";
+import { TandemNode } from "../lib/node/node.ts";
+import { loadConfig } from "../lib/config/mod.ts";
+import { createLogger } from "../lib/log/mod.ts";
 import {
   ACCEPTOR_COMP_ID,
   admin,
@@ -223,7 +231,7 @@ Deno.test({
 
 Deno.test({
   name:
-    "a node on a read-only data directory refuses to start cleanly (exit 5, names the directory and the OS error, no uncaught error)",
+    "a node on a read-only data directory refuses to start cleanly, naming the directory and the OS error (config check: exit 2; journal open: JournalFailedError, exit 5), no uncaught error",
   ignore: !CAN_MOUNT,
   fn: async () => {
     const root = await Deno.makeTempDir({ prefix: "tandem-ro-" });
@@ -242,12 +250,22 @@ Deno.test({
       const node = new NodeProcess("ro", ["--config", `${root}/solo.yaml`]);
       const exit = await exitWithin(node, 120_000);
       await node[Symbol.asyncDispose]();
-      assertEquals(exit.code, ExitCode.StorageFailed, node.lines.join("\n"));
-      const line = node.lines.find((l) => l.includes("the node refused to start"));
+      // `run` checks the data directory with the configuration, before anything starts.
+      assertEquals(exit.code, ExitCode.Usage, node.lines.join("\n"));
+      const line = node.lines.find((l) => l.includes("Read-only file system"));
       assert(line !== undefined, node.lines.join("\n"));
-      assertStringIncludes(line, "Read-only file system");
       assertStringIncludes(line, data);
       assert(!node.lines.some((l) => l.includes("Uncaught")), node.lines.join("\n"));
+      // Past that check (the file system turned read-only meanwhile), the journal open refuses
+      // with a JournalFailedError, which `run` turns into exit 5.
+      const config = loadConfig(standaloneYaml(data, 0, 0), { source: "ro.yaml", env: {} });
+      const logger = createLogger(config.log, { sink: () => {}, isTerminal: false });
+      const err = await assertRejects(
+        () => TandemNode.start(config, { logger }),
+        JournalFailedError,
+      );
+      assertStringIncludes(err.message, `Cannot open data directory ${data}`);
+      assertStringIncludes(err.message, "Read-only file system");
       // The read-only tools still read it.
       const verify = await new Deno.Command(Deno.execPath(), {
         args: [
