@@ -53,6 +53,12 @@ export class OrderClient implements AsyncDisposable {
   unknown = 0;
   /** Reports that came with PossDupFlag=Y. */
   possDupReports = 0;
+  /** ExecID (17) → the order and OrdStatus it reported first (to find ids used twice). */
+  readonly execIds = new Map<string, string>();
+  /** OrderID (37) → the ClOrdID it was first given to. */
+  readonly orderIds = new Map<string, string>();
+  /** ExecIDs or OrderIDs seen for two different executions or orders. */
+  readonly reusedIds: string[] = [];
   /** Session-level rejects and business rejects received. */
   rejects: string[] = [];
   sent = 0;
@@ -158,6 +164,7 @@ export class OrderClient implements AsyncDisposable {
       this.possDupReports++;
     }
     const st = m.get(39);
+    this.#bookIds(m, id, st ?? "");
     if (st === "0") {
       book.fresh++;
       if (book.fresh > 1) this.duplicates++;
@@ -167,6 +174,25 @@ export class OrderClient implements AsyncDisposable {
       else this.filledOrders++;
     }
     this.#wake();
+  }
+
+  /** Books ExecID and OrderID; a PossDup resend repeats its own ids, which is no reuse. */
+  #bookIds(m: FixMessage, clOrdId: string, ordStatus: string): void {
+    const execId = m.get(17);
+    const what = `${clOrdId}/${ordStatus}`;
+    if (execId !== undefined) {
+      const first = this.execIds.get(execId);
+      if (first === undefined) this.execIds.set(execId, what);
+      else if (first !== what) this.reusedIds.push(`ExecID ${execId}: ${first} and ${what}`);
+    }
+    const orderId = m.get(37);
+    if (orderId !== undefined) {
+      const first = this.orderIds.get(orderId);
+      if (first === undefined) this.orderIds.set(orderId, clOrdId);
+      else if (first !== clOrdId) {
+        this.reusedIds.push(`OrderID ${orderId}: ${first} and ${clOrdId}`);
+      }
+    }
   }
 
   /** Ends every wait (and any {@linkcode stream}) at once. */

@@ -45,14 +45,51 @@ export interface SessionHandle {
   logout(text?: string): void;
 }
 
+/**
+ * Where an inbound application message sits in the journal, and the identity derived from it.
+ *
+ * The pair (epoch, index) of the Inbound record is unique across a node pair's whole history: an
+ * index is written once per epoch (a promoted node starts a new epoch, and a suffix a stepped-down
+ * node quarantined keeps its old epoch), and it is the same when the message is handed to the
+ * application again after a failover (see `lib/node/app_cursor.ts`). Ids built from it therefore
+ * never repeat across failovers and restarts, and a replayed message gets the ids it would have
+ * got the first time. With a store that is not a journal (the in-memory store) the index restarts
+ * with the process and the ids are unique only within it.
+ */
+export class MessageContext {
+  /** Journal index of the Inbound record of the message. */
+  readonly index: number;
+  /** Epoch the Inbound record was written in. */
+  readonly epoch: number;
+  #next = 0;
+
+  constructor(index: number, epoch: number) {
+    this.index = index;
+    this.epoch = epoch;
+  }
+
+  /** `<epoch>-<index>`: an id unique to this inbound message (e.g. an OrderID). */
+  get id(): string {
+    return `${this.epoch}-${this.index}`;
+  }
+
+  /** `<epoch>-<index>-<n>` with n = 1, 2, …: one more id for this message (e.g. ExecIDs). */
+  nextId(): string {
+    return `${this.id}-${++this.#next}`;
+  }
+}
+
 /** Callbacks an application implements; all optional. Exceptions are logged, never fatal. */
 export interface Application {
   /** A session is logged on. */
   onLogon?(session: SessionHandle): void;
   /** A logged-on session ended. */
   onLogout?(session: SessionHandle, reason: string): void;
-  /** An application message arrived in sequence. */
-  onMessage?(message: FixMessage, session: SessionHandle): void;
+  /**
+   * An application message arrived in sequence. `context` places it in the journal and gives ids
+   * that survive failover (see {@linkcode MessageContext}).
+   */
+  onMessage?(message: FixMessage, session: SessionHandle, context: MessageContext): void;
   /** An admin message arrived and passed the session checks. */
   onAdmin?(message: FixMessage, session: SessionHandle): void;
   /** A message was stored and handed to the connection (after `awaitRelease`). */

@@ -2,7 +2,7 @@ import { assertEquals } from "../testing/assert.ts";
 import { encodeMessage } from "../fix/encoder.ts";
 import { decodeMessage, type FixMessage } from "../fix/message.ts";
 import type { Field } from "../session/session.ts";
-import type { SessionHandle } from "./application.ts";
+import { MessageContext, type SessionHandle } from "./application.ts";
 import { echoApplication } from "./echo_application.ts";
 import {
   executionReports,
@@ -11,6 +11,8 @@ import {
 } from "./executor_application.ts";
 import { markPossiblyExecutedElsewhere } from "./application.ts";
 import { decodeLenient } from "./_lenient_decode.ts";
+
+const CTX = new MessageContext(1, 0);
 
 interface Sent {
   msgType: string;
@@ -56,32 +58,36 @@ const m = (msgType: string, fields: [number, string][], beginString = "FIX.4.4")
 Deno.test("echoApplication() sends NewOrderSingle back without the session envelope", () => {
   const app = echoApplication();
   const s = fakeSession();
-  app.onMessage!(m("D", [[43, "Y"], [122, "20261124-11:00:00"], [115, "X"], [11, "A"]]), s.handle);
+  app.onMessage!(
+    m("D", [[43, "Y"], [122, "20261124-11:00:00"], [115, "X"], [11, "A"]]),
+    s.handle,
+    CTX,
+  );
   assertEquals(s.sent, [{ msgType: "D", fields: [[115, "X"], [11, "A"]] }]);
 });
 
 Deno.test("echoApplication() drops a PossResend order whose ClOrdID was seen since the last logout", () => {
   const app = echoApplication();
   const s = fakeSession();
-  app.onMessage!(m("D", [[11, "A"]]), s.handle);
-  app.onMessage!(m("D", [[97, "Y"], [11, "A"]]), s.handle);
-  app.onMessage!(m("D", [[97, "Y"], [11, "B"]]), s.handle);
+  app.onMessage!(m("D", [[11, "A"]]), s.handle, CTX);
+  app.onMessage!(m("D", [[97, "Y"], [11, "A"]]), s.handle, CTX);
+  app.onMessage!(m("D", [[97, "Y"], [11, "B"]]), s.handle, CTX);
   assertEquals(s.sent.map((x) => x.fields.find(([t]) => t === 11)?.[1]), ["A", "B"]);
   app.onLogout!(s.handle, "bye");
-  app.onMessage!(m("D", [[97, "Y"], [11, "A"]]), s.handle);
+  app.onMessage!(m("D", [[97, "Y"], [11, "A"]]), s.handle, CTX);
   assertEquals(s.sent.length, 3);
 });
 
 Deno.test("echoApplication() echoes SecurityDefinition on FIX.4.2+ and Email, refuses the rest", () => {
   const app = echoApplication();
   const s = fakeSession("FIX.4.2");
-  app.onMessage!(m("d", [[320, "1"]], "FIX.4.2"), s.handle);
-  app.onMessage!(m("C", [[164, "1"]], "FIX.4.2"), s.handle);
-  app.onMessage!(m("8", [[37, "1"]], "FIX.4.2"), s.handle);
+  app.onMessage!(m("d", [[320, "1"]], "FIX.4.2"), s.handle, CTX);
+  app.onMessage!(m("C", [[164, "1"]], "FIX.4.2"), s.handle, CTX);
+  app.onMessage!(m("8", [[37, "1"]], "FIX.4.2"), s.handle, CTX);
   assertEquals(s.sent.map((x) => x.msgType), ["d", "C"]);
   assertEquals(s.rejected, ["8"]);
   const old = fakeSession("FIX.4.1");
-  app.onMessage!(m("d", [[320, "1"]], "FIX.4.1"), old.handle);
+  app.onMessage!(m("d", [[320, "1"]], "FIX.4.1"), old.handle, CTX);
   assertEquals(old.rejected, ["d"]);
 });
 
@@ -113,12 +119,13 @@ Deno.test("executorApplication() answers NewOrderSingle with New then Filled and
   app.onMessage!(
     m("D", [[11, "O"], [55, "X"], [54, "1"], [38, "10"], [40, "1"]], "FIX.4.2"),
     s.handle,
+    new MessageContext(17, 3),
   );
   assertEquals(s.sent.map((x) => [x.msgType, x.fields.find(([t]) => t === 39)?.[1]]), [["8", "0"], [
     "8",
     "2",
   ]]);
-  app.onMessage!(m("F", [[11, "O"]], "FIX.4.2"), s.handle);
+  app.onMessage!(m("F", [[11, "O"]], "FIX.4.2"), s.handle, new MessageContext(18, 3));
   assertEquals(s.rejected, ["F"]);
 });
 
@@ -128,7 +135,7 @@ Deno.test("executorApplication() rejects instead of filling an order possibly ex
     const s = fakeSession(v);
     const order = m("D", [[11, "O"], [55, "X"], [54, "1"], [38, "10"], [40, "1"], [43, "Y"]], v);
     markPossiblyExecutedElsewhere(order);
-    app.onMessage!(order, s.handle);
+    app.onMessage!(order, s.handle, CTX);
     assertEquals(s.sent.length, 1, "one report, no fill");
     const f = new Map(s.sent[0]!.fields.map(([t, x]) => [t, String(x)]));
     assertEquals([s.sent[0]!.msgType, f.get(39), f.get(150), f.get(14), f.get(58)], [
@@ -140,6 +147,34 @@ Deno.test("executorApplication() rejects instead of filling an order possibly ex
     ]);
     assertEquals(f.get(20), v === "FIX.4.2" ? "0" : undefined);
   }
+});
+
+Deno.test("executorApplication() takes OrderID and ExecIDs from the journal position of the order", () => {
+  const app = executorApplication();
+  const s = fakeSession("FIX.4.4");
+  const order = m("D", [[11, "O"], [55, "X"], [54, "1"], [38, "10"], [40, "1"]], "FIX.4.4");
+  app.onMessage!(order, s.handle, new MessageContext(17, 3));
+  // The same order handed over again (replay after a failover) gets the same ids.
+  app.onMessage!(order, s.handle, new MessageContext(17, 3));
+  // A different record in a later epoch at the same index does not.
+  app.onMessage!(order, s.handle, new MessageContext(17, 4));
+  const ids = s.sent.map((x) => {
+    const get = (tag: number) => x.fields.find(([t]) => t === tag)?.[1];
+    return `${get(37)} ${get(17)}`;
+  });
+  assertEquals(ids, [
+    "O3-17 E3-17-1",
+    "O3-17 E3-17-2",
+    "O3-17 E3-17-1",
+    "O3-17 E3-17-2",
+    "O4-17 E4-17-1",
+    "O4-17 E4-17-2",
+  ]);
+});
+
+Deno.test("MessageContext.nextId() numbers further ids of one message from 1", () => {
+  const c = new MessageContext(5, 2);
+  assertEquals([c.id, c.nextId(), c.nextId()], ["2-5", "2-5-1", "2-5-2"]);
 });
 
 Deno.test("decodeLenient() keeps tags 0 and -1 and refuses everything else", () => {

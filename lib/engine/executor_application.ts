@@ -16,7 +16,12 @@
 
 import type { FixMessage } from "../fix/message.ts";
 import type { Field } from "../session/session.ts";
-import { type Application, possiblyExecutedElsewhere, type SessionHandle } from "./application.ts";
+import {
+  type Application,
+  type MessageContext,
+  possiblyExecutedElsewhere,
+  type SessionHandle,
+} from "./application.ts";
 
 /** Text of the ExecutionReport refusing an order that may have been executed elsewhere. */
 export const POSSIBLY_EXECUTED_ELSEWHERE_TEXT =
@@ -113,23 +118,27 @@ export function rejectReport(
   return fields;
 }
 
-/** Creates the executor application. */
+/**
+ * Creates the executor application. OrderID (37) is `O<epoch>-<index>` and the ExecIDs (17)
+ * `E<epoch>-<index>-1` and `-2`, from the journal position of the order (see
+ * {@linkcode MessageContext}): they never repeat across restarts and failovers, and an order
+ * handed to the executor again after a failover gets the ids it got the first time.
+ */
 export function executorApplication(): Application {
-  let orders = 0;
   return {
-    onMessage(message: FixMessage, session: SessionHandle): void {
+    onMessage(message: FixMessage, session: SessionHandle, context: MessageContext): void {
       if (message.msgType !== "D") {
         session.rejectUnsupported(message);
         return;
       }
-      orders++;
       const rank = RANK[session.beginString] ?? 50;
+      const id = context.id;
       if (possiblyExecutedElsewhere(message)) {
         const text = POSSIBLY_EXECUTED_ELSEWHERE_TEXT;
-        session.send("8", rejectReport(message, rank, `O${orders}`, `E${orders}-R`, text));
+        session.send("8", rejectReport(message, rank, `O${id}`, `E${id}-R`, text));
         return;
       }
-      const [fresh, fill] = executionReports(message, rank, `O${orders}`, `E${orders}`);
+      const [fresh, fill] = executionReports(message, rank, `O${id}`, `E${id}`);
       session.send("8", fresh);
       session.send("8", fill);
     },

@@ -265,7 +265,7 @@ export class Initiator implements AsyncDisposable {
       },
     };
     if (app === undefined) return wrapped;
-    if (app.onMessage) wrapped.onMessage = (m, s) => app.onMessage!(m, s);
+    if (app.onMessage) wrapped.onMessage = (m, s, c) => app.onMessage!(m, s, c);
     if (app.onAdmin) wrapped.onAdmin = (m, s) => app.onAdmin!(m, s);
     if (app.onSent) wrapped.onSent = (t, n, b, s) => app.onSent!(t, n, b, s);
     if (app.authorizeLogon) wrapped.authorizeLogon = (m, s) => app.authorizeLogon!(m, s);

@@ -26,6 +26,11 @@ export class JournalSessionStore implements SessionStore {
     return id;
   }
 
+  /** The journal's current epoch: the epoch of the records appended now. */
+  get epoch(): number {
+    return this.#journal.epoch;
+  }
+
   resetAtMs(sessionId: number): number | undefined {
     const info = this.#journal.sessions().find((s) => s.id === sessionId);
     if (info === undefined || info.lastResetIndex === 0) return undefined;

@@ -42,6 +42,7 @@ export {
   type Application,
   consoleLogger,
   type Logger,
+  MessageContext,
   possiblyExecutedElsewhere,
   type SessionHandle,
   silentLogger,

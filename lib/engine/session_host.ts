@@ -18,6 +18,7 @@ import {
   type Application,
   type Logger,
   markPossiblyExecutedElsewhere,
+  MessageContext,
   type SessionHandle,
 } from "./application.ts";
 import type { LostOutboundRange } from "../session/counterparty_ahead.ts";
@@ -65,6 +66,8 @@ export class SessionHost implements SessionHandle {
   readonly #awaitRelease: AwaitRelease | undefined;
   readonly #clock: () => number;
   #conn: HostConnection | undefined;
+  /** Store index of the last inbound message accepted (the next `deliver` is that message). */
+  #inboundIndex = 0;
   #depth = 0;
   #logons = 0;
   #lost: LostOutboundRange[] = [];
@@ -266,7 +269,12 @@ export class SessionHost implements SessionHandle {
           break;
         }
         case "accepted":
-          this.#store.appendInbound(this.sessionId, a.message.msgSeqNum, a.message.bytes, now);
+          this.#inboundIndex = this.#store.appendInbound(
+            this.sessionId,
+            a.message.msgSeqNum,
+            a.message.bytes,
+            now,
+          );
           break;
         case "sequence":
           this.#store.appendSequenceChange(this.sessionId, a, a.reset, now);
@@ -275,7 +283,8 @@ export class SessionHost implements SessionHandle {
           if (a.possiblyExecutedElsewhere) markPossiblyExecutedElsewhere(a.message);
           if (app?.onMessage) {
             try {
-              app.onMessage(a.message, this);
+              const context = new MessageContext(this.#inboundIndex, this.#store.epoch ?? 0);
+              app.onMessage(a.message, this, context);
             } catch (e) {
               this.#threw("onMessage", e);
             }

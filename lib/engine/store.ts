@@ -63,6 +63,11 @@ export interface SessionStore {
    * in an earlier schedule period.
    */
   resetAtMs?(sessionId: number): number | undefined;
+  /**
+   * The epoch records are appended in now (a journal's; absent: 0). With the index an append
+   * returns it names an inbound message uniquely across failovers (see `MessageContext`).
+   */
+  readonly epoch?: number;
 }
 
 /** Default for {@linkcode MemorySessionStoreOptions.maxMessagesPerSession}. */

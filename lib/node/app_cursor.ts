@@ -32,7 +32,7 @@
 
 import { decodeAppCursor, type Journal, RecordKind } from "../journal/mod.ts";
 import { decodeMessage, type FixMessage } from "../fix/message.ts";
-import type { Application, SessionHandle } from "../engine/application.ts";
+import { type Application, MessageContext, type SessionHandle } from "../engine/application.ts";
 
 const ADMIN_MSG_TYPES = new Set(["0", "1", "2", "3", "4", "5", "A"]);
 const BEGIN = "begin:";
@@ -55,12 +55,12 @@ export function cursoredApplication(
   if (!inner.onMessage) return inner;
   return {
     ...inner,
-    onMessage(message: FixMessage, session: SessionHandle) {
+    onMessage(message: FixMessage, session: SessionHandle, context: MessageContext) {
       const name = cursorName(appName, session.key);
       const index = journal.lastIndex;
       journal.recordAppCursor(BEGIN + name, index);
       try {
-        inner.onMessage!(message, session);
+        inner.onMessage!(message, session, context);
       } finally {
         journal.recordAppCursor(name, index);
       }
@@ -98,17 +98,20 @@ export interface RecoveryReport {
 /**
  * Finds the work a previous primary left unfinished for `appName` on
  * `session` (a session host with `sessionId`). Returns the outbound sequence
- * numbers to void and the inbound messages to replay, in journal order.
+ * numbers to void and the inbound messages to replay, in journal order, each
+ * with the {@linkcode MessageContext} of its Inbound record (so the ids an
+ * application derives from it are those of the first delivery).
  */
 export function unfinishedWork(
   journal: Journal,
   appName: string,
   session: { key: string; sessionId: number },
-): { voided: Set<number>; replay: FixMessage[] } {
+): { voided: Set<number>; replay: FixMessage[]; contexts: MessageContext[] } {
   const name = cursorName(appName, session.key);
   const done = journal.appCursors().get(name) ?? 0;
   const voided = new Set<number>();
   const replay: FixMessage[] = [];
+  const contexts: MessageContext[] = [];
   const info = journal.sessions().find((s) => s.id === session.sessionId);
   const from = Math.max(done + 1, info?.lastResetIndex ?? 0, journal.firstIndex);
   let openRun = false;
@@ -129,9 +132,17 @@ export function unfinishedWork(
       if (m.msgType === "3") rejected.add(m.getInt(45) ?? 0);
     } else if (r.kind === RecordKind.Inbound) {
       const m = decodeMessage(r.payload);
-      if (!ADMIN_MSG_TYPES.has(m.msgType)) replay.push(m);
+      if (!ADMIN_MSG_TYPES.has(m.msgType)) {
+        replay.push(m);
+        contexts.push(new MessageContext(r.index, r.epoch));
+      }
     }
   }
   // A message the session rejected was never the application's to answer.
-  return { voided, replay: replay.filter((m) => !rejected.has(m.msgSeqNum)) };
+  const keep = replay.map((m) => !rejected.has(m.msgSeqNum));
+  return {
+    voided,
+    replay: replay.filter((_, i) => keep[i]),
+    contexts: contexts.filter((_, i) => keep[i]),
+  };
 }

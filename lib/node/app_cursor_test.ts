@@ -2,7 +2,7 @@ import { assertEquals } from "../testing/assert.ts";
 import { Journal, RecordKind } from "../journal/mod.ts";
 import { encodeMessage, type FixMessage } from "../fix/mod.ts";
 import { decodeMessage } from "../fix/message.ts";
-import type { SessionHandle } from "../engine/application.ts";
+import { MessageContext, type SessionHandle } from "../engine/application.ts";
 import { cursoredApplication, cursorName, openRunAckLimit, unfinishedWork } from "./app_cursor.ts";
 
 const KEY = "FIX.4.4:EXEC->CLIENT";
@@ -58,7 +58,11 @@ Deno.test("cursoredApplication() brackets the answers to one message with begin 
       "executor",
     );
     const i = inbound(j, id, 1);
-    app.onMessage!(decodeMessage(order(1)), { key: KEY } as SessionHandle);
+    app.onMessage!(
+      decodeMessage(order(1)),
+      { key: KEY } as SessionHandle,
+      new MessageContext(i, 0),
+    );
     const kinds = [];
     for (let k = i; k <= j.lastIndex; k++) kinds.push(j.read(k)!.kind);
     assertEquals(kinds, [
@@ -87,7 +91,11 @@ Deno.test("cursoredApplication() closes the run even when the application throws
     );
     const i = inbound(j, id, 1);
     try {
-      app.onMessage!(decodeMessage(order(1)), { key: KEY } as SessionHandle);
+      app.onMessage!(
+        decodeMessage(order(1)),
+        { key: KEY } as SessionHandle,
+        new MessageContext(i, 0),
+      );
     } catch { /* the engine logs it */ }
     assertEquals(j.appCursors().get(cursorName("executor", KEY)), i);
   });

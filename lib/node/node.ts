@@ -553,9 +553,9 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
     };
     const withCount: Application = {
       ...inner,
-      onMessage: (m, s) => {
+      onMessage: (m, s, c) => {
         inbound(m);
-        base.onMessage?.(m, s);
+        base.onMessage?.(m, s, c);
       },
     };
     return kind === "api" ? withCount : cursoredApplication(withCount, this.journal, kind);
@@ -705,7 +705,7 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
         });
       }
       const app = this.#apps.get(key);
-      for (const m of work.replay) app?.onMessage?.(m, host);
+      work.replay.forEach((m, i) => app?.onMessage?.(m, host, work.contexts[i]!));
     }
   }
 
@@ -727,7 +727,7 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
     return {
       onLogon: (s) => appOf(s.key)?.onLogon?.(s),
       onLogout: (s, r) => appOf(s.key)?.onLogout?.(s, r),
-      onMessage: (m, s) => appOf(s.key)?.onMessage?.(m, s),
+      onMessage: (m, s, c) => appOf(s.key)?.onMessage?.(m, s, c),
       onAdmin: (m, s) => appOf(s.key)?.onAdmin?.(m, s),
       onSent: (t, n, b, s) => appOf(s.key)?.onSent?.(t, n, b, s),
       authorizeLogon: (m, s) => appOf(s.key)?.authorizeLogon?.(m, s),
