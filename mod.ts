@@ -18,7 +18,8 @@
  * - High availability: {@linkcode ReplicationNode}, custom
  *   {@linkcode AckStrategy}s, custom {@linkcode ConnectionStrategy}s.
  * - A whole node from a YAML configuration: {@linkcode loadConfig},
- *   {@linkcode TandemNode}.
+ *   {@linkcode TandemNode}; your own `main.ts` with your applications in it:
+ *   {@linkcode runNode}.
  *
  * @example An acceptor that answers orders, and an initiator that sends one
  * ```ts
@@ -91,9 +92,11 @@ export {
   Initiator,
   type InitiatorOptions,
   JournalSessionStore,
+  MessageContext,
   type SessionHandle,
 } from "./lib/engine/mod.ts";
 export { type AckStrategy, ReplicationNode } from "./lib/replication/mod.ts";
 export { type ConnectionStrategy, createStrategy } from "./lib/transport/mod.ts";
 export { loadConfig, readConfigFile, type TandemConfig } from "./lib/config/mod.ts";
 export { TandemNode, type TandemNodeOptions } from "./lib/node/node.ts";
+export { runNode, type RunNodeOptions } from "./lib/cli/run_main.ts";

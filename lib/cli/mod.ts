@@ -30,4 +30,5 @@ export {
   type PromoteResult,
   requestPromotion,
 } from "./promote.ts";
-export { type CliIo, processIo, runCli, summarizeConfig } from "./run_cli.ts";
+export { type CliIo, type CliOptions, processIo, runCli, summarizeConfig } from "./run_cli.ts";
+export { runNode, type RunNodeOptions } from "./run_main.ts";

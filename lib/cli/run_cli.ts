@@ -12,6 +12,7 @@ import {
   JournalFailedError,
   JournalRewindError,
 } from "../journal/errors.ts";
+import type { Application } from "../engine/application.ts";
 import { stringify } from "yaml";
 import {
   ConfigError,
@@ -62,8 +63,21 @@ export function processIo(signal: AbortSignal): CliIo {
   };
 }
 
+/** What a program embedding the CLI adds (its own `main.ts`, see `runNode` in mod.ts). */
+export interface CliOptions {
+  /**
+   * Applications by name, for `sessions[].application` (besides echo, executor and api); an
+   * unknown name is a configuration error for `run` and `check-config`.
+   */
+  readonly applications?: Readonly<Record<string, Application>>;
+}
+
 /** Runs the command line `args`; resolves with the exit code. */
-export async function runCli(args: readonly string[], io: CliIo): Promise<number> {
+export async function runCli(
+  args: readonly string[],
+  io: CliIo,
+  options: CliOptions = {},
+): Promise<number> {
   let command: CliCommand;
   try {
     command = parseCliArgs(args, io.env);
@@ -80,9 +94,9 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
       io.stdout(helpText(command.topic));
       return ExitCode.Ok;
     case "check-config":
-      return await checkConfig(command, io);
+      return await checkConfig(command, io, options);
     case "run":
-      return await run(command, io);
+      return await run(command, io, options);
     case "journal":
       return await runJournal(command.args, io);
     case "promote":
@@ -105,6 +119,7 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
 async function load(
   command: Extract<CliCommand, { kind: "run" | "check-config" }>,
   io: CliIo,
+  options: CliOptions,
 ): Promise<TandemConfig | ConfigError> {
   const warn = (issue: ConfigIssue) => io.stderr(`warning: ${formatIssue(issue)}\n`);
   try {
@@ -112,6 +127,7 @@ async function load(
       env: io.env,
       overrides: command.overrides,
       onWarning: warn,
+      applications: Object.keys(options.applications ?? {}),
     });
   } catch (e) {
     if (e instanceof ConfigError) return e;
@@ -133,8 +149,9 @@ export function summarizeConfig(config: TandemConfig): string {
 async function checkConfig(
   command: Extract<CliCommand, { kind: "check-config" }>,
   io: CliIo,
+  options: CliOptions,
 ): Promise<number> {
-  const result = await load(command, io);
+  const result = await load(command, io, options);
   if (result instanceof ConfigError) {
     io.stderr(`${result.message}\n`);
     return ExitCode.Failure;
@@ -143,8 +160,12 @@ async function checkConfig(
   return ExitCode.Ok;
 }
 
-async function run(command: Extract<CliCommand, { kind: "run" }>, io: CliIo): Promise<number> {
-  const config = await load(command, io);
+async function run(
+  command: Extract<CliCommand, { kind: "run" }>,
+  io: CliIo,
+  options: CliOptions,
+): Promise<number> {
+  const config = await load(command, io, options);
   if (config instanceof ConfigError) {
     io.stderr(`${config.message}\n`);
     return ExitCode.Usage;
@@ -162,6 +183,7 @@ async function run(command: Extract<CliCommand, { kind: "run" }>, io: CliIo): Pr
       logger,
       signal: io.signal,
       acceptJournalRewind: command.acceptJournalRewind ?? false,
+      ...(options.applications ? { applications: options.applications } : {}),
     });
   } catch (e) {
     if (e instanceof NotImplementedError) {

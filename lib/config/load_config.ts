@@ -13,6 +13,7 @@ import { type TandemConfig, tandemSchema } from "./tandem_schema.ts";
 import { formatHostPort, type HostPort } from "./values.ts";
 import { verifyConfigFiles } from "./verify_files.ts";
 import { rememberOrigins } from "./_origins.ts";
+import { checkApplicationNames } from "./applications.ts";
 
 /** Largest configuration file accepted. */
 export const MAX_CONFIG_BYTES = 1_048_576;
@@ -166,6 +167,11 @@ export interface ReadConfigFileOptions {
   readonly onWarning?: (issue: ConfigIssue) => void;
   /** Also check the files the configuration names (dictionaries, TLS); default true. */
   readonly verifyFiles?: boolean;
+  /**
+   * Names of the applications the program registered besides the built-in ones; when given, a
+   * session naming any other application is an error. Absent: names are not checked.
+   */
+  readonly applications?: Iterable<string>;
 }
 
 /**
@@ -214,6 +220,10 @@ export async function readConfigFile(
     ...(options.overrides ? { overrides: options.overrides } : {}),
     ...(options.onWarning ? { onWarning: options.onWarning } : {}),
   });
+  if (options.applications !== undefined) {
+    const issues = checkApplicationNames(config, path, options.applications);
+    if (issues.length > 0) throw new ConfigError(path, issues);
+  }
   if (options.verifyFiles ?? true) {
     const issues = await verifyConfigFiles(config, path);
     if (issues.length > 0) throw new ConfigError(path, inFileOrder(issues));

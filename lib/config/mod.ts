@@ -36,6 +36,7 @@ export {
   type ReadConfigFileOptions,
   redactConfig,
 } from "./load_config.ts";
+export { checkApplicationNames } from "./applications.ts";
 export {
   ACK_STRATEGIES,
   APPL_VER_ID_CODES,
@@ -43,6 +44,7 @@ export {
   AUTO_PROMOTE_MIN_HEARTBEATS,
   BEGIN_STRINGS,
   type BeginString,
+  BUILTIN_APPLICATIONS,
   MAX_SESSIONS,
   type SessionConfig,
   sessionKeyOf,

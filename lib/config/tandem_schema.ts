@@ -37,6 +37,9 @@ export type ApplVerName = keyof typeof APPL_VER_ID_CODES;
 
 const APPL_VER_NAMES = Object.keys(APPL_VER_ID_CODES) as ApplVerName[];
 
+/** The applications every node has: `sessions[].application` may also name one of the node's own. */
+export const BUILTIN_APPLICATIONS = ["echo", "executor", "api"] as const;
+
 /** Most sessions in one configuration. */
 export const MAX_SESSIONS = 10_000;
 
@@ -385,10 +388,13 @@ const session = s.object(
       example: "dictionaries/FIXT11.xml",
     }),
     schedule,
-    application: s.oneOf(["echo", "executor", "api"], {
+    application: s.string({
       doc:
-        "What handles application messages: echo (test/demo), executor (fills orders; demo), api (HTTP/WebSocket programs).",
+        "What handles application messages: echo (test/demo), executor (fills orders; demo), api (HTTP/WebSocket programs), or the name of an application your own main.ts passes to runNode (README: Your own application).",
       default: "echo",
+      pattern: /^[A-Za-z][A-Za-z0-9_.-]*$/,
+      patternHint: "a name (letters, digits, _ . -, starting with a letter)",
+      maxLength: 64,
     }),
     connect,
   },

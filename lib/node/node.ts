@@ -29,7 +29,7 @@
  */
 
 import type { ConnectorEvent } from "../transport/mod.ts";
-import type { SessionConfig, TandemConfig } from "../config/mod.ts";
+import { BUILTIN_APPLICATIONS, type SessionConfig, type TandemConfig } from "../config/mod.ts";
 import type { Logger as TandemLogger } from "../log/mod.ts";
 import {
   Journal,
@@ -125,6 +125,14 @@ export interface TandemNodeOptions {
   readonly acceptJournalRewind?: boolean;
   /** Journal storage instead of files in `node.dataDir` (tests inject faults with `MemoryStorage`). */
   readonly journalStorage?: JournalStorage;
+  /**
+   * Your own applications by name: a session with `application: <name>` is served by
+   * `applications[name]` (one object for all sessions naming it; the session handle says
+   * which). Like the built-in executor they run behind application cursors, so after a failover
+   * the new primary hands them the messages whose answers the replica lacked, with the same
+   * `MessageContext` ids. The names echo, executor and api are taken.
+   */
+  readonly applications?: Readonly<Record<string, Application>>;
 }
 
 function engineLogger(log: TandemLogger): EngineLogger {
@@ -216,6 +224,7 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
   readonly #log: TandemLogger;
   readonly #readTextFile: (path: string) => Promise<string>;
   readonly #onConnectionEvent: ((session: string, event: ConnectorEvent) => void) | undefined;
+  readonly #ownApps: Readonly<Record<string, Application>>;
   readonly #sessionConfigs = new Map<string, AcceptorSessionConfig>();
   readonly #apps = new Map<string, Application>();
   readonly #voided = new Map<string, Set<number>>();
@@ -275,6 +284,7 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
       stopReplication: async () => await this.#replication?.[Symbol.asyncDispose](),
     }, (code) => this.#fatal.resolve(code));
     journalRecoveryGauges(registry, journal, () => this.#faults.fault);
+    this.#ownApps = options.applications ?? {};
     const r = this.registry;
     this.#m = {
       messages: r.counter(
@@ -367,6 +377,11 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
 
   /** Starts a node from a validated configuration. */
   static async start(config: TandemConfig, options: TandemNodeOptions): Promise<TandemNode> {
+    for (const name of Object.keys(options.applications ?? {})) {
+      if ((BUILTIN_APPLICATIONS as readonly string[]).includes(name)) {
+        throw new RangeError(`Cannot register application "${name}": the name is built in`);
+      }
+    }
     const lock = acquireDataDir(config.node.dataDir);
     try {
       return await TandemNode.#startLocked(config, options, lock);
@@ -519,10 +534,13 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
       ? executorApplication()
       : kind === "echo"
       ? echoApplication()
-      : {}; // api: programs read received messages from the journal over the WebSocket stream
+      : kind === "api"
+      ? {} // api: programs read received messages from the journal over the WebSocket stream
+      : this.#ownApp(kind, key);
     const inbound = count("in");
+    // Methods are called on `base` (never copied off it): an application may be a class instance.
     const inner: Application = {
-      ...base,
+      ...(base.authorizeLogon ? { authorizeLogon: (m, s) => base.authorizeLogon!(m, s) } : {}),
       onLogon: (s) => {
         this.#m.logons.inc({ session: s.key });
         this.#log.info("session logged on", { session: s.key });
@@ -559,6 +577,17 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
       },
     };
     return kind === "api" ? withCount : cursoredApplication(withCount, this.journal, kind);
+  }
+
+  #ownApp(name: string, key: string): Application {
+    const app = Object.hasOwn(this.#ownApps, name) ? this.#ownApps[name] : undefined;
+    if (app === undefined) {
+      const known = [...BUILTIN_APPLICATIONS, ...Object.keys(this.#ownApps)].join(", ");
+      throw new RangeError(
+        `Cannot start session ${key}: no application named "${name}" (known: ${known})`,
+      );
+    }
+    return app;
   }
 
   async #startReplication(): Promise<void> {

@@ -8,6 +8,7 @@
 import type { TandemConfig } from "../config/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { TandemNode } from "./node.ts";
+import type { Application } from "../engine/application.ts";
 
 /** A capability that exists in the interface but is not built yet. */
 export class NotImplementedError extends Error {
@@ -28,6 +29,8 @@ export interface NodeRunOptions {
   readonly signal: AbortSignal;
   /** Start even if the journal ends before its checkpoint (`--accept-journal-rewind`). */
   readonly acceptJournalRewind?: boolean;
+  /** Applications by name for `sessions[].application` (see `TandemNodeOptions`). */
+  readonly applications?: Readonly<Record<string, Application>>;
 }
 
 /**
@@ -38,6 +41,7 @@ export async function runNode(config: TandemConfig, options: NodeRunOptions): Pr
   const node = await TandemNode.start(config, {
     logger: options.logger,
     acceptJournalRewind: options.acceptJournalRewind ?? false,
+    ...(options.applications ? { applications: options.applications } : {}),
   });
   const stopped = new Promise<number>((resolve) => {
     if (options.signal.aborted) resolve(0);
