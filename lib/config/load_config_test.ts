@@ -134,6 +134,16 @@ Deno.test("loadConfig() fills every default of a minimal acceptor configuration"
     },
     application: "echo",
     connect: undefined,
+    senderSubId: undefined,
+    senderLocationId: undefined,
+    targetSubId: undefined,
+    targetLocationId: undefined,
+    sessionQualifier: undefined,
+    logonUsername: undefined,
+    logonPassword: undefined,
+    minHeartbeatIntervalS: undefined,
+    maxHeartbeatIntervalS: undefined,
+    maxTemplateSessions: 1_000,
   }]);
 });
 

@@ -12,6 +12,8 @@ import * as s from "./schema.ts";
 import type { Infer } from "./schema.ts";
 import { isLoopbackHost } from "./_loopback.ts";
 import { parseTimeOfDay } from "./values.ts";
+import { type SessionIdParts, sessionKeyOf as sessionIdKey } from "../session/session_id.ts";
+import { isPasswordHash, parseScryptHash } from "../session/password_hash.ts";
 
 /** BeginString values a session may use. */
 export const BEGIN_STRINGS = [
@@ -97,6 +99,17 @@ export const QUICKFIX_KEY_HINTS: Readonly<Record<string, string>> = {
   enablelastmsgseqnumprocessed: "sessions[].enableLastMsgSeqNumProcessed",
   rejectgarbledmessage: "sessions[].rejectGarbledMessage",
   enablenextexpectedmsgseqnum: "sessions[].useNextExpectedMsgSeqNum",
+  sendersubid: "sessions[].senderSubId",
+  senderlocationid: "sessions[].senderLocationId",
+  targetsubid: "sessions[].targetSubId",
+  targetlocationid: "sessions[].targetLocationId",
+  sessionqualifier: "sessions[].sessionQualifier",
+  logontag: "sessions[].logonUsername (553) and sessions[].logonPassword (554)",
+  logontag1: "sessions[].logonPassword (554) or sessions[].logonUsername (553)",
+  username: "sessions[].logonUsername",
+  password: "sessions[].logonPassword",
+  acceptortemplate: 'sessions[].targetCompId with a glob ("*") and sessions[].maxTemplateSessions',
+  dynamicsessions: 'sessions[].targetCompId with a glob ("*")',
 };
 
 const tls = s.object({
@@ -269,6 +282,86 @@ const connect = s.object({
   }, { doc: "Connect with TLS; absent means plain TCP.", optional: true }),
 }, { doc: "Initiator only: where and how to connect.", optional: true });
 
+/** A sub or location ID (printable ASCII without spaces, no `/` or `:`: they delimit the key). */
+const ID_PART = {
+  pattern: /^[\x21-\x2e\x30-\x39\x3b-\x7e]+$/,
+  patternHint: "printable ASCII without spaces, / or :",
+  maxLength: 64,
+} as const;
+
+/**
+ * Session settings a QuickFIX/J user expects (identity parts, Logon credentials, HeartBtInt
+ * bounds, acceptor templates), each documented with its QuickFIX/J name.
+ */
+const quickFixSessionFields = {
+  senderSubId: s.string({
+    doc:
+      "SenderSubID(50) we send; received messages must carry it as TargetSubID(57). Part of the session id. QuickFIX/J: SenderSubID.",
+    example: "DESK1",
+    ...ID_PART,
+  }),
+  senderLocationId: s.string({
+    doc:
+      "SenderLocationID(142) we send; received messages must carry it as TargetLocationID(143). Part of the session id. QuickFIX/J: SenderLocationID.",
+    example: "LDN",
+    ...ID_PART,
+  }),
+  targetSubId: s.string({
+    doc:
+      "TargetSubID(57) we send; received messages must carry it as SenderSubID(50). Part of the session id. QuickFIX/J: TargetSubID.",
+    example: "TRADER7",
+    ...ID_PART,
+  }),
+  targetLocationId: s.string({
+    doc:
+      "TargetLocationID(143) we send; received messages must carry it as SenderLocationID(142). Part of the session id. QuickFIX/J: TargetLocationID.",
+    example: "NYC",
+    ...ID_PART,
+  }),
+  sessionQualifier: s.string({
+    doc:
+      "Tells apart sessions otherwise identical (never sent on the wire; initiators, as in QuickFIX/J). Part of the session id: FIX.4.4:A->B:QUAL. QuickFIX/J: SessionQualifier.",
+    example: "marketdata",
+    ...ID_PART,
+  }),
+  logonUsername: s.string({
+    doc:
+      "Username(553): an initiator sends it in its Logon; an acceptor requires it. QuickFIX/J: LogonTag=553=<user>.",
+    example: "${ENV:FIX_USERNAME}",
+    maxLength: 256,
+  }),
+  logonPassword: s.string({
+    doc:
+      "Password(554): an initiator sends it in its Logon; an acceptor requires it, compared in constant time, and may hold a scrypt hash instead (scrypt:<log2 N>:<r>:<p>:<salt>:<hash>, see README). A refused Logon gets the Logout text 'Invalid username or password'. Use ${ENV:NAME}. QuickFIX/J: LogonTag1=554=<password>.",
+    secret: true,
+    example: "${ENV:FIX_PASSWORD}",
+    maxLength: 1_024,
+  }),
+  minHeartbeatIntervalS: s.duration({
+    doc:
+      "Acceptor: smallest HeartBtInt(108) accepted in a Logon; a smaller one is refused with a Logout. No QuickFIX/J counterpart (it takes any).",
+    unit: "s",
+    min: 0,
+    max: 3_600,
+    example: 5,
+  }),
+  maxHeartbeatIntervalS: s.duration({
+    doc:
+      "Acceptor: largest HeartBtInt(108) accepted in a Logon; a larger one is refused with a Logout. No QuickFIX/J counterpart.",
+    unit: "s",
+    min: 1,
+    max: 86_400,
+    example: 120,
+  }),
+  maxTemplateSessions: s.integer({
+    doc:
+      "Acceptor template (targetCompId holds * or ?, like QuickFIX/J's AcceptorTemplate=Y with TargetCompID=*): most sessions it creates; Logons beyond are refused.",
+    default: 1_000,
+    min: 1,
+    max: 10_000,
+  }),
+} as const;
+
 const session = s.object(
   {
     beginString: s.oneOf(BEGIN_STRINGS, {
@@ -283,7 +376,8 @@ const session = s.object(
       ...COMP_ID,
     }),
     targetCompId: s.string({
-      doc: "The counterparty's CompID: TargetCompID(56) of what we send.",
+      doc:
+        "The counterparty's CompID: TargetCompID(56) of what we send. Acceptor: a glob with * or ? makes the session a template: the first valid Logon from a matching SenderCompID creates that session (kept in the journal across restarts and failovers).",
       required: true,
       example: "TW44",
       ...COMP_ID,
@@ -293,7 +387,8 @@ const session = s.object(
       example: "FIX.5.0SP2",
     }),
     heartbeatIntervalS: s.duration({
-      doc: "HeartBtInt(108) an initiator proposes.",
+      doc:
+        "HeartBtInt(108) an initiator proposes (an acceptor takes the counterparty's, within minHeartbeatIntervalS–maxHeartbeatIntervalS when set). QuickFIX/J: HeartBtInt.",
       unit: "s",
       default: 30,
       min: 1,
@@ -397,6 +492,7 @@ const session = s.object(
       maxLength: 64,
     }),
     connect,
+    ...quickFixSessionFields,
   },
   { doc: "A FIX session.", hints: QUICKFIX_KEY_HINTS },
   (v, ctx) => {
@@ -420,6 +516,12 @@ const session = s.object(
     if (v.timestampPrecision === undefined) v.timestampPrecision = old ? 0 : 3;
     else if (old && v.timestampPrecision !== 0) {
       ctx.error("timestampPrecision", `${v.beginString} timestamps have no fractions; use 0`);
+    }
+    if (
+      v.minHeartbeatIntervalS !== undefined && v.maxHeartbeatIntervalS !== undefined &&
+      v.minHeartbeatIntervalS > v.maxHeartbeatIntervalS
+    ) {
+      ctx.error("minHeartbeatIntervalS", "minHeartbeatIntervalS exceeds maxHeartbeatIntervalS");
     }
     if (v.maxLatencyS !== undefined) {
       if (ctx.given("sendingTimeToleranceS")) {
@@ -825,11 +927,15 @@ export const tandemSchema = s.object(tandemFields, {
   }
   const seen = new Map<string, number>();
   c.sessions.forEach((sess, i) => {
-    const key = sessionKeyOf(sess);
+    // Acceptors find sessions by what a Logon carries, and the qualifier is not on the wire.
+    const key = role === "acceptor"
+      ? sessionKeyOf({ ...sess, sessionQualifier: undefined })
+      : sessionKeyOf(sess);
     const first = seen.get(key);
     if (first !== undefined) {
       ctx.error(`sessions[${i}]`, `Duplicate session ${key} (also sessions[${first}])`);
     } else seen.set(key, i);
+    checkQuickFixSettings(sess, i, role, ctx);
     if (role === "initiator" && sess.connect === undefined) {
       ctx.error(`sessions[${i}].connect`, "An initiator session needs connect.addresses");
     }
@@ -852,6 +958,45 @@ export const tandemSchema = s.object(tandemFields, {
   });
 });
 
+/** Cross-field checks of the QuickFIX/J-style session settings. */
+function checkQuickFixSettings(
+  sess: Infer<typeof session>,
+  i: number,
+  role: string | undefined,
+  ctx: { error(path: string, message: string): void; warn(path: string, message: string): void },
+): void {
+  const glob = /[*?]/.test(sess.targetCompId);
+  if (glob && role === "initiator") {
+    ctx.error(
+      `sessions[${i}].targetCompId`,
+      "A CompID pattern (* or ?) makes an acceptor template; an initiator needs the real CompID",
+    );
+  }
+  if (/[*?]/.test(sess.senderCompId)) {
+    ctx.error(
+      `sessions[${i}].senderCompId`,
+      "senderCompId cannot be a pattern (only targetCompId)",
+    );
+  }
+  if (role === "initiator") {
+    for (const k of ["minHeartbeatIntervalS", "maxHeartbeatIntervalS"] as const) {
+      if (sess[k] !== undefined) ctx.warn(`sessions[${i}].${k}`, `${k} applies to acceptors only`);
+    }
+    if (sess.logonPassword !== undefined && isPasswordHash(sess.logonPassword)) {
+      ctx.warn(
+        `sessions[${i}].logonPassword`,
+        "An initiator sends the password as written; a scrypt: hash is for acceptors",
+      );
+    }
+  } else if (sess.logonPassword !== undefined && isPasswordHash(sess.logonPassword)) {
+    try {
+      parseScryptHash(sess.logonPassword);
+    } catch (e) {
+      ctx.error(`sessions[${i}].logonPassword`, (e as Error).message);
+    }
+  }
+}
+
 type RawConfig = Infer<typeof tandemSchema>;
 type RawSession = Infer<typeof session>;
 
@@ -870,9 +1015,13 @@ export type TandemConfig = Omit<RawConfig, "node" | "sessions"> & {
   sessions: SessionConfig[];
 };
 
-/** The key naming a session: `FIX.4.4:ISLD->TW44` (BeginString:SenderCompID->TargetCompID). */
+/**
+ * The key naming a session: `FIX.4.4:ISLD->TW44` (BeginString:SenderCompID->TargetCompID), with
+ * sub/location IDs and qualifier when configured, as QuickFIX/J writes a SessionID
+ * (`FIX.4.4:ISLD/DESK1->TW44:marketdata`; see lib/session/session_id.ts).
+ */
 export function sessionKeyOf(
-  session: { beginString: string; senderCompId: string; targetCompId: string },
+  session: { beginString: string; senderCompId: string; targetCompId: string } & SessionIdParts,
 ): string {
-  return `${session.beginString}:${session.senderCompId}->${session.targetCompId}`;
+  return sessionIdKey(session.beginString, session.senderCompId, session.targetCompId, session);
 }

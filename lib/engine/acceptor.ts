@@ -2,6 +2,11 @@
  * The acceptor: one TCP port for many sessions, each found by the CompIDs
  * (and BeginString) of the first message on a connection.
  *
+ * A session is found by BeginString and CompIDs, and among sessions sharing those, by the
+ * sub and location IDs they configure (the most specific match wins). A Logon that names no
+ * configured session but matches a {@linkcode AcceptorOptions.templates} entry creates the
+ * session, once the template's Logon checks pass (see `session_template.ts`).
+ *
  * A connection whose first message names no configured session, is not a
  * Logon, is garbled, or arrives while the session is already connected is
  * logged and closed without disturbing any other session. A node in the
@@ -12,7 +17,13 @@
  */
 
 import type { FixMessage } from "../fix/message.ts";
-import { type Field, sessionKeyOf } from "../session/session.ts";
+import { type Field, Session, sessionKeyOf } from "../session/session.ts";
+import { expectedInboundIdentity } from "../session/session_id.ts";
+import {
+  type AcceptorSessionTemplate,
+  DEFAULT_MAX_TEMPLATE_SESSIONS,
+  sessionFromTemplate,
+} from "./session_template.ts";
 import { type Application, consoleLogger, type Logger } from "./application.ts";
 import { type BindResult, ConnectionRunner } from "./runner.ts";
 import { type AwaitRelease, type HostSessionConfig, SessionHost } from "./session_host.ts";
@@ -39,6 +50,10 @@ export interface AcceptorOptions {
   readonly port?: number;
   /** The sessions served. */
   readonly sessions: readonly AcceptorSessionConfig[];
+  /** Session templates: a valid Logon from a matching unknown counterparty creates a session. */
+  readonly templates?: readonly AcceptorSessionTemplate[];
+  /** Told about each session a template created (before its Logon is processed). */
+  readonly onSessionCreated?: (host: SessionHost, template: AcceptorSessionTemplate) => void;
   /** Default: a {@linkcode MemorySessionStore}. */
   readonly store?: SessionStore;
   /** One application for all sessions. */
@@ -85,6 +100,10 @@ export class Acceptor implements AsyncDisposable {
   readonly #options: AcceptorOptions;
   readonly #log: Logger;
   readonly #hosts = new Map<string, SessionHost>();
+  /** Hosts by `BeginString:Sender->Target` alone, most specific identity first. */
+  readonly #byCompIds = new Map<string, SessionHost[]>();
+  readonly #store: SessionStore;
+  readonly #created = new Map<AcceptorSessionTemplate, number>();
   readonly #runners = new Set<ConnectionRunner>();
   readonly #tasks = new Set<Promise<void>>();
   #listener: Listening | undefined;
@@ -94,21 +113,38 @@ export class Acceptor implements AsyncDisposable {
   constructor(options: AcceptorOptions) {
     this.#options = options;
     this.#log = options.logger ?? consoleLogger;
-    const store = options.store ?? new MemorySessionStore();
-    for (const config of options.sessions) {
-      const host = new SessionHost({
-        config: { ...config, role: "acceptor" },
-        store,
-        application: options.application,
-        logger: this.#log,
-        awaitRelease: options.awaitRelease,
-      });
-      if (this.#hosts.has(host.key)) {
-        throw new RangeError(`Cannot configure session ${host.key}: it is configured twice`);
-      }
-      this.#hosts.set(host.key, host);
-    }
+    this.#store = options.store ?? new MemorySessionStore();
+    for (const config of options.sessions) this.#addHost(config);
     this.sessions = this.#hosts;
+  }
+
+  #addHost(config: AcceptorSessionConfig): SessionHost {
+    const o = this.#options;
+    const host = new SessionHost({
+      config: { ...config, role: "acceptor" },
+      store: this.#store,
+      application: o.application,
+      logger: this.#log,
+      awaitRelease: o.awaitRelease,
+    });
+    if (this.#hosts.has(host.key)) {
+      throw new RangeError(`Cannot configure session ${host.key}: it is configured twice`);
+    }
+    this.#hosts.set(host.key, host);
+    const plain = sessionKeyOf(config.beginString, config.senderCompId, config.targetCompId);
+    const list = this.#byCompIds.get(plain) ?? [];
+    list.push(host);
+    const specificity = (h: SessionHost) => expectedInboundIdentity(h.session.config).length;
+    list.sort((a, b) => specificity(b) - specificity(a));
+    this.#byCompIds.set(plain, list);
+    return host;
+  }
+
+  /** The configured session `first` names: CompIDs, then the sub/location IDs it configures. */
+  #find(first: FixMessage, plain: string): SessionHost | undefined {
+    return this.#byCompIds.get(plain)?.find((h) =>
+      expectedInboundIdentity(h.session.config).every(([tag, value]) => first.get(tag) === value)
+    );
   }
 
   /** The port listened on (after {@linkcode Acceptor.listen}). */
@@ -248,9 +284,10 @@ export class Acceptor implements AsyncDisposable {
     if (sender === undefined || target === undefined) {
       return { refuse: "first message lacks SenderCompID or TargetCompID" };
     }
-    const key = sessionKeyOf(first.beginString, target, sender);
-    const host = this.#hosts.get(key);
-    if (host === undefined) return { refuse: `unknown session ${key}` };
+    const plain = sessionKeyOf(first.beginString, target, sender);
+    const host = this.#find(first, plain);
+    if (host === undefined) return this.#bindTemplate(first, plain);
+    const key = host.key;
     if (first.msgType !== "A") return { refuse: `first message for ${key} is not a Logon` };
     if (host.isConnected) return { refuse: `${key} is already connected` };
     const verdict = this.#options.canAcceptLogon?.(key) ?? true;
@@ -259,6 +296,43 @@ export class Acceptor implements AsyncDisposable {
       return { refuse: `${key}: ${text}`, reply: host.session.encodeRefusal(text, Date.now()) };
     }
     return { host };
+  }
+
+  /** A Logon for no configured session: create one from the first matching template. */
+  #bindTemplate(first: FixMessage, plain: string): BindResult {
+    const sender = first.get(49)!;
+    for (const template of this.#options.templates ?? []) {
+      const t = template.config;
+      if (t.beginString !== first.beginString || t.senderCompId !== first.get(56)) continue;
+      const config = sessionFromTemplate(t, sender);
+      if (config === undefined) continue;
+      const probe = new Session({ ...config, role: "acceptor" });
+      const ids = expectedInboundIdentity(config);
+      if (!ids.every(([tag, value]) => first.get(tag) === value)) continue;
+      const key = probe.key;
+      if (first.msgType !== "A") return { refuse: `first message for ${key} is not a Logon` };
+      const refuse = (text: string) => ({
+        refuse: `${key}: ${text}`,
+        reply: probe.encodeRefusal(text, Date.now()),
+      });
+      const verdict = this.#options.canAcceptLogon?.(key) ?? true;
+      if (verdict !== true) {
+        return refuse(verdict === false ? "This node does not accept Logons now" : verdict);
+      }
+      // The template's Logon checks run before anything is stored: a refused Logon leaves no
+      // session behind.
+      const refusal = config.checkLogon?.(first);
+      if (refusal !== undefined) return refuse(refusal);
+      const created = this.#created.get(template) ?? 0;
+      const max = template.maxSessions ?? DEFAULT_MAX_TEMPLATE_SESSIONS;
+      if (created >= max) return refuse(`No more sessions: the limit of ${max} is reached`);
+      this.#created.set(template, created + 1);
+      const host = this.#addHost(config);
+      this.#log("info", `${key}: session created from template ${t.targetCompId}`);
+      this.#options.onSessionCreated?.(host, template);
+      return { host };
+    }
+    return { refuse: `unknown session ${plain}` };
   }
 
   /**

@@ -13,7 +13,13 @@
  */
 
 import type { FixMessage } from "../fix/message.ts";
-import { type Field, Session, type SessionAction, type SessionConfig } from "../session/session.ts";
+import {
+  type Field,
+  Session,
+  type SessionAction,
+  type SessionConfig,
+  sessionKeyOf,
+} from "../session/session.ts";
 import {
   type Application,
   type Logger,
@@ -38,10 +44,15 @@ export interface HostConnection {
 }
 
 /** Session settings the engine fills in itself are left out. */
-export type HostSessionConfig = Omit<
-  SessionConfig,
-  "outbound" | "nextSenderSeqNum" | "nextTargetSeqNum" | "authorizeLogon"
->;
+export type HostSessionConfig =
+  & Omit<SessionConfig, "outbound" | "nextSenderSeqNum" | "nextTargetSeqNum" | "authorizeLogon">
+  & {
+    /**
+     * Checks a Logon that passed the session checks, before the application's `authorizeLogon`
+     * (credentials, HeartBtInt bounds: see `logon_policy.ts`); return a text to refuse it.
+     */
+    readonly checkLogon?: (logon: FixMessage) => string | undefined;
+  };
 
 /** Options for {@linkcode SessionHost}. */
 export interface SessionHostOptions {
@@ -73,13 +84,14 @@ export class SessionHost implements SessionHandle {
   #lost: LostOutboundRange[] = [];
 
   constructor(options: SessionHostOptions) {
-    const { config, store } = options;
+    const { store } = options;
+    const { checkLogon, ...config } = options.config;
     this.#store = store;
     this.#app = options.application;
     this.#log = options.logger;
     this.#awaitRelease = options.awaitRelease;
     this.#clock = options.clock ?? Date.now;
-    const key = `${config.beginString}:${config.senderCompId}->${config.targetCompId}`;
+    const key = sessionKeyOf(config.beginString, config.senderCompId, config.targetCompId, config);
     this.sessionId = store.defineSession(key);
     const seq = store.sequenceNumbers(this.sessionId);
     const app = this.#app;
@@ -97,8 +109,10 @@ export class SessionHost implements SessionHandle {
       nextSenderSeqNum: seq.nextSenderSeqNum,
       nextTargetSeqNum: seq.nextTargetSeqNum,
       outbound: (n) => store.outbound(this.sessionId, n),
-      ...(app?.authorizeLogon
-        ? { authorizeLogon: (m: FixMessage) => app.authorizeLogon!(m, this) }
+      ...(app?.authorizeLogon || checkLogon
+        ? {
+          authorizeLogon: (m: FixMessage) => checkLogon?.(m) ?? app?.authorizeLogon?.(m, this),
+        }
         : {}),
     });
   }

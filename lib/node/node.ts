@@ -29,7 +29,20 @@
  */
 
 import type { ConnectorEvent } from "../transport/mod.ts";
-import { BUILTIN_APPLICATIONS, type SessionConfig, type TandemConfig } from "../config/mod.ts";
+import {
+  BUILTIN_APPLICATIONS,
+  type SessionConfig,
+  sessionKeyOf,
+  type TandemConfig,
+} from "../config/mod.ts";
+import {
+  type AcceptorSessionTemplate,
+  DEFAULT_MAX_TEMPLATE_SESSIONS,
+  isTemplateCompId,
+  templateTargetOf,
+} from "../engine/session_template.ts";
+import { templateSessionsIn } from "./template_sessions.ts";
+import { logonChecker } from "../engine/logon_policy.ts";
 import type { Logger as TandemLogger } from "../log/mod.ts";
 import {
   Journal,
@@ -189,10 +202,29 @@ export async function engineSessionConfig(
     ...(sch.endTime !== undefined ? { endTime: sch.endTime } : {}),
     ...(sch.days !== undefined ? { weekdays: sch.days.map((d) => WEEKDAY_NUMBERS[d]!) } : {}),
   });
+  const acceptor = config.node.role === "acceptor";
+  const checkLogon = acceptor
+    ? logonChecker({
+      username: s.logonUsername,
+      password: s.logonPassword,
+      minHeartbeatIntervalS: s.minHeartbeatIntervalS,
+      maxHeartbeatIntervalS: s.maxHeartbeatIntervalS,
+    })
+    : undefined;
+  const logonFields: [number, string][] = [];
+  if (!acceptor && s.logonUsername !== undefined) logonFields.push([553, s.logonUsername]);
+  if (!acceptor && s.logonPassword !== undefined) logonFields.push([554, s.logonPassword]);
   return {
     beginString: s.beginString,
     senderCompId: s.senderCompId,
     targetCompId: s.targetCompId,
+    ...(s.senderSubId !== undefined ? { senderSubId: s.senderSubId } : {}),
+    ...(s.senderLocationId !== undefined ? { senderLocationId: s.senderLocationId } : {}),
+    ...(s.targetSubId !== undefined ? { targetSubId: s.targetSubId } : {}),
+    ...(s.targetLocationId !== undefined ? { targetLocationId: s.targetLocationId } : {}),
+    ...(s.sessionQualifier !== undefined ? { sessionQualifier: s.sessionQualifier } : {}),
+    ...(logonFields.length > 0 ? { logonFields } : {}),
+    ...(checkLogon ? { checkLogon } : {}),
     heartbeatIntervalS: s.heartbeatIntervalS,
     ...(s.defaultApplVerId !== undefined ? { defaultApplVerId: s.defaultApplVerId } : {}),
     resetOnLogon: s.resetOnLogon,
@@ -227,6 +259,10 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
   readonly #ownApps: Readonly<Record<string, Application>>;
   readonly #sessionConfigs = new Map<string, AcceptorSessionConfig>();
   readonly #apps = new Map<string, Application>();
+  /** Application name of every session served (configured or created from a template). */
+  readonly #appNames = new Map<string, string>();
+  /** Acceptor session templates (targetCompId a glob) and the application each names. */
+  readonly #templates = new Map<AcceptorSessionTemplate, string>();
   readonly #voided = new Map<string, Set<number>>();
   readonly #servers: { shutdown(): Promise<void> }[] = [];
   /** Recent warnings for the operator's page, kept from the start. */
@@ -484,10 +520,14 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
   async #start(): Promise<void> {
     const c = this.config;
     for (const s of c.sessions) {
-      const key = `${s.beginString}:${s.senderCompId}->${s.targetCompId}`;
-      this.#sessionConfigs.set(key, await engineSessionConfig(s, c, this.#readTextFile));
-      this.#apps.set(key, this.#application(s.application, key));
+      const sc = await engineSessionConfig(s, c, this.#readTextFile);
+      if (c.node.role === "acceptor" && isTemplateCompId(s.targetCompId)) {
+        this.#templates.set({ config: sc, maxSessions: s.maxTemplateSessions }, s.application);
+        continue;
+      }
+      this.#register(sessionKeyOf(s), sc, s.application);
     }
+    this.#restoreTemplateSessions();
     if (c.node.role === "initiator") {
       this.#startInitiators();
     } else if (c.node.ha === "standalone") {
@@ -522,6 +562,22 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
       replicationPort: this.replicationPort,
       journalLastIndex: this.journal.lastIndex,
     });
+  }
+
+  /** Serves session `key` (configured, or created from a template) with application `appName`. */
+  #register(key: string, config: AcceptorSessionConfig, appName: string): void {
+    this.#sessionConfigs.set(key, config);
+    this.#apps.set(key, this.#application(appName, key));
+    this.#appNames.set(key, appName);
+  }
+
+  /** Registers the sessions templates created before (their definitions are in the journal). */
+  #restoreTemplateSessions(): void {
+    for (
+      const r of templateSessionsIn(this.journal, this.#templates.keys(), this.#sessionConfigs)
+    ) {
+      this.#register(r.key, r.config, this.#templates.get(r.template)!);
+    }
   }
 
   #application(kind: string, key: string): Application {
@@ -675,12 +731,25 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
       });
     }
     const store = new JournalSessionStore(this.journal);
+    this.#restoreTemplateSessions(); // a follower replicated what the old primary created
     const sessions: AcceptorSessionConfig[] = [];
-    for (const [key, sc] of this.#sessionConfigs) {
+    const withVoided = (key: string, sc: AcceptorSessionConfig) => {
       const voided = new Set<number>();
       this.#voided.set(key, voided);
-      sessions.push({ ...sc, shouldResend: (m: FixMessage) => !voided.has(m.msgSeqNum) });
-    }
+      return { ...sc, shouldResend: (m: FixMessage) => !voided.has(m.msgSeqNum) };
+    };
+    for (const [key, sc] of this.#sessionConfigs) sessions.push(withVoided(key, sc));
+    const templates = [...this.#templates].map(([t, appName]) => ({
+      template: t,
+      appName,
+      // Sessions restored from the journal count against the template's limit.
+      maxSessions: Math.max(
+        0,
+        (t.maxSessions ?? DEFAULT_MAX_TEMPLATE_SESSIONS) -
+          [...this.#appNames.keys()].filter((k) => templateTargetOf(t.config, k) !== undefined)
+            .length,
+      ),
+    }));
     const gate = this.#gate;
     const listen = c.fix.listen ?? { hostname: "127.0.0.1", port: 0 };
     const acceptor = new Acceptor({
@@ -688,6 +757,20 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
       port: listen.port,
       sessions,
       store,
+      templates: templates.map((t) => ({ config: t.template.config, maxSessions: t.maxSessions })),
+      onSessionCreated: (host, template) => {
+        const t = templates.find((x) => x.template.config === template.config)!;
+        this.#register(
+          host.key,
+          { ...t.template.config, targetCompId: host.targetCompId },
+          t.appName,
+        );
+        this.#voided.set(host.key, new Set());
+        this.#log.info("session created from template", {
+          session: host.key,
+          template: t.template.config.targetCompId,
+        });
+      },
       application: this.#dispatcher(),
       logger: log,
       maxConnections: c.fix.maxConnections,
@@ -719,12 +802,11 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
   }
 
   #recoverApplications(acceptor: Acceptor): void {
-    for (const s of this.config.sessions) {
-      if (s.application === "api") continue;
-      const key = `${s.beginString}:${s.senderCompId}->${s.targetCompId}`;
+    for (const [key, appName] of this.#appNames) {
+      if (appName === "api") continue;
       const host = acceptor.sessions.get(key);
       if (!host) continue;
-      const work = unfinishedWork(this.journal, s.application, { key, sessionId: host.sessionId });
+      const work = unfinishedWork(this.journal, appName, { key, sessionId: host.sessionId });
       for (const seq of work.voided) this.#voided.get(key)?.add(seq);
       if (work.voided.size > 0 || work.replay.length > 0) {
         this.#log.warn("finishing application work left by the previous primary", {
@@ -767,7 +849,7 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
     const store = new JournalSessionStore(this.journal);
     const sinkFor = connectionEvents(this.registry, this.#log);
     for (const s of this.config.sessions) {
-      const key = `${s.beginString}:${s.senderCompId}->${s.targetCompId}`;
+      const key = sessionKeyOf(s);
       const connect = initiatorConnectOptions(s);
       const sink = sinkFor(key);
       const initiator: Initiator = new Initiator({

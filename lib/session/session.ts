@@ -33,6 +33,14 @@ import {
   type LostOutboundSource,
   parseTooLowText,
 } from "./counterparty_ahead.ts";
+import {
+  expectedInboundIdentity,
+  identityHeader,
+  type SessionIdParts,
+  sessionKeyOf,
+} from "./session_id.ts";
+
+export { type SessionIdParts, sessionKeyOf } from "./session_id.ts";
 
 /** A dictionary validation result: SessionRejectReason (373), the tag at fault and a text. */
 export interface ValidationIssue {
@@ -53,8 +61,12 @@ export type MessageValidator = (
 /** Which side of the session this engine plays. */
 export type SessionRole = "acceptor" | "initiator";
 
-/** Session configuration. Only the identity and role are required. */
-export interface SessionConfig {
+/**
+ * Session configuration. Only the identity and role are required. The optional identity parts
+ * ({@linkcode SessionIdParts}) are sent in the header of every message, checked on every
+ * received message like the CompIDs, and part of the session key.
+ */
+export interface SessionConfig extends SessionIdParts {
   /** `FIX.4.0` … `FIX.4.4` or `FIXT.1.1`. */
   readonly beginString: string;
   /** Our CompID (SenderCompID on what we send). */
@@ -99,6 +111,8 @@ export interface SessionConfig {
   readonly timestampPrecision?: 0 | 3 | 6 | 9;
   /** Dictionary validation of received messages. */
   readonly validate?: MessageValidator;
+  /** Fields added to the body of the Logon an initiator sends (e.g. Username 553, Password 554). */
+  readonly logonFields?: readonly Field[];
   /** Called for a Logon that passed the session checks; return a text to refuse it. */
   readonly authorizeLogon?: (logon: FixMessage) => string | undefined;
   /** Whether a stored application message may be resent; false → gap-filled. Default: all. */
@@ -360,11 +374,6 @@ const NO_APPL_VER_ID: { readonly applVerId: string | undefined } = Object.freeze
 /** A `[tag, value]` pair. */
 export type Field = readonly [number, FieldValue];
 
-/** The key identifying a session: `BeginString:Sender->Target`. */
-export function sessionKeyOf(beginString: string, senderCompId: string, targetCompId: string) {
-  return `${beginString}:${senderCompId}->${targetCompId}`;
-}
-
 interface ResendRange {
   begin: number;
   end: number;
@@ -417,6 +426,10 @@ export class Session {
   #held: LostOutboundRange | undefined;
   #lostOutbound: LostOutboundRange | undefined;
   readonly #loops: LogonLoopDetector;
+  /** Sub/location IDs written in every header, their tags, and what received messages carry. */
+  readonly #idHeader: readonly Field[];
+  readonly #idTags: ReadonlySet<number>;
+  readonly #idExpected: readonly (readonly [number, string])[];
 
   constructor(config: SessionConfig) {
     const rank = VERSION_RANK[config.beginString];
@@ -453,7 +466,10 @@ export class Session {
         ? undefined
         : applVerIdCode(config.defaultApplVerId);
     }
-    this.key = sessionKeyOf(config.beginString, config.senderCompId, config.targetCompId);
+    this.key = sessionKeyOf(config.beginString, config.senderCompId, config.targetCompId, config);
+    this.#idHeader = identityHeader(config);
+    this.#idTags = new Set(this.#idHeader.map(([tag]) => tag));
+    this.#idExpected = expectedInboundIdentity(config);
   }
 
   /** The configuration. */
@@ -910,10 +926,12 @@ export class Session {
     e.field(49, this.#c.senderCompId);
     this.#timestamp(e, 52);
     e.field(56, this.#c.targetCompId);
+    const ids = this.#idHeader;
+    for (let i = 0; i < ids.length; i++) e.field(ids[i]![0], ids[i]![1]);
     if (this.#c.enableLastMsgSeqNumProcessed && this.#rank >= 42) {
       if (!header.some((f) => f[0] === 369)) e.field(369, this.#nextTarget - 1);
     }
-    for (const [tag, value] of header) e.field(tag, value);
+    for (const [tag, value] of header) if (!this.#idTags.has(tag)) e.field(tag, value);
     return e;
   }
 
@@ -944,6 +962,7 @@ export class Session {
     if (this.#c.enableNextExpectedMsgSeqNum && this.#rank >= 44) {
       body.push([789, this.#nextTarget]);
     }
+    if (this.#c.logonFields) body.push(...this.#c.logonFields);
     this.#lastReceivedAtMs = this.#now;
     this.#testRequestsSent = 0;
     this.#sentLogon = true;
@@ -1297,7 +1316,10 @@ export class Session {
       }
     }
     if (this.#c.checkCompId ?? true) {
-      if (message.get(49) !== this.#c.targetCompId || message.get(56) !== this.#c.senderCompId) {
+      if (
+        message.get(49) !== this.#c.targetCompId || message.get(56) !== this.#c.senderCompId ||
+        (this.#idExpected.length > 0 && !this.#idsMatch(message))
+      ) {
         if (!this.#receivedLogon) {
           this.#disconnect("CompID problem");
         } else {
@@ -1332,6 +1354,12 @@ export class Session {
     this.#lastReceivedAtMs = this.#now;
     this.#testRequestsSent = 0;
     if (isAdminMsgType(msgType)) this.#out.push({ type: "admin", message });
+    return true;
+  }
+
+  /** Whether `message` carries the configured sub and location IDs (checked like CompIDs). */
+  #idsMatch(message: FixMessage): boolean {
+    for (const [tag, value] of this.#idExpected) if (message.get(tag) !== value) return false;
     return true;
   }
 
