@@ -89,6 +89,7 @@ export {
   type Application,
   echoApplication,
   executorApplication,
+  hashLogonPassword,
   Initiator,
   type InitiatorOptions,
   JournalSessionStore,

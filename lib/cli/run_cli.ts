@@ -13,6 +13,7 @@ import {
   JournalRewindError,
 } from "../journal/errors.ts";
 import type { Application } from "../engine/application.ts";
+import { isTemplateCompId } from "../engine/session_template.ts";
 import { stringify } from "yaml";
 import {
   ConfigError,
@@ -141,7 +142,8 @@ export function summarizeConfig(config: TandemConfig): string {
     `node ${config.node.id}: ${config.node.role}, ha ${config.node.ha}, data ${config.node.dataDir}`,
   ];
   for (const s of config.sessions) {
-    lines.push(`  session ${sessionKeyOf(s)} (${s.application})`);
+    const template = isTemplateCompId(s.targetCompId) && config.node.role === "acceptor";
+    lines.push(`  session ${sessionKeyOf(s)} (${s.application}${template ? ", template" : ""})`);
   }
   return lines.join("\n") + "\n";
 }

@@ -48,6 +48,19 @@ export {
   silentLogger,
 } from "./application.ts";
 export { echoApplication, echoFields } from "./echo_application.ts";
+export {
+  hashLogonPassword,
+  INVALID_CREDENTIALS_TEXT,
+  logonChecker,
+  type LogonPolicy,
+  PasswordHashError,
+} from "./logon_policy.ts";
+export {
+  type AcceptorSessionTemplate,
+  DEFAULT_MAX_TEMPLATE_SESSIONS,
+  globMatch,
+  isTemplateCompId,
+} from "./session_template.ts";
 export { executionReports, executorApplication } from "./executor_application.ts";
 export {
   type Address,
