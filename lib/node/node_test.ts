@@ -180,3 +180,75 @@ sessions:
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("TandemNode serves a session with sub IDs under its QuickFIX/J-style id, and an own application by name", async () => {
+  const dir = await Deno.makeTempDir();
+  const cfg = loadConfig(
+    `
+node: { id: ids-test, role: acceptor, dataDir: ${dir} }
+fix: { listen: 127.0.0.1:0 }
+admin: { listen: 127.0.0.1:0 }
+sessions:
+  - beginString: FIX.4.4
+    senderCompId: VENUE
+    senderSubId: DESK1
+    targetCompId: CLIENT
+    application: mine
+`,
+    { source: "ids.yaml", env: {} },
+  );
+  const seen: string[] = [];
+  const node = await TandemNode.start(cfg, {
+    logger: createLogger(cfg.log, { sink: () => {}, isTerminal: false }),
+    applications: {
+      mine: { onMessage: (m, s, c) => seen.push(`${s.key} ${m.get(11)} ${c.id}`) },
+    },
+  });
+  const initiator = new Initiator({
+    session: {
+      beginString: "FIX.4.4",
+      senderCompId: "CLIENT",
+      targetCompId: "VENUE",
+      targetSubId: "DESK1",
+      heartbeatIntervalS: 30,
+    },
+    addresses: [{ hostname: "127.0.0.1", port: node.fixPort! }],
+    logger: () => {},
+    application: { onLogon: (s) => s.send("D", order("MINE-1")) },
+  }).start();
+  try {
+    for (let i = 0; i < 200 && seen.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    const key = "FIX.4.4:VENUE/DESK1->CLIENT";
+    assertEquals(seen.length, 1);
+    assert(seen[0]!.startsWith(`${key} MINE-1 0-`), seen[0]);
+    const sessions = await (await fetch(`http://127.0.0.1:${node.adminPort}/status`)).json();
+    assertEquals(sessions.sessions.map((s: { key: string }) => s.key), [key]);
+    // The id holds a `/`: written %2F in a URL it still names the session.
+    const res = await fetch(
+      `http://127.0.0.1:${node.adminPort}/sessions/${encodeURIComponent(key)}/sequence`,
+      { method: "POST", body: JSON.stringify({ nextTargetSeqNum: 50 }) },
+    );
+    assertEquals(res.status, 200, await res.text());
+  } finally {
+    await initiator.close();
+    await node.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("TandemNode.start() refuses an application name that is built in", async () => {
+  const cfg = config("unused-dir-never-created");
+  let error: unknown;
+  try {
+    await TandemNode.start(cfg, {
+      logger: createLogger(cfg.log, { sink: () => {}, isTerminal: false }),
+      applications: { executor: {} },
+    });
+  } catch (e) {
+    error = e;
+  }
+  assertEquals(
+    (error as Error).message,
+    'Cannot register application "executor": the name is built in',
+  );
+});
