@@ -36,10 +36,12 @@ ${EXIT_CODES_TEXT}
 const TEXTS: Readonly<Record<HelpTopic | "main", string>> = {
   acceptor: `Usage: tandem --role acceptor --config FILE [--listen HOST:PORT] [--data-dir DIR]
 
-A standalone acceptor: accepts the configured sessions (sessions[], told apart by CompIDs) on
+A standalone acceptor: accepts the configured sessions (sessions[], told apart by CompIDs and any
+sub/location IDs; a targetCompId glob like "CLIENT-*" is a template creating sessions on Logon) on
 fix.listen, journals every message in node.dataDir before it reaches the wire, and hands
-application messages to sessions[].application: echo, executor (fills orders) or api (programs
-over the HTTP/WebSocket API on api.listen). Admin endpoint on admin.listen.
+application messages to sessions[].application: echo, executor (fills orders), api (programs
+over the HTTP/WebSocket API on api.listen), or your own (a main.ts calling runNode from mod.ts).
+Admin endpoint on admin.listen.
 
 Keys that matter: fix.* (listen, limits, tls), journal.* (syncPolicy, segments, retention),
 sessions[] (versions, CompIDs, validation, schedule, application), admin.*, api.*, log.*.

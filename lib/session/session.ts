@@ -63,8 +63,9 @@ export type SessionRole = "acceptor" | "initiator";
 
 /**
  * Session configuration. Only the identity and role are required. The optional identity parts
- * ({@linkcode SessionIdParts}) are sent in the header of every message, checked on every
- * received message like the CompIDs, and part of the session key.
+ * ({@linkcode SessionIdParts}) are sent in the header of every message (a caller's own 50, 57,
+ * 142 or 143 are then ignored), checked on every received message like the CompIDs, and part of
+ * the session key.
  */
 export interface SessionConfig extends SessionIdParts {
   /** `FIX.4.0` … `FIX.4.4` or `FIXT.1.1`. */
