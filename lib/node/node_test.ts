@@ -5,6 +5,7 @@ import { Initiator } from "../engine/initiator.ts";
 import type { Field } from "../session/session.ts";
 import { parsePrometheusText, type Sample } from "../metrics/prometheus_text.ts";
 import { TandemNode } from "./node.ts";
+import { hashLogonPassword } from "../engine/logon_policy.ts";
 
 function config(dataDir: string) {
   return loadConfig(
@@ -251,4 +252,71 @@ Deno.test("TandemNode.start() refuses an application name that is built in", asy
     (error as Error).message,
     'Cannot register application "executor": the name is built in',
   );
+});
+
+Deno.test("TandemNode from YAML: an initiator sends its sub IDs, Username and Password from ${ENV:…}; the acceptor checks them against a scrypt hash, and its qualifier names the session", async () => {
+  const dir = await Deno.makeTempDir();
+  const hash = hashLogonPassword("gw password", { log2N: 10 });
+  const venueConfig = loadConfig(
+    `
+node: { id: venue, role: acceptor, dataDir: ${dir}/venue }
+fix: { listen: 127.0.0.1:0 }
+admin: { listen: 127.0.0.1:0 }
+sessions:
+  - beginString: FIX.4.4
+    senderCompId: VENUE
+    targetCompId: CLIENT
+    targetSubId: GW1
+    logonUsername: gw
+    logonPassword: \${ENV:PW_HASH}
+    minHeartbeatIntervalS: 10
+    maxHeartbeatIntervalS: 60
+    application: executor
+`,
+    { source: "venue.yaml", env: { PW_HASH: hash } },
+  );
+  const logger = createLogger(venueConfig.log, { sink: () => {}, isTerminal: false });
+  const venue = await TandemNode.start(venueConfig, { logger });
+  const gatewayYaml = (password: string) =>
+    loadConfig(
+      `
+node: { id: gw, role: initiator, dataDir: ${dir}/gw-${password.length} }
+admin: { listen: 127.0.0.1:0 }
+sessions:
+  - beginString: FIX.4.4
+    senderCompId: CLIENT
+    senderSubId: GW1
+    targetCompId: VENUE
+    sessionQualifier: orders
+    heartbeatIntervalS: 30
+    logonUsername: gw
+    logonPassword: \${ENV:PW}
+    connect:
+      addresses: [127.0.0.1:${venue.fixPort}]
+      reconnectDelayMs: 60000
+      backoffMs: [60000]
+`,
+      { source: "gw.yaml", env: { PW: password } },
+    );
+  const wrong = await TandemNode.start(gatewayYaml("not the password"), { logger });
+  const events: string[] = [];
+  const right = await TandemNode.start(gatewayYaml("gw password"), {
+    logger,
+    onConnectionEvent: (session, e) => events.push(`${session} ${e.type}`),
+  });
+  try {
+    const venueRow = () => venue.sessions()[0] as { key: string; loggedOn: boolean };
+    const loggedOnEvent = "FIX.4.4:CLIENT/GW1->VENUE:orders logged-on";
+    for (let i = 0; i < 500 && !(venueRow().loggedOn && events.includes(loggedOnEvent)); i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assertEquals(venueRow(), { ...venueRow(), key: "FIX.4.4:VENUE->CLIENT/GW1", loggedOn: true });
+    assert(events.includes(loggedOnEvent), events.join(", "));
+    assertEquals((wrong.sessions()[0] as { loggedOn: boolean }).loggedOn, false);
+  } finally {
+    await right.close();
+    await wrong.close();
+    await venue.close();
+    await Deno.remove(dir, { recursive: true });
+  }
 });
