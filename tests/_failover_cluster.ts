@@ -128,10 +128,11 @@ export class NodeProcess implements AsyncDisposable {
   #exited = false;
   readonly status: Promise<Deno.CommandStatus>;
 
-  constructor(name: string, args: string[], echo = false) {
+  /** `main` is the program run (default the repository's `main.ts`; examples have their own). */
+  constructor(name: string, args: string[], echo = false, main = MAIN) {
     this.name = name;
     this.child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", MAIN, ...args],
+      args: ["run", "-A", main, ...args],
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
