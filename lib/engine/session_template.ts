@@ -25,6 +25,12 @@ export interface AcceptorSessionTemplate {
   readonly maxSessions?: number;
 }
 
+/**
+ * CompIDs a template accepts: printable ASCII up to 64 characters, without `/` and `:`, which
+ * delimit the parts of a session key (so a created session's key always reads back unambiguously).
+ */
+const TEMPLATE_COMP_ID = /^[\x21-\x2e\x30-\x39\x3b-\x7e]{1,64}$/;
+
 /** Whether a configured TargetCompID is a template glob. */
 export function isTemplateCompId(compId: string): boolean {
   return compId.includes("*") || compId.includes("?");
@@ -63,7 +69,10 @@ export function sessionFromTemplate(
   template: AcceptorSessionConfig,
   targetCompId: string,
 ): AcceptorSessionConfig | undefined {
-  if (!globMatch(template.targetCompId, targetCompId) || isTemplateCompId(targetCompId)) {
+  if (
+    !TEMPLATE_COMP_ID.test(targetCompId) || isTemplateCompId(targetCompId) ||
+    !globMatch(template.targetCompId, targetCompId)
+  ) {
     return undefined;
   }
   return { ...template, targetCompId };

@@ -23,4 +23,7 @@ Deno.test("templateTargetOf() finds the counterparty of a key its template creat
   assertEquals(templateTargetOf(q, "FIX.4.4:EXEC->CLIENT-9/DESK:x"), "CLIENT-9");
   assertEquals(templateTargetOf(q, "FIX.4.4:EXEC->CLIENT-9:x"), undefined);
   assertEquals(sessionFromTemplate(t, "CLIENT-*"), undefined, "a pattern is not a CompID");
+  assertEquals(sessionFromTemplate(t, "CLIENT-1/X"), undefined, "/ delimits sub IDs in keys");
+  assertEquals(sessionFromTemplate(t, "CLIENT-1:X"), undefined, ": delimits the qualifier");
+  assertEquals(sessionFromTemplate(t, "CLIENT-7")?.targetCompId, "CLIENT-7");
 });
