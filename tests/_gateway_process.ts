@@ -176,6 +176,7 @@ export function nodeYaml(o: {
 /** A message from the `/stream` WebSocket. */
 export interface Streamed {
   index: number;
+  epoch: number;
   session: string;
   msgType: string;
   msgSeqNum: number;

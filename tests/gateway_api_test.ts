@@ -119,6 +119,7 @@ function checkReports(received: readonly Streamed[], clOrdIds: readonly string[]
   const want = clOrdIds.flatMap((id) => [`${id} 0`, `${id} 2`]).sort();
   assertEquals(got, want, "a New and a Filled for every order, nothing else");
   for (const m of received) assertEquals([m.session, m.msgType], [KEY, "8"]);
+  for (const m of received) assert(Number.isInteger(m.epoch), "every message names its epoch");
 }
 
 Deno.test("API stream resumes by index across a client reconnect and a gateway SIGKILL and restart, with no loss and no duplicate", async () => {

@@ -7,7 +7,7 @@
  * | --- | --- | --- |
  * | GET | `/sessions` | sessions with their state (logged on, address, sequence numbers, last failover) |
  * | POST | `/sessions/{id}/messages` | send one application message; JSON body `{"msgType":"D","fields":{...}}` (tag or field-name keys, repeating groups as arrays of objects), or a raw FIX message as `text/plain` (`|` or SOH as delimiter; header and trailer are replaced by the session's own). Answers `{"index":n,"msgSeqNum":n}` |
- * | GET | `/stream?from=N` | WebSocket: every received application message with index ≥ N, in journal order, as JSON text frames `{"index","session","msgType","msgSeqNum","fix","fields"}`. Reconnect with `from` = last index + 1 to resume with nothing lost and nothing repeated |
+ * | GET | `/stream?from=N` | WebSocket: every received application message with index ≥ N, in journal order, as JSON text frames `{"index","epoch","session","msgType","msgSeqNum","fix","fields"}`. Reconnect with `from` = last index + 1 to resume with nothing lost and nothing repeated |
  *
  * Bad input — invalid JSON, an unknown session, a message the dictionary
  * rejects, a session that is not logged on — gets a 4xx with `{"error": "..."}`
@@ -39,6 +39,11 @@ export type SendRequest =
 /** One received application message as the stream delivers it. */
 export interface StreamedMessage {
   index: number;
+  /**
+   * Epoch the message was journalled in: with `index`, a name for it unique across failovers and
+   * identical on every replay (build OrderIDs/ExecIDs from `<epoch>-<index>`, as the executor does).
+   */
+  epoch: number;
   session: string;
   msgType: string;
   msgSeqNum: number;

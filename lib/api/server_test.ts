@@ -10,6 +10,7 @@ class FakeNode implements ApiNode {
       const index = this.log.length + 1;
       this.log.push({
         index,
+        epoch: 0,
         session: "S",
         msgType: "8",
         msgSeqNum: index,

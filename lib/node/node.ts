@@ -1166,6 +1166,7 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
       }
       yield {
         index: r.index,
+        epoch: r.epoch,
         session,
         msgType: m.msgType,
         msgSeqNum: r.seqNum,
