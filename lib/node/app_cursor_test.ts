@@ -116,6 +116,7 @@ Deno.test("openRunAckLimit() holds acks at the Inbound record of an open run, an
 
 Deno.test("unfinishedWork() voids the answers of a cut-short run and replays its message and later ones", async () => {
   await withJournal((j, id) => {
+    j.beginEpoch(3, "a promotion");
     const name = cursorName("executor", KEY);
     // A finished run: nothing to do for it.
     const i1 = inbound(j, id, 1);
@@ -127,11 +128,13 @@ Deno.test("unfinishedWork() voids the answers of a cut-short run and replays its
     const i2 = inbound(j, id, 2);
     j.recordAppCursor("begin:" + name, i2);
     outbound(j, id, 3);
-    inbound(j, id, 3);
+    const i3 = inbound(j, id, 3);
     inbound(j, id, 4, "0"); // a Heartbeat: session-level, never replayed
     const work = unfinishedWork(j, "executor", { key: KEY, sessionId: id });
     assertEquals([...work.voided], [3]);
     assertEquals(work.replay.map((m: FixMessage) => m.msgSeqNum), [2, 3]);
+    // Replayed with the identity of their Inbound records: the ids of the first delivery.
+    assertEquals(work.contexts.map((c) => c.id), [`3-${i2}`, `3-${i3}`]);
   });
 });
 
