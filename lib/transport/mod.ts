@@ -27,6 +27,12 @@
  */
 
 export {
+  AddressFilter,
+  CidrSyntaxError,
+  MAX_ALLOWED_ADDRESSES,
+  parseIpAddress,
+} from "./address_filter.ts";
+export {
   formatHostPort,
   type HostPort,
   HostPortSyntaxError,

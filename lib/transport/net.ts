@@ -79,6 +79,13 @@ export interface ListenOptions {
   readonly maxPendingConnections?: number;
   /** Told about every connection refused before `accept()` (TLS only). */
   readonly onRejected?: (rejection: RejectedConnection) => void;
+  /**
+   * TLS only: whether a peer may connect, asked before its handshake begins;
+   * a refused peer is closed at once and reported to `onRejected` with a
+   * reason starting `"address not allowed"`. (Plain TCP connections are
+   * returned by `accept()` and filtered by the caller.)
+   */
+  readonly allowRemote?: (remote: HostPort) => boolean;
 }
 
 /** A connection refused before it reached `accept()`. */
@@ -266,6 +273,7 @@ export async function listen(options: ListenOptions): Promise<Server> {
     handshakeTimeoutMs,
     maxPending,
     onRejected: options.onRejected ?? (() => {}),
+    ...(options.allowRemote === undefined ? {} : { allowRemote: options.allowRemote }),
   };
   if (tls.requireClientCert === true && tls.ca !== undefined) {
     const ca = await loadPem("tls.ca", tls.ca);
@@ -278,6 +286,7 @@ interface PendingLimits {
   readonly handshakeTimeoutMs: number;
   readonly maxPending: number;
   readonly onRejected: (rejection: RejectedConnection) => void;
+  readonly allowRemote?: (remote: HostPort) => boolean;
 }
 
 function hostPortOf(addr: Deno.Addr): HostPort {
@@ -374,6 +383,7 @@ abstract class QueuedServer implements Server {
 
   /** Claims a slot for a new connection, or reports and returns false when full. */
   protected admit(remote: HostPort | undefined): boolean {
+    if (!this.allows(remote)) return false;
     if (this.#inHandshake + this.#ready.length >= this.limits.maxPending) {
       this.limits.onRejected({
         remote,
@@ -383,6 +393,15 @@ abstract class QueuedServer implements Server {
     }
     this.#inHandshake++;
     return true;
+  }
+
+  /** Whether `remote` passes `allowRemote`; reports a refusal when not. */
+  protected allows(remote: HostPort | undefined): boolean {
+    const allow = this.limits.allowRemote;
+    if (allow === undefined) return true;
+    if (remote !== undefined && allow(remote)) return true;
+    this.limits.onRejected({ remote, reason: "address not allowed" });
+    return false;
   }
 
   /** Ends a handshake begun with a successful `admit()`. */
@@ -512,6 +531,7 @@ class NodeMutualTlsServer extends QueuedServer {
     this.addr = addr;
     server.on("connection", (socket) => {
       if (this.closed) return socket.destroy();
+      if (!this.allows(remoteOf(socket))) return socket.destroy();
       this.#sockets.add(socket);
       // Errors of the raw socket also reach its TLS socket (and the adapter).
       socket.on("error", () => {});
