@@ -13,6 +13,18 @@
  * standby role refuses Logons through {@linkcode AcceptorOptions.canAcceptLogon}
  * with a Logout carrying the reason.
  *
+ * Admission control (see `admission.ts`): connections that have not logged on
+ * are *pending* and have bounds of their own ({@linkcode AcceptorOptions.maxPendingConnections},
+ * {@linkcode AcceptorOptions.maxPendingPerAddress}, the logon timeout); when a
+ * bound is reached the oldest pending connection makes way for the new one.
+ * {@linkcode AcceptorOptions.maxConnections} counts logged-on sessions only, so
+ * no number of idle connections can keep a configured session from logging
+ * on. Source addresses can be restricted per acceptor
+ * ({@linkcode AcceptorOptions.allowedRemoteAddresses}) and per session
+ * ({@linkcode AcceptorSessionConfig.allowedRemoteAddresses}). Refusals are
+ * logged as one line per interval with counts by reason, and reported one by
+ * one to {@linkcode AcceptorOptions.onRefused} (for metrics).
+ *
  * @module
  */
 
@@ -30,17 +42,30 @@ import { type AwaitRelease, type HostSessionConfig, SessionHost } from "./sessio
 import { MemorySessionStore, type SessionStore } from "./store.ts";
 import { openListener, openListenerAsync } from "../transport/listen_error.ts";
 import {
+  AddressFilter,
   listen as listenNet,
   type RejectedConnection,
   type Server,
   type TlsServerOptions,
 } from "../transport/mod.ts";
+import {
+  DEFAULT_MAX_PENDING_CONNECTIONS,
+  DEFAULT_MAX_PENDING_PER_ADDRESS,
+  DEFAULT_REFUSAL_LOG_INTERVAL_MS,
+  formatRefusalLine,
+  PendingConnections,
+  type RefusalReason,
+  RefusalSummary,
+} from "./admission.ts";
 
 /** Default for {@linkcode AcceptorOptions.maxConnections}. */
 export const DEFAULT_MAX_CONNECTIONS = 1024;
 
 /** A session the acceptor serves (the role is implied). */
-export type AcceptorSessionConfig = Omit<HostSessionConfig, "role">;
+export type AcceptorSessionConfig = Omit<HostSessionConfig, "role"> & {
+  /** CIDR blocks the session's counterparty may connect from; absent: any the acceptor allows. */
+  readonly allowedRemoteAddresses?: readonly string[];
+};
 
 /** Options for {@linkcode Acceptor}. */
 export interface AcceptorOptions {
@@ -60,8 +85,18 @@ export interface AcceptorOptions {
   readonly application?: Application;
   /** Default {@linkcode consoleLogger}. */
   readonly logger?: Logger;
-  /** Connections open at once; more are closed on accept. */
+  /** Logged-on sessions at once; a Logon beyond it is refused. Pending connections do not count. */
   readonly maxConnections?: number;
+  /** Connections not logged on yet, in all; the oldest makes way. Default 64. */
+  readonly maxPendingConnections?: number;
+  /** Connections not logged on yet from one source address; its oldest makes way. Default 8. */
+  readonly maxPendingPerAddress?: number;
+  /** CIDR blocks (IPv4, IPv6) connections may come from; absent: any. */
+  readonly allowedRemoteAddresses?: readonly string[];
+  /** Refusals are logged at most once per this interval, with counts. Default 10 s. */
+  readonly refusalLogIntervalMs?: number;
+  /** Told about every refused connection (for metrics). */
+  readonly onRefused?: (reason: RefusalReason, remoteAddress: string) => void;
   /** Largest inbound message in bytes. */
   readonly maxMessageBytes?: number;
   /** Most bytes queued for writing per connection. */
@@ -106,13 +141,32 @@ export class Acceptor implements AsyncDisposable {
   readonly #created = new Map<AcceptorSessionTemplate, number>();
   readonly #runners = new Set<ConnectionRunner>();
   readonly #tasks = new Set<Promise<void>>();
+  readonly #pending: PendingConnections<ConnectionRunner>;
+  readonly #allowed: AddressFilter | undefined;
+  readonly #sessionAllowed = new Map<string, AddressFilter>();
+  readonly #summary: RefusalSummary;
+  readonly #refusalIntervalMs: number;
+  #summaryTimer: ReturnType<typeof setTimeout> | undefined;
   #listener: Listening | undefined;
   #acceptLoop: Promise<void> | undefined;
   #refused = 0;
 
+  /**
+   * @throws {RangeError} when a session is configured twice or a limit is out of range
+   * @throws {CidrSyntaxError} (lib/transport) when an allowed address block cannot be parsed
+   */
   constructor(options: AcceptorOptions) {
     this.#options = options;
     this.#log = options.logger ?? consoleLogger;
+    this.#pending = new PendingConnections({
+      maxPendingConnections: options.maxPendingConnections ?? DEFAULT_MAX_PENDING_CONNECTIONS,
+      maxPendingPerAddress: options.maxPendingPerAddress ?? DEFAULT_MAX_PENDING_PER_ADDRESS,
+    });
+    this.#allowed = options.allowedRemoteAddresses === undefined
+      ? undefined
+      : AddressFilter.parse(options.allowedRemoteAddresses);
+    this.#refusalIntervalMs = options.refusalLogIntervalMs ?? DEFAULT_REFUSAL_LOG_INTERVAL_MS;
+    this.#summary = new RefusalSummary(this.#refusalIntervalMs);
     this.#store = options.store ?? new MemorySessionStore();
     for (const config of options.sessions) this.#addHost(config);
     this.sessions = this.#hosts;
@@ -131,6 +185,9 @@ export class Acceptor implements AsyncDisposable {
       throw new RangeError(`Cannot configure session ${host.key}: it is configured twice`);
     }
     this.#hosts.set(host.key, host);
+    if (config.allowedRemoteAddresses !== undefined) {
+      this.#sessionAllowed.set(host.key, AddressFilter.parse(config.allowedRemoteAddresses));
+    }
     const plain = sessionKeyOf(config.beginString, config.senderCompId, config.targetCompId);
     const list = this.#byCompIds.get(plain) ?? [];
     list.push(host);
@@ -155,14 +212,42 @@ export class Acceptor implements AsyncDisposable {
     return this.#listener.port;
   }
 
-  /** Connections open now. */
+  /** Connections open now (pending and logged on). */
   get connections(): number {
     return this.#runners.size;
   }
 
-  /** Connections closed at once because of the connection limit. */
+  /** Connections open now that have not logged on. */
+  get pendingConnections(): number {
+    return this.#pending.size;
+  }
+
+  /** Connections refused or closed before Logon, for any reason. */
   get refusedConnections(): number {
     return this.#refused;
+  }
+
+  /** Counts and reports a refusal; the log gets at most one line per interval. */
+  #refuse(reason: RefusalReason, address: string, detail: string): void {
+    this.#refused++;
+    this.#options.onRefused?.(reason, address);
+    const line = this.#summary.record(reason, address, detail, Date.now());
+    if (line !== undefined) this.#log("warn", formatRefusalLine(line, this.#refusalIntervalMs));
+    this.#armSummary();
+  }
+
+  #armSummary(): void {
+    if (this.#summaryTimer !== undefined) return;
+    const at = this.#summary.wakeAtMs;
+    if (at === undefined) return;
+    this.#summaryTimer = setTimeout(() => {
+      this.#summaryTimer = undefined;
+      const line = this.#summary.flush(Date.now());
+      if (line !== undefined) {
+        this.#log("warn", formatRefusalLine(line, this.#refusalIntervalMs));
+        this.#armSummary();
+      }
+    }, Math.max(0, at - Date.now()));
   }
 
   /**
@@ -207,12 +292,14 @@ export class Acceptor implements AsyncDisposable {
         port,
         ...(o.tls === undefined ? {} : { tls: o.tls }),
         ...(o.handshakeTimeoutMs === undefined ? {} : { handshakeTimeoutMs: o.handshakeTimeoutMs }),
+        ...(this.#allowed === undefined
+          ? {}
+          : { allowRemote: (r: { host: string }) => this.#allowed!.allows(r.host) }),
         onRejected: (r) => {
-          this.#log(
-            "warn",
-            `${
-              r.remote ? `${r.remote.host}:${r.remote.port}` : "?"
-            }: connection refused: ${r.reason}`,
+          this.#refuse(
+            r.reason.startsWith("address not allowed") ? "address-not-allowed" : "transport",
+            r.remote?.host ?? "?",
+            `${r.remote ? `${r.remote.host}:${r.remote.port}` : "?"}: ${r.reason}`,
           );
           o.onRejected?.(r);
         },
@@ -234,7 +321,6 @@ export class Acceptor implements AsyncDisposable {
   }
 
   async #accept(listener: Listening): Promise<void> {
-    const max = this.#options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     while (true) {
       let conn: Deno.Conn;
       try {
@@ -242,19 +328,31 @@ export class Acceptor implements AsyncDisposable {
       } catch {
         return; // listener closed
       }
-      if (this.#runners.size >= max) {
-        this.#refused++;
-        const a = conn.remoteAddr as Deno.NetAddr;
-        this.#log("warn", `${a.hostname}:${a.port}: connection limit of ${max} reached; closing`);
-        conn.close();
+      const remote = conn.remoteAddr as Deno.NetAddr;
+      const address = remote.hostname;
+      if (this.#allowed !== undefined && !this.#allowed.allows(address)) {
+        this.#refuse(
+          "address-not-allowed",
+          address,
+          `${address}:${remote.port}: address not allowed by fix.allowedRemoteAddresses`,
+        );
+        try {
+          conn.close();
+        } catch {
+          // already closed
+        }
         continue;
       }
       if ("setNoDelay" in conn && typeof conn.setNoDelay === "function") conn.setNoDelay(true);
       const o = this.#options;
-      const runner = new ConnectionRunner({
+      const runner: ConnectionRunner = new ConnectionRunner({
         conn,
         logger: this.#log,
-        bind: (m) => this.#bind(m),
+        bind: (m) => this.#bind(m, runner, address),
+        onRefused: (reason, detail) => {
+          this.#pending.remove(runner);
+          this.#refuse(reason, address, `${runner.peer}: ${detail}`);
+        },
         ...(o.maxMessageBytes === undefined ? {} : { maxMessageBytes: o.maxMessageBytes }),
         ...(o.maxOutboundBufferedBytes === undefined
           ? {}
@@ -264,6 +362,21 @@ export class Acceptor implements AsyncDisposable {
         ...(o.validateChecksum === undefined ? {} : { validateChecksum: o.validateChecksum }),
         ...(o.lengthTags === undefined ? {} : { lengthTags: o.lengthTags }),
       });
+      const { evict } = this.#pending.admit(runner, address);
+      if (evict !== undefined) {
+        this.#refuse(
+          evict.reason,
+          address,
+          `${evict.conn.peer}: closed before Logon to make room (${
+            evict.reason === "pending-limit"
+              ? `${o.maxPendingConnections ?? DEFAULT_MAX_PENDING_CONNECTIONS} pending connections`
+              : `${
+                o.maxPendingPerAddress ?? DEFAULT_MAX_PENDING_PER_ADDRESS
+              } pending from ${address}`
+          })`,
+        );
+        evict.conn.close(evict.reason);
+      }
       this.#runners.add(runner);
       const task = runner.run().catch((e) => {
         this.#log(
@@ -271,6 +384,7 @@ export class Acceptor implements AsyncDisposable {
           `${runner.peer}: connection failed: ${e instanceof Error ? e.stack : e}`,
         );
       }).finally(() => {
+        this.#pending.remove(runner);
         this.#runners.delete(runner);
         this.#tasks.delete(task);
       });
@@ -278,7 +392,7 @@ export class Acceptor implements AsyncDisposable {
     }
   }
 
-  #bind(first: FixMessage): BindResult {
+  #bind(first: FixMessage, runner: ConnectionRunner, address: string): BindResult {
     const sender = first.get(49);
     const target = first.get(56);
     if (sender === undefined || target === undefined) {
@@ -286,15 +400,42 @@ export class Acceptor implements AsyncDisposable {
     }
     const plain = sessionKeyOf(first.beginString, target, sender);
     const host = this.#find(first, plain);
-    if (host === undefined) return this.#bindTemplate(first, plain);
+    if (host === undefined) {
+      const created = this.#bindTemplate(first, plain);
+      if ("host" in created) this.#pending.remove(runner);
+      return created;
+    }
     const key = host.key;
     if (first.msgType !== "A") return { refuse: `first message for ${key} is not a Logon` };
-    if (host.isConnected) return { refuse: `${key} is already connected` };
+    const allowed = this.#sessionAllowed.get(key);
+    if (allowed !== undefined && !allowed.allows(address)) {
+      return {
+        refuse: `${key} may not connect from ${address} (sessions[].allowedRemoteAddresses)`,
+        reason: "session-address-not-allowed",
+      };
+    }
+    if (host.isConnected) {
+      return { refuse: `${key} is already connected`, reason: "already-connected" };
+    }
+    const max = this.#options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+    let loggedOn = 0;
+    for (const r of this.#runners) if (r.host !== undefined) loggedOn++;
+    if (loggedOn >= max) {
+      return {
+        refuse: `${key}: ${max} sessions are connected (fix.maxConnections)`,
+        reason: "max-connections",
+      };
+    }
     const verdict = this.#options.canAcceptLogon?.(key) ?? true;
     if (verdict !== true) {
       const text = verdict === false ? "This node does not accept Logons now" : verdict;
-      return { refuse: `${key}: ${text}`, reply: host.session.encodeRefusal(text, Date.now()) };
+      return {
+        refuse: `${key}: ${text}`,
+        reason: "not-accepting",
+        reply: host.session.encodeRefusal(text, Date.now()),
+      };
     }
+    this.#pending.remove(runner);
     return { host };
   }
 
@@ -376,6 +517,8 @@ export class Acceptor implements AsyncDisposable {
       }
     }
     await this.#acceptLoop;
+    clearTimeout(this.#summaryTimer);
+    this.#summaryTimer = undefined;
     let loggingOut = false;
     for (const host of this.#hosts.values()) {
       if (host.isLoggedOn && host.isConnected) {

@@ -108,16 +108,19 @@ Deno.test("Acceptor disconnects a connection that sends half a message and stall
   assert(lines.some((l) => l.includes("no Logon within 100 ms")));
 });
 
-Deno.test("Acceptor closes connections beyond maxConnections with a log line", async () => {
+Deno.test("Acceptor refuses a Logon beyond maxConnections logged-on sessions, not idle connections", async () => {
   const { logger, lines } = recorder();
   await using acceptor = new Acceptor({ sessions: SESSIONS, logger, maxConnections: 1 }).listen();
+  await using _idle = await TestClient.connect(acceptor.port);
   await using first = await TestClient.connect(acceptor.port);
   await first.send("35=A|34=1|98=0|108=30");
   assertEquals((await first.next())?.msgType, "A");
   await using second = await TestClient.connect(acceptor.port);
+  await second.send("35=A|34=1|98=0|108=30", "FIX.4.2", "TW42", "ISLD");
   assert(await second.closedByPeer());
   assertEquals(acceptor.refusedConnections, 1);
-  assert(lines.some((l) => l.includes("connection limit of 1 reached")));
+  assert(lines.some((l) => l.includes("(fix.maxConnections)")), lines.join("\n"));
+  assertEquals(acceptor.pendingConnections, 1);
   await first.send("35=1|34=2|112=ok");
   assertEquals((await first.next())?.get(112), "ok");
 });

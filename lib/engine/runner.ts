@@ -15,6 +15,7 @@ import { decodeMessage, type FixMessage } from "../fix/message.ts";
 import type { Logger } from "./application.ts";
 import { decodeLenient } from "./_lenient_decode.ts";
 import type { HostConnection, SessionHost } from "./session_host.ts";
+import type { RefusalReason } from "./admission.ts";
 
 /** Default for {@linkcode ConnectionRunnerOptions.maxOutboundBufferedBytes} (16 MiB). */
 export const DEFAULT_MAX_OUTBOUND_BUFFERED_BYTES = 16 * 1024 * 1024;
@@ -23,10 +24,17 @@ export const DEFAULT_MAX_INBOUND_MESSAGE_BYTES = 1024 * 1024;
 /** Default time an unbound connection has to send a complete Logon. */
 export const DEFAULT_UNBOUND_LOGON_TIMEOUT_MS = 10_000;
 
-/** What `bind` answers for a first message: a host, or a refusal (with optional bytes to send). */
+/**
+ * What `bind` answers for a first message: a host, or a refusal (with its
+ * reason for the acceptor's refusal counts, and optional bytes to send).
+ */
 export type BindResult =
   | { readonly host: SessionHost }
-  | { readonly refuse: string; readonly reply?: Uint8Array };
+  | {
+    readonly refuse: string;
+    readonly reason?: RefusalReason;
+    readonly reply?: Uint8Array;
+  };
 
 /** Options for {@linkcode ConnectionRunner}. */
 export interface ConnectionRunnerOptions {
@@ -36,6 +44,12 @@ export interface ConnectionRunnerOptions {
   readonly host?: SessionHost;
   /** Acceptor: picks the host from the first message. */
   readonly bind?: (first: FixMessage) => BindResult;
+  /**
+   * Acceptor: told about each refusal before Logon (garbled first message,
+   * refused bind, logon timeout) instead of logging it, so that the acceptor
+   * can summarise floods in one line.
+   */
+  readonly onRefused?: (reason: RefusalReason, detail: string) => void;
   /** Largest inbound message; bigger ones are discarded. */
   readonly maxMessageBytes?: number;
   /** Most bytes queued for writing before the connection is dropped as a slow consumer. */
@@ -71,6 +85,7 @@ export class ConnectionRunner implements HostConnection {
   readonly #log: Logger;
   readonly #framer: Framer;
   readonly #bind: ((first: FixMessage) => BindResult) | undefined;
+  readonly #onRefused: (reason: RefusalReason, detail: string) => void;
   readonly #maxOut: number;
   #host: SessionHost | undefined;
   #queue: Uint8Array[] = [];
@@ -90,6 +105,8 @@ export class ConnectionRunner implements HostConnection {
     this.#log = options.logger;
     this.#host = options.host;
     this.#bind = options.bind;
+    this.#onRefused = options.onRefused ??
+      ((_reason, detail) => this.#log("warn", `${this.peer}: ${detail}`));
     this.#maxOut = options.maxOutboundBufferedBytes ?? DEFAULT_MAX_OUTBOUND_BUFFERED_BYTES;
     this.#framer = new Framer({
       maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_INBOUND_MESSAGE_BYTES,
@@ -107,7 +124,7 @@ export class ConnectionRunner implements HostConnection {
       this.#timer = setTimeout(() => {
         this.#timer = undefined;
         if (this.#host === undefined) {
-          this.#log("warn", `${this.peer}: no Logon within ${ms} ms; disconnecting`);
+          this.#onRefused("logon-timeout", `no Logon within ${ms} ms; disconnecting`);
           this.close("logon timeout");
         }
       }, ms);
@@ -143,7 +160,7 @@ export class ConnectionRunner implements HostConnection {
             else this.#onGarbled(f.detail, f.msgType);
           } else if (f.reason === "bad-checksum" || f.reason === "bad-body-length") {
             this.#onGarbled(f.detail, f.msgType, decodeGarbled(f.bytes));
-          } else this.#onGarbled(f.detail, f.msgType);
+          } else if (!f.continuation) this.#onGarbled(f.detail, f.msgType);
         }
       }
     } catch (e) {
@@ -164,7 +181,10 @@ export class ConnectionRunner implements HostConnection {
       const r = this.#bind?.(message);
       if (r === undefined || "refuse" in r) {
         const text = r === undefined ? "no session" : r.refuse;
-        this.#log("warn", `${this.peer}: connection refused: ${text}: ${message.toString()}`);
+        this.#onRefused(
+          r?.reason ?? "bad-first-message",
+          `connection refused: ${text}: ${message.toString()}`,
+        );
         if (r !== undefined && "refuse" in r && r.reply !== undefined) {
           this.enqueue(r.reply, undefined);
         }
@@ -174,9 +194,9 @@ export class ConnectionRunner implements HostConnection {
       this.#host = r.host;
       this.#clearTimer();
       if (!r.host.attach(this)) {
-        this.#log(
-          "warn",
-          `${this.peer}: ${r.host.key} is already connected; refusing this connection`,
+        this.#onRefused(
+          "already-connected",
+          `${r.host.key} is already connected; refusing this connection`,
         );
         this.#host = undefined;
         this.close("session already connected");
@@ -188,7 +208,10 @@ export class ConnectionRunner implements HostConnection {
 
   #onGarbled(detail: string, msgType: string | undefined, message?: FixMessage): void {
     if (this.#host === undefined) {
-      this.#log("warn", `${this.peer}: garbled message before Logon (${detail}); disconnecting`);
+      this.#onRefused(
+        "bad-first-message",
+        `garbled message before Logon (${detail}); disconnecting`,
+      );
       this.close("garbled message before Logon");
       return;
     }

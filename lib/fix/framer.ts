@@ -108,6 +108,11 @@ export interface GarbledFrame {
    * else undefined. A session disconnects when a garbled Logon arrives.
    */
   readonly msgType: string | undefined;
+  /**
+   * True when these bytes are the rest of a message already reported as
+   * `too-large`: callers log an oversized message once, not once per frame.
+   */
+  readonly continuation: boolean;
 }
 
 /** What {@linkcode Framer.next} yields. */
@@ -263,6 +268,7 @@ export class Framer {
         reason === "too-large"
           ? `Discarded the rest of a message larger than ${this.#maxMessageBytes} bytes`
           : "Discarded bytes that are not a message starting with 8=FIX",
+        reason === "too-large",
       );
     }
     this.#skipReason = undefined;
@@ -486,7 +492,12 @@ export class Framer {
     );
   }
 
-  #garbled(upTo: number, reason: GarbleReason, detail: string): GarbledFrame {
+  #garbled(
+    upTo: number,
+    reason: GarbleReason,
+    detail: string,
+    continuation = false,
+  ): GarbledFrame {
     const from = this.#start;
     const bytes = this.#buf.subarray(from, upTo);
     this.#start = upTo;
@@ -499,6 +510,7 @@ export class Framer {
       msgType: reason === "bad-begin-string" || reason === "too-large"
         ? undefined
         : thirdFieldMsgType(bytes),
+      continuation,
     };
   }
 }
