@@ -18,7 +18,13 @@
  *
  * `{id}` is the session key (e.g. `FIX.4.4:ISLD->TW44`, URL-encoded) or its numeric id.
  * Bound to loopback by default; on any other address a bearer token is required
- * (checked in constant time) on every path but `/`, which holds no data.
+ * (checked in constant time, read from the `Authorization` header only) on every
+ * path but `/`, which holds no data.
+ *
+ * Every request, the page included, passes the browser-origin checks of
+ * {@linkcode HttpEdge} (Host, Origin, no token in the URL); every POST must be
+ * `Content-Type: application/json` (even without a body) and its body is read
+ * up to {@linkcode AdminServerOptions.maxBodyBytes} (default 64 KiB) → 413.
  *
  * @module
  */
@@ -26,6 +32,10 @@
 import { openListener } from "../transport/listen_error.ts";
 import type { OpsFeed } from "./events.ts";
 import { opsPageResponse } from "./page.ts";
+import { bearerToken, HttpEdge, HttpEdgeError, type HttpEdgeOptions } from "./http_edge.ts";
+
+/** Default for the admin endpoint's {@linkcode AdminServerOptions.maxBodyBytes} (64 KiB). */
+export const DEFAULT_ADMIN_MAX_BODY_BYTES = 64 * 1024;
 
 /** Why an admin operation was refused; becomes the HTTP status and an error body. */
 export class AdminError extends Error {
@@ -62,7 +72,7 @@ export interface AdminNode {
 }
 
 /** Options for {@linkcode serveAdmin}. */
-export interface AdminServerOptions {
+export interface AdminServerOptions extends HttpEdgeOptions {
   hostname: string;
   port: number;
   /** Required when `hostname` is not a loopback address. */
@@ -88,11 +98,13 @@ function timingSafeEqual(a: string, b: string): boolean {
   return diff === 0;
 }
 
-/** Checks a request's bearer token; returns an error response or undefined when allowed. */
+/**
+ * Checks a request's bearer token (`Authorization: Bearer …`, the scheme in any
+ * case); returns an error response or undefined when allowed.
+ */
 export function checkToken(req: Request, token: string | undefined): Response | undefined {
   if (token === undefined) return undefined;
-  const header = req.headers.get("authorization") ?? "";
-  const given = header.startsWith("Bearer ") ? header.slice(7) : "";
+  const given = bearerToken(req) ?? "";
   if (!timingSafeEqual(given, token)) {
     return json(401, { error: "Unauthorized: a valid bearer token is required" });
   }
@@ -107,8 +119,8 @@ export function json(status: number, body: unknown): Response {
   });
 }
 
-async function readJsonObject(req: Request): Promise<Record<string, unknown>> {
-  const text = await req.text();
+async function readJsonObject(req: Request, edge: HttpEdge): Promise<Record<string, unknown>> {
+  const text = await edge.readText(req);
   if (text.trim() === "") return {};
   let body: unknown;
   try {
@@ -134,20 +146,25 @@ function optionalSeq(body: Record<string, unknown>, key: string): number | undef
   return v;
 }
 
-/** Builds the request handler (exported for tests and for embedding). */
+/**
+ * Builds the request handler (exported for tests and for embedding).
+ * `edge` defaults to the checks for a server bound to loopback.
+ */
 export function adminHandler(
   node: AdminNode,
   token: string | undefined,
   feed?: OpsFeed,
+  edge: HttpEdge = new HttpEdge("127.0.0.1", { maxBodyBytes: DEFAULT_ADMIN_MAX_BODY_BYTES }),
 ): (req: Request) => Promise<Response> {
   return async (req) => {
-    // The page is a constant holding no node data; what it shows needs the token (/events).
-    if (req.method === "GET" && new URL(req.url).pathname === "/") return await opsPageResponse();
-    const denied = checkToken(req, token);
-    if (denied) return denied;
     const url = new URL(req.url);
     const path = url.pathname;
     try {
+      edge.checkRequest(req, url);
+      // The page is a constant holding no node data; what it shows needs the token (/events).
+      if (req.method === "GET" && path === "/") return await opsPageResponse();
+      const denied = checkToken(req, token);
+      if (denied) return denied;
       if (req.method === "GET") {
         switch (path) {
           case "/health": {
@@ -172,15 +189,16 @@ export function adminHandler(
             });
         }
       } else if (req.method === "POST") {
+        edge.checkContentType(req, ["application/json"]);
         if (path === "/promote") {
-          const body = await readJsonObject(req);
+          const body = await readJsonObject(req, edge);
           const reason = typeof body.reason === "string" ? body.reason : "admin request";
           return json(200, await node.promote(reason));
         }
         const m = /^\/sessions\/([^/]+)\/(sequence|logout|logon)$/.exec(path);
         if (m) {
           const session = decodeURIComponent(m[1]!);
-          const body = await readJsonObject(req);
+          const body = await readJsonObject(req, edge);
           if (m[2] === "sequence") {
             const next: { nextSenderSeqNum?: number; nextTargetSeqNum?: number } = {};
             const s = optionalSeq(body, "nextSenderSeqNum");
@@ -204,7 +222,9 @@ export function adminHandler(
       }
       return json(404, { error: `No admin endpoint ${req.method} ${path}` });
     } catch (err) {
-      if (err instanceof AdminError) return json(err.status, { error: err.message });
+      if (err instanceof AdminError || err instanceof HttpEdgeError) {
+        return json(err.status, { error: err.message });
+      }
       return json(500, { error: (err as Error).message ?? String(err) });
     }
   };
@@ -222,10 +242,21 @@ export function serveAdmin(
     );
   }
   return openListener("the admin endpoint", options.hostname, options.port, () =>
-    Deno.serve({
-      hostname: options.hostname,
-      port: options.port,
-      ...(options.signal ? { signal: options.signal } : {}),
-      onListen: (addr) => options.onListen?.(addr),
-    }, adminHandler(node, options.token, options.feed)));
+    Deno.serve(
+      {
+        hostname: options.hostname,
+        port: options.port,
+        ...(options.signal ? { signal: options.signal } : {}),
+        onListen: (addr) => options.onListen?.(addr),
+      },
+      adminHandler(
+        node,
+        options.token,
+        options.feed,
+        new HttpEdge(options.hostname, {
+          ...options,
+          maxBodyBytes: options.maxBodyBytes ?? DEFAULT_ADMIN_MAX_BODY_BYTES,
+        }),
+      ),
+    ));
 }

@@ -1,6 +1,7 @@
 import { assertEquals, assertStringIncludes, assertThrows } from "../testing/assert.ts";
 import { parsePrometheusText } from "../metrics/prometheus_text.ts";
 import { AdminError, type AdminNode, isLoopback, serveAdmin } from "./server.ts";
+import { rawRequest } from "./_raw_http.ts";
 
 function fakeNode() {
   const calls: unknown[] = [];
@@ -57,6 +58,8 @@ async function withServer(
   }
 }
 
+const JSON_TYPE = { "content-type": "application/json" };
+
 Deno.test("serveAdmin() answers health, ready, status and metrics", async () => {
   await withServer(undefined, async (base) => {
     const health = await fetch(`${base}/health`);
@@ -74,18 +77,27 @@ Deno.test("serveAdmin() answers health, ready, status and metrics", async () => 
 
 Deno.test("serveAdmin() promotes, sets sequence numbers and logs out sessions", async () => {
   await withServer(undefined, async (base, calls) => {
-    const p = await fetch(`${base}/promote`, { method: "POST", body: '{"reason":"ops"}' });
+    const p = await fetch(`${base}/promote`, {
+      method: "POST",
+      headers: JSON_TYPE,
+      body: '{"reason":"ops"}',
+    });
     assertEquals(await p.json(), { epoch: 2 });
     const key = encodeURIComponent("FIX.4.4:ISLD->TW");
     const s = await fetch(`${base}/sessions/${key}/sequence`, {
       method: "POST",
+      headers: JSON_TYPE,
       body: JSON.stringify({ nextSenderSeqNum: 10 }),
     });
     assertEquals(s.status, 200);
     await s.body?.cancel();
-    const l = await fetch(`${base}/sessions/${key}/logout`, { method: "POST", body: "" });
+    const l = await fetch(`${base}/sessions/${key}/logout`, {
+      method: "POST",
+      headers: JSON_TYPE,
+      body: "",
+    });
     await l.body?.cancel();
-    const on = await fetch(`${base}/sessions/${key}/logon`, { method: "POST" });
+    const on = await fetch(`${base}/sessions/${key}/logon`, { method: "POST", headers: JSON_TYPE });
     await on.body?.cancel();
     assertEquals(calls, [
       ["promote", "ops"],
@@ -98,17 +110,23 @@ Deno.test("serveAdmin() promotes, sets sequence numbers and logs out sessions", 
 
 Deno.test("serveAdmin() answers bad requests with 4xx and a reason", async () => {
   await withServer(undefined, async (base, calls) => {
-    const bad = await fetch(`${base}/sessions/x/sequence`, { method: "POST", body: "{nope" });
+    const bad = await fetch(`${base}/sessions/x/sequence`, {
+      method: "POST",
+      headers: JSON_TYPE,
+      body: "{nope",
+    });
     assertEquals(bad.status, 400);
     assertStringIncludes((await bad.json()).error, "Cannot parse request body");
     const zero = await fetch(`${base}/sessions/x/sequence`, {
       method: "POST",
+      headers: JSON_TYPE,
       body: '{"nextTargetSeqNum":0}',
     });
     assertEquals(zero.status, 400);
     assertStringIncludes((await zero.json()).error, "nextTargetSeqNum must be an integer");
     const unknown = await fetch(`${base}/sessions/nope/sequence`, {
       method: "POST",
+      headers: JSON_TYPE,
       body: '{"nextTargetSeqNum":3}',
     });
     assertEquals(unknown.status, 404);
@@ -146,4 +164,54 @@ Deno.test("serveAdmin() refuses a non-loopback address without a token", () => {
     true,
     false,
   ]);
+});
+
+Deno.test("serveAdmin() accepts the bearer scheme in any case, never a token in the URL", async () => {
+  await withServer("s3cret", async (base) => {
+    const lower = await fetch(`${base}/status`, { headers: { authorization: "bearer s3cret" } });
+    assertEquals(lower.status, 200);
+    await lower.body?.cancel();
+    const query = await fetch(`${base}/status?token=s3cret`);
+    assertEquals(query.status, 400);
+    assertStringIncludes((await query.json()).error, "Authorization: Bearer");
+  });
+});
+
+Deno.test("serveAdmin() refuses cross-origin requests, foreign hosts and non-JSON POSTs", async () => {
+  await withServer(undefined, async (base, calls) => {
+    const port = Number(new URL(base).port);
+    const promote = (headers: Record<string, string>) =>
+      fetch(`${base}/promote`, { method: "POST", headers, body: "{}" });
+    const cross = await promote({ ...JSON_TYPE, origin: "http://evil.example" });
+    assertEquals(cross.status, 403);
+    assertStringIncludes((await cross.json()).error, "evil.example");
+    const plain = await promote({ "content-type": "text/plain" });
+    assertEquals(plain.status, 415);
+    await plain.body?.cancel();
+    const none = await fetch(`${base}/promote`, { method: "POST" });
+    assertEquals(none.status, 415);
+    await none.body?.cancel();
+    const rebound = await rawRequest(
+      port,
+      "POST /promote HTTP/1.1\r\nhost: evil.example:" + port + "\r\ncontent-type: application/json",
+      "{}",
+    );
+    assertEquals(rebound.status, 421);
+    const local = await rawRequest(port, "GET /health HTTP/1.1\r\nhost: localhost:" + port);
+    assertEquals(local.status, 200);
+    assertEquals(calls, []);
+  });
+});
+
+Deno.test("serveAdmin() answers 413 to a body beyond maxBodyBytes without reading it", async () => {
+  await withServer(undefined, async (base, calls) => {
+    const big = await fetch(`${base}/promote`, {
+      method: "POST",
+      headers: JSON_TYPE,
+      body: JSON.stringify({ reason: "x".repeat(100_000) }),
+    });
+    assertEquals(big.status, 413);
+    await big.body?.cancel();
+    assertEquals(calls, []);
+  });
 });

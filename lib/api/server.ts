@@ -6,12 +6,22 @@
  * | method | path | what |
  * | --- | --- | --- |
  * | GET | `/sessions` | sessions with their state (logged on, address, sequence numbers, last failover) |
- * | POST | `/sessions/{id}/messages` | send one application message; JSON body `{"msgType":"D","fields":{...}}` (tag or field-name keys, repeating groups as arrays of objects), or a raw FIX message as `text/plain` (`|` or SOH as delimiter; header and trailer are replaced by the session's own). Answers `{"index":n,"msgSeqNum":n}` |
+ * | POST | `/sessions/{id}/messages` | send one application message; JSON body (`Content-Type: application/json`) `{"msgType":"D","fields":{...}}` (tag or field-name keys, repeating groups as arrays of objects), or one raw FIX message as `Content-Type: application/fix` (`|` or SOH as delimiter; header and trailer are replaced by the session's own). Answers `{"index":n,"msgSeqNum":n}` |
  * | GET | `/stream?from=N` | WebSocket: every received application message with index ≥ N, in journal order, as JSON text frames `{"index","epoch","session","msgType","msgSeqNum","fix","fields"}`. Reconnect with `from` = last index + 1 to resume with nothing lost and nothing repeated |
  *
  * Bad input — invalid JSON, an unknown session, a message the dictionary
- * rejects, a session that is not logged on — gets a 4xx with `{"error": "..."}`
- * saying what and where, and nothing is sent.
+ * rejects, a value holding a control character, a session that is not logged
+ * on — gets a 4xx with `{"error": "..."}` saying what and where, and nothing
+ * is sent (no MsgSeqNum is used).
+ *
+ * Every request, WebSocket upgrades included, passes the browser-origin
+ * checks of `lib/admin/http_edge.ts` (Host, Origin, no token in the URL: the
+ * token goes in `Authorization: Bearer …`); a POST must carry one of the two
+ * content types above, and its body is read up to
+ * {@linkcode ApiServerOptions.maxBodyBytes} (default 1 MiB) → 413. The stream
+ * is one-way: a client message larger than
+ * {@linkcode ApiServerOptions.maxWebSocketMessageBytes} closes the socket
+ * with 1009.
  *
  * @module
  */
@@ -19,6 +29,12 @@
 import { openListener } from "../transport/listen_error.ts";
 
 import { checkToken, isLoopback, json } from "../admin/server.ts";
+import { HttpEdge, HttpEdgeError, type HttpEdgeOptions } from "../admin/http_edge.ts";
+
+/** Content type of a raw FIX message sent through the API. */
+export const FIX_CONTENT_TYPE = "application/fix";
+/** Default for {@linkcode ApiServerOptions.maxWebSocketMessageBytes}. */
+export const DEFAULT_MAX_WEBSOCKET_MESSAGE_BYTES = 4096;
 
 /** An error the API answers with a 4xx/5xx status. */
 export class ApiError extends Error {
@@ -64,7 +80,7 @@ export interface ApiNode {
 }
 
 /** Options for {@linkcode serveApi}. */
-export interface ApiServerOptions {
+export interface ApiServerOptions extends HttpEdgeOptions {
   hostname: string;
   port: number;
   /** Required when not bound to loopback. */
@@ -73,17 +89,17 @@ export interface ApiServerOptions {
   onListen?: (addr: { hostname: string; port: number }) => void;
   /** Pause the stream while the WebSocket has more than this many bytes unsent. */
   maxWebSocketBufferedBytes?: number;
+  /** Largest message a stream client may send; larger closes the socket with 1009. */
+  maxWebSocketMessageBytes?: number;
 }
 
 /** Default for {@linkcode ApiServerOptions.maxWebSocketBufferedBytes}. */
 export const DEFAULT_MAX_WEBSOCKET_BUFFERED_BYTES = 4 * 1024 * 1024;
 
-async function parseSendRequest(req: Request): Promise<SendRequest> {
-  const type = req.headers.get("content-type") ?? "";
-  const text = await req.text();
-  if (!type.includes("json") && text.trimStart().startsWith("8=")) {
-    return { kind: "raw", fix: text.trim() };
-  }
+async function parseSendRequest(req: Request, edge: HttpEdge): Promise<SendRequest> {
+  const type = edge.checkContentType(req, ["application/json", FIX_CONTENT_TYPE]);
+  const text = await edge.readText(req);
+  if (type === FIX_CONTENT_TYPE) return { kind: "raw", fix: text };
   let body: unknown;
   try {
     body = JSON.parse(text);
@@ -123,11 +139,22 @@ function waitDrained(ws: WebSocket, maxBytes: number, signal: AbortSignal): Prom
   });
 }
 
+function messageBytes(data: unknown, max: number): number {
+  if (typeof data === "string") {
+    // a string longer than the limit in UTF-16 units is longer in UTF-8 bytes too
+    return data.length > max ? data.length : new TextEncoder().encode(data).length;
+  }
+  if (data instanceof ArrayBuffer) return data.byteLength;
+  if (data instanceof Blob) return data.size;
+  return 0;
+}
+
 function streamToSocket(
   node: ApiNode,
   ws: WebSocket,
   fromIndex: number,
   maxBufferedBytes: number,
+  maxMessageBytes: number,
   parent: AbortSignal | undefined,
 ): void {
   const ac = new AbortController();
@@ -135,6 +162,13 @@ function streamToSocket(
   parent?.addEventListener("abort", stop, { once: true });
   ws.addEventListener("close", stop, { once: true });
   ws.addEventListener("error", stop, { once: true });
+  // The stream is one-way: small client messages are ignored, large ones end it.
+  ws.addEventListener("message", (e) => {
+    if (messageBytes(e.data, maxMessageBytes) > maxMessageBytes) {
+      ws.close(1009, `message larger than ${maxMessageBytes} bytes`);
+      stop();
+    }
+  });
   ws.addEventListener("open", async () => {
     try {
       for await (const m of node.stream(fromIndex, ac.signal)) {
@@ -155,22 +189,26 @@ function streamToSocket(
   }, { once: true });
 }
 
-/** Builds the request handler (exported for tests and embedding). */
+/**
+ * Builds the request handler (exported for tests and embedding). `edge`
+ * defaults to the checks for a server bound to loopback.
+ */
 export function apiHandler(
   node: ApiNode,
-  options: Pick<ApiServerOptions, "token" | "signal" | "maxWebSocketBufferedBytes">,
+  options: Pick<
+    ApiServerOptions,
+    "token" | "signal" | "maxWebSocketBufferedBytes" | "maxWebSocketMessageBytes"
+  >,
+  edge: HttpEdge = new HttpEdge("127.0.0.1"),
 ): (req: Request) => Promise<Response> {
   const maxBuffered = options.maxWebSocketBufferedBytes ?? DEFAULT_MAX_WEBSOCKET_BUFFERED_BYTES;
+  const maxMessage = options.maxWebSocketMessageBytes ?? DEFAULT_MAX_WEBSOCKET_MESSAGE_BYTES;
   return async (req) => {
     const url = new URL(req.url);
-    // Browsers cannot set headers on a WebSocket: accept ?token= there too.
-    const queryToken = url.searchParams.get("token");
-    const authed = queryToken !== null
-      ? new Request(req.url, { headers: { authorization: `Bearer ${queryToken}` } })
-      : req;
-    const denied = checkToken(authed, options.token);
-    if (denied) return denied;
     try {
+      edge.checkRequest(req, url);
+      const denied = checkToken(req, options.token);
+      if (denied) return denied;
       if (req.method === "GET" && url.pathname === "/sessions") {
         return json(200, node.sessions());
       }
@@ -180,17 +218,19 @@ export function apiHandler(
         }
         const from = parseFrom(url);
         const { socket, response } = Deno.upgradeWebSocket(req);
-        streamToSocket(node, socket, from, maxBuffered, options.signal);
+        streamToSocket(node, socket, from, maxBuffered, maxMessage, options.signal);
         return response;
       }
       const m = /^\/sessions\/([^/]+)\/messages$/.exec(url.pathname);
       if (m && req.method === "POST") {
-        const request = await parseSendRequest(req);
+        const request = await parseSendRequest(req, edge);
         return json(200, await node.send(decodeURIComponent(m[1]!), request));
       }
       return json(404, { error: `No API endpoint ${req.method} ${url.pathname}` });
     } catch (err) {
-      if (err instanceof ApiError) return json(err.status, { error: err.message });
+      if (err instanceof ApiError || err instanceof HttpEdgeError) {
+        return json(err.status, { error: err.message });
+      }
       return json(500, { error: (err as Error).message ?? String(err) });
     }
   };
@@ -210,5 +250,5 @@ export function serveApi(node: ApiNode, options: ApiServerOptions): Deno.HttpSer
       port: options.port,
       ...(options.signal ? { signal: options.signal } : {}),
       onListen: (addr) => options.onListen?.(addr),
-    }, apiHandler(node, options)));
+    }, apiHandler(node, options, new HttpEdge(options.hostname, options))));
 }

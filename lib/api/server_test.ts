@@ -1,5 +1,6 @@
 import { assertEquals, assertStringIncludes } from "../testing/assert.ts";
 import { ApiError, type ApiNode, serveApi, type StreamedMessage } from "./server.ts";
+import { rawRequest } from "../admin/_raw_http.ts";
 
 class FakeNode implements ApiNode {
   readonly log: StreamedMessage[] = [];
@@ -84,35 +85,41 @@ Deno.test("serveApi() streams over WebSocket and resumes by index with nothing l
   });
 });
 
+const JSON_TYPE = { "content-type": "application/json" };
+
 Deno.test("serveApi() sends JSON and raw messages and answers bad input with 4xx", async () => {
   const node = new FakeNode();
   await withApi(node, async (base) => {
     const ok = await fetch(`http://${base}/sessions/S/messages`, {
       method: "POST",
+      headers: JSON_TYPE,
       body: JSON.stringify({ msgType: "D", fields: { ClOrdID: "A" } }),
     });
     assertEquals(await ok.json(), { index: 99, msgSeqNum: 7 });
     const raw = await fetch(`http://${base}/sessions/S/messages`, {
       method: "POST",
-      headers: { "content-type": "text/plain" },
+      headers: { "content-type": "application/fix" },
       body: "8=FIX.4.4|35=D|11=B|",
     });
     assertEquals(raw.status, 200);
     await raw.body?.cancel();
     const badJson = await fetch(`http://${base}/sessions/S/messages`, {
       method: "POST",
+      headers: JSON_TYPE,
       body: "{x",
     });
     assertEquals(badJson.status, 400);
     assertStringIncludes((await badJson.json()).error, "Cannot parse request body as JSON");
     const noType = await fetch(`http://${base}/sessions/S/messages`, {
       method: "POST",
+      headers: JSON_TYPE,
       body: '{"fields":{}}',
     });
     assertEquals(noType.status, 400);
     await noType.body?.cancel();
     const unknown = await fetch(`http://${base}/sessions/X/messages`, {
       method: "POST",
+      headers: JSON_TYPE,
       body: '{"msgType":"D","fields":{}}',
     });
     assertEquals(unknown.status, 404);
@@ -134,5 +141,48 @@ Deno.test("serveApi() refuses a stream without upgrade or with a bad from", asyn
     const bad = await fetch(`http://${base}/stream?from=0`, { headers: { upgrade: "websocket" } });
     assertEquals(bad.status, 400);
     await bad.body?.cancel();
+  });
+});
+
+Deno.test("serveApi() refuses text/plain and cross-origin POSTs, foreign hosts and URL tokens", async () => {
+  const node = new FakeNode();
+  await withApi(node, async (base) => {
+    const port = Number(base.split(":")[1]);
+    const post = (headers: Record<string, string>) =>
+      fetch(`http://${base}/sessions/S/messages`, {
+        method: "POST",
+        headers,
+        body: JSON.stringify({ msgType: "D", fields: { ClOrdID: "A" } }),
+      });
+    const plain = await post({ "content-type": "text/plain" });
+    assertEquals(plain.status, 415);
+    assertStringIncludes((await plain.json()).error, "application/json");
+    const cross = await post({ ...JSON_TYPE, origin: "http://evil.example" });
+    assertEquals(cross.status, 403);
+    await cross.body?.cancel();
+    const query = await fetch(`http://${base}/sessions?token=x`);
+    assertEquals(query.status, 400);
+    await query.body?.cancel();
+    const rebound = await rawRequest(port, "GET /sessions HTTP/1.1\r\nhost: evil.example");
+    assertEquals(rebound.status, 421);
+    const ws = await rawRequest(
+      port,
+      "GET /stream?from=1 HTTP/1.1\r\nhost: 127.0.0.1:" + port +
+        "\r\nupgrade: websocket\r\nconnection: upgrade\r\nsec-websocket-version: 13" +
+        "\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\norigin: http://evil.example",
+    );
+    assertEquals(ws.status, 403, ws.text);
+    assertEquals(node.sent, []);
+  });
+});
+
+Deno.test("serveApi() closes a stream whose client sends a message beyond the limit", async () => {
+  await withApi(new FakeNode(), async (base) => {
+    const ws = new WebSocket(`ws://${base}/stream?from=1`);
+    const closed = new Promise<number>((r) => ws.onclose = (e) => r(e.code));
+    await new Promise((r) => ws.onopen = r);
+    ws.send("small"); // ignored
+    ws.send("x".repeat(100_000));
+    assertEquals(await closed, 1009);
   });
 });
