@@ -7,6 +7,7 @@
  */
 
 import { ApiError, type SendRequest } from "../api/server.ts";
+import { findControlCharacter, parseRawFix, RawFixError } from "../api/input_checks.ts";
 import {
   applVerIdToVersion,
   builtinDictionary,
@@ -65,14 +66,44 @@ function bodyFields(
   return { msgType: m.msgType, fields };
 }
 
-/** See the module doc. @throws {ApiError} (400) naming what is wrong and where */
+/** The session a message is for: its CompIDs, which a raw message may repeat but not change. */
+export interface SendingSession {
+  readonly senderCompId: string;
+  readonly targetCompId: string;
+}
+
+function dataTagsOf(dicts: ValidationDictionaries): Map<number, number> {
+  const lengthTags = new Map(dicts.transport.lengthTags);
+  for (const [k, v] of dicts.application?.lengthTags ?? []) lengthTags.set(k, v);
+  return lengthTags;
+}
+
+/**
+ * See the module doc. Values holding control characters are refused (except
+ * in data fields), and a raw message must be exactly one message for this
+ * session (lib/api/input_checks.ts).
+ *
+ * @throws {ApiError} (400) naming what is wrong and where
+ */
 export function fixToFields(
   request: SendRequest,
   beginString: string,
   applVerId: string | undefined,
+  session?: SendingSession,
 ): { msgType: string; fields: Field[] } {
   const dicts = dictionariesFor(beginString, applVerId);
+  const lengthTags = dataTagsOf(dicts);
   if (request.kind === "json") {
+    const dataTags = new Set(lengthTags.values());
+    const app = dicts.application ?? dicts.transport;
+    const problem = findControlCharacter(request.msgType, "msgType", () => false) ??
+      findControlCharacter(request.fields, "fields", (key) => {
+        const tag = /^[1-9]\d{0,8}$/.test(key) ? Number(key) : app.field(key)?.tag;
+        return tag !== undefined && dataTags.has(tag);
+      });
+    if (problem !== undefined) {
+      throw new ApiError(400, `Cannot send ${request.msgType}: ${problem.path}: ${problem.why}`);
+    }
     let bytes: Uint8Array;
     try {
       bytes = encodeFixObject(dicts, {
@@ -88,33 +119,37 @@ export function fixToFields(
     }
     return bodyFields(bytes, dicts);
   }
-  // raw: `|` or SOH delimited; the session writes its own header and trailer
-  const text = request.fix.replaceAll("|", "\u0001");
-  const parts = text.split("\u0001").filter((p) => p !== "");
-  let msgType: string | undefined;
-  const encoder = new MessageEncoder(beginString);
-  const body: [number, string][] = [];
-  for (const [n, part] of parts.entries()) {
-    const eq = part.indexOf("=");
-    const tag = Number(part.slice(0, eq));
-    if (eq <= 0 || !Number.isInteger(tag) || tag <= 0) {
+  // raw: exactly one message; the session writes its own header and trailer
+  let raw;
+  try {
+    raw = parseRawFix(request.fix, lengthTags);
+  } catch (err) {
+    if (err instanceof RawFixError) throw new ApiError(400, err.message);
+    throw err;
+  }
+  const text = (v: Uint8Array) => new TextDecoder().decode(v);
+  const expect: [number, string | undefined, string][] = [
+    [8, beginString, "BeginString"],
+    [49, session?.senderCompId, "SenderCompID"],
+    [56, session?.targetCompId, "TargetCompID"],
+  ];
+  for (const [tag, value] of raw.fields) {
+    const want = expect.find(([t]) => t === tag);
+    if (want !== undefined && want[1] !== undefined && text(value) !== want[1]) {
       throw new ApiError(
         400,
-        `Cannot parse raw FIX message: field ${n + 1} "${part}" is not tag=value`,
+        `Cannot send raw FIX message: ${want[2]} (${tag}) is "${text(value)}", ` +
+          `but this session's is "${want[1]}"`,
       );
     }
-    if (tag === 35) msgType = part.slice(eq + 1);
-    else if (!ALWAYS_HEADER.has(tag)) body.push([tag, part.slice(eq + 1)]);
   }
-  if (msgType === undefined) {
-    throw new ApiError(400, "Cannot parse raw FIX message: no MsgType (35)");
-  }
-  encoder.begin(msgType);
+  const encoder = new MessageEncoder(beginString);
+  encoder.begin(raw.msgType);
   for (const [k, v] of Object.entries(PLACEHOLDER_HEADER)) {
     encoder.field(dicts.transport.field(k)!.tag, v);
   }
-  for (const [tag, value] of body) {
-    if (!dicts.transport.header.has(tag)) encoder.field(tag, value);
+  for (const [tag, value] of raw.fields) {
+    if (!ALWAYS_HEADER.has(tag) && !dicts.transport.header.has(tag)) encoder.field(tag, value);
   }
   return bodyFields(encoder.finish().slice(), dicts);
 }
