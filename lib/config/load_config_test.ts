@@ -55,6 +55,10 @@ Deno.test("loadConfig() fills every default of a minimal acceptor configuration"
     logonTimeoutS: 10,
     logoutTimeoutS: 2,
     tls: undefined,
+    maxPendingConnections: 64,
+    maxPendingConnectionsPerAddress: 8,
+    allowedRemoteAddresses: undefined,
+    refusalLogIntervalS: 10,
   });
   assertEquals(c.journal, {
     syncPolicy: "always",
@@ -90,8 +94,18 @@ Deno.test("loadConfig() fills every default of a minimal acceptor configuration"
     token: undefined,
     peers: [],
     pageRefreshMs: 1_000,
+    allowedHosts: [],
+    allowedOrigins: [],
+    maxBodyBytes: 65_536,
   });
-  assertEquals(c.api, { listen: undefined, token: undefined });
+  assertEquals(c.api, {
+    listen: undefined,
+    token: undefined,
+    allowedHosts: [],
+    allowedOrigins: [],
+    maxBodyBytes: 1_048_576,
+    maxWebSocketMessageBytes: 4_096,
+  });
   assertEquals(c.log, { level: "info", format: "auto", fixMessages: false, redactTags: [] });
   assertEquals(c.sessions, [{
     beginString: "FIX.4.4",
@@ -144,6 +158,7 @@ Deno.test("loadConfig() fills every default of a minimal acceptor configuration"
     minHeartbeatIntervalS: undefined,
     maxHeartbeatIntervalS: undefined,
     maxTemplateSessions: 1_000,
+    allowedRemoteAddresses: undefined,
   }]);
 });
 
@@ -581,7 +596,15 @@ Deno.test("readConfigFile() reads and validates a real file", async () => {
 Deno.test("redactConfig() masks secrets and writes addresses as HOST:PORT", () => {
   const c = load(MINIMAL + "admin:\n  token: ${ENV:T}\n", { env: { T: "super-secret-token" } });
   const r = redactConfig(c) as { admin: { token: string; listen: string } };
-  assertEquals(r.admin, { listen: "127.0.0.1:9901", token: "***", peers: [], pageRefreshMs: 1000 });
+  assertEquals(r.admin, {
+    listen: "127.0.0.1:9901",
+    token: "***",
+    peers: [],
+    pageRefreshMs: 1000,
+    allowedHosts: [],
+    allowedOrigins: [],
+    maxBodyBytes: 65_536,
+  });
   assert(!JSON.stringify(r).includes("super-secret-token"));
 });
 

@@ -11,6 +11,7 @@ import { ApplVerId } from "../fix/tags.ts";
 import * as s from "./schema.ts";
 import type { Infer } from "./schema.ts";
 import { isLoopbackHost } from "./_loopback.ts";
+import { AddressFilter } from "../transport/address_filter.ts";
 import { parseTimeOfDay } from "./values.ts";
 import { type SessionIdParts, sessionKeyOf as sessionIdKey } from "../session/session_id.ts";
 import { isPasswordHash, parseScryptHash } from "../session/password_hash.ts";
@@ -362,6 +363,102 @@ const quickFixSessionFields = {
   }),
 } as const;
 
+// ---------------------------------------------------------------- edge security (admission, API input, origins, limits)
+
+/** A list of CIDR blocks (IPv4 or IPv6) that connections may come from. */
+function cidrList(doc: string) {
+  return s.array(
+    s.string({
+      doc: "A CIDR block or single address.",
+      pattern: CIDR_PATTERN,
+      patternHint: "an IPv4 or IPv6 address, optionally /prefix",
+      maxLength: 64,
+    }),
+    { doc, maxItems: 1_024, example: ["10.0.0.0/8", "2001:db8::/32"] },
+  );
+}
+
+const CIDR_PATTERN = /^[0-9A-Fa-f:.]+(\/\d{1,3})?$/;
+
+function checkCidrs(
+  ctx: { error(path: string, message: string): void },
+  path: string,
+  blocks: readonly string[] | undefined,
+): void {
+  blocks?.forEach((b, i) => {
+    try {
+      AddressFilter.parse([b]);
+    } catch (err) {
+      ctx.error(`${path}[${i}]`, (err as Error).message);
+    }
+  });
+}
+
+/** Admission control of the FIX port: `fix.*` keys. */
+const fixAdmission = {
+  maxPendingConnections: s.integer({
+    doc:
+      "Connections that have not logged on, in all; beyond it the oldest pending connection is closed (they never count against maxConnections).",
+    default: 64,
+    min: 1,
+    max: 100_000,
+  }),
+  maxPendingConnectionsPerAddress: s.integer({
+    doc:
+      "Connections that have not logged on from one source address; beyond it that address's oldest pending connection is closed.",
+    default: 8,
+    min: 1,
+    max: 100_000,
+  }),
+  allowedRemoteAddresses: cidrList(
+    "Acceptor: only accept connections from these CIDR blocks (absent: any address); sessions[].allowedRemoteAddresses narrows it per session.",
+  ),
+  refusalLogIntervalS: s.duration({
+    doc: "Refused connections are logged at most once per this interval, with counts by reason.",
+    unit: "s",
+    default: 10,
+    min: 1,
+    max: 3_600,
+  }),
+} as const;
+
+/** Browser-origin protection and limits shared by `api.*` and `admin.*`. */
+function httpEdge(name: string, maxBodyBytesDefault: number) {
+  return {
+    allowedHosts: s.array(
+      s.string({ doc: "A host name or address, without port.", maxLength: 253 }),
+      {
+        doc:
+          `Host header values the ${name} answers besides the address it is bound to (loopback names are allowed when bound to loopback); any other Host is refused (DNS rebinding).`,
+        default: [],
+        maxItems: 64,
+        example: ["gateway.internal"],
+      },
+    ),
+    allowedOrigins: s.array(
+      s.string({
+        doc: "An origin, e.g. https://ops.example.",
+        maxLength: 512,
+        pattern: /^https?:\/\/[^/\s]+$/,
+        patternHint: "scheme://host[:port]",
+      }),
+      {
+        doc:
+          `Browser origins allowed to call the ${name}; a request with any other Origin header is refused (empty: no browser page may call it).`,
+        default: [],
+        maxItems: 64,
+        example: ["https://ops.example"],
+      },
+    ),
+    maxBodyBytes: s.byteSize({
+      doc: `Largest request body the ${name} reads; larger ones get 413.`,
+      default: maxBodyBytesDefault,
+      min: 1_024,
+      max: 268_435_456,
+    }),
+  } as const;
+}
+
 const session = s.object(
   {
     beginString: s.oneOf(BEGIN_STRINGS, {
@@ -493,6 +590,9 @@ const session = s.object(
     }),
     connect,
     ...quickFixSessionFields,
+    allowedRemoteAddresses: cidrList(
+      "Acceptor: this session's counterparty may only connect from these CIDR blocks (besides fix.allowedRemoteAddresses).",
+    ),
   },
   { doc: "A FIX session.", hints: QUICKFIX_KEY_HINTS },
   (v, ctx) => {
@@ -743,6 +843,7 @@ const tandemFields = {
       max: 3_600,
     }),
     tls,
+    ...fixAdmission,
   }, { doc: "FIX transport." }),
   journal: s.object({
     syncPolicy: s.oneOf(["none", "interval", "always"], {
@@ -813,6 +914,7 @@ const tandemFields = {
       min: 100,
       max: 60_000,
     }),
+    ...httpEdge("admin API", 65_536),
   }, { doc: "Admin HTTP API and the operator's page." }),
   api: s.object({
     listen: s.hostPort({
@@ -823,6 +925,14 @@ const tandemFields = {
       doc: "Bearer token for the application API; required when not on loopback.",
       secret: true,
       example: "${ENV:TANDEM_API_TOKEN}",
+    }),
+    ...httpEdge("application API", 1_048_576),
+    maxWebSocketMessageBytes: s.byteSize({
+      doc:
+        "Largest message a /stream WebSocket client may send (the stream is one-way); a larger one closes the socket with 1009.",
+      default: 4_096,
+      min: 16,
+      max: 16_777_216,
     }),
   }, { doc: "Application HTTP/WebSocket API (for sessions with application: api)." }),
   log: s.object({
@@ -919,6 +1029,7 @@ export const tandemSchema = s.object(tandemFields, {
       ctx.warn("fix.tls", "fix.tls is for acceptors; an initiator uses sessions[].connect.tls");
     }
   }
+  checkCidrs(ctx, "fix.allowedRemoteAddresses", c.fix.allowedRemoteAddresses);
   if (!isLoopbackHost(c.admin.listen.hostname) && c.admin.token === undefined) {
     ctx.error("admin.token", "The admin API listens beyond loopback, so it needs a token");
   }
@@ -955,6 +1066,7 @@ export const tandemSchema = s.object(tandemFields, {
     if (sess.application === "api" && c.api.listen === undefined) {
       ctx.error(`sessions[${i}].application`, "application: api needs api.listen");
     }
+    checkCidrs(ctx, `sessions[${i}].allowedRemoteAddresses`, sess.allowedRemoteAddresses);
   });
 });
 

@@ -72,6 +72,7 @@ import { loadDictionary } from "../fix/dictionary/mod.ts";
 import type { Dictionary } from "../fix/dictionary/dictionary.ts";
 import { decodeMessage, type FixMessage } from "../fix/message.ts";
 import { Registry } from "../metrics/registry.ts";
+import { acceptorAdmissionOptions, httpEdgeOptions, sessionAllowedAddresses } from "./_edge.ts";
 import { AdminError, type AdminNode, serveAdmin } from "../admin/server.ts";
 import { OpsFeed, peerUrl } from "../admin/events.ts";
 import { RecentLog } from "../log/recent.ts";
@@ -736,7 +737,11 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
     const withVoided = (key: string, sc: AcceptorSessionConfig) => {
       const voided = new Set<number>();
       this.#voided.set(key, voided);
-      return { ...sc, shouldResend: (m: FixMessage) => !voided.has(m.msgSeqNum) };
+      return {
+        ...sc,
+        ...sessionAllowedAddresses(c, key),
+        shouldResend: (m: FixMessage) => !voided.has(m.msgSeqNum),
+      };
     };
     for (const [key, sc] of this.#sessionConfigs) sessions.push(withVoided(key, sc));
     const templates = [...this.#templates].map(([t, appName]) => ({
@@ -774,6 +779,7 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
       application: this.#dispatcher(),
       logger: log,
       maxConnections: c.fix.maxConnections,
+      ...acceptorAdmissionOptions(c, this.registry),
       maxMessageBytes: c.fix.maxMessageBytes,
       maxOutboundBufferedBytes: c.fix.maxBufferedBytesPerConnection,
       logonTimeoutMs: c.fix.logonTimeoutS * 1000,
@@ -902,6 +908,7 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
       port: admin.port,
       token: c.admin.token,
       feed: this.#feed,
+      ...httpEdgeOptions(c.admin),
       onListen: (a) => {
         this.#adminPort = a.port;
         adminReady.resolve();
@@ -915,6 +922,8 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
         hostname: api.hostname,
         port: api.port,
         token: c.api.token,
+        ...httpEdgeOptions(c.api),
+        maxWebSocketMessageBytes: c.api.maxWebSocketMessageBytes,
         onListen: (a) => {
           this.#apiPort = a.port;
           apiReady.resolve();
@@ -1136,7 +1145,7 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
     if (!host.isLoggedOn) {
       throw new ApiError(409, `Cannot send on ${host.key}: the session is not logged on`);
     }
-    const { msgType, fields } = fixToFields(request, host.beginString, host.applVerId);
+    const { msgType, fields } = fixToFields(request, host.beginString, host.applVerId, host);
     if (ADMIN_MSG_TYPES.has(msgType)) {
       throw new ApiError(400, `Cannot send MsgType ${msgType}: it is a session-level message`);
     }
