@@ -49,6 +49,11 @@ export class TandemProcess implements AsyncDisposable {
     this.#pumps = Promise.all([pump(this.#child.stdout), pump(this.#child.stderr)]).then(() => {});
   }
 
+  /** The process id (to read its memory from /proc). */
+  get pid(): number {
+    return this.#child.pid;
+  }
+
   /** The first line (from line `from` on) containing every one of `texts`. */
   async waitFor(texts: string | string[], from = 0, timeoutMs = 30_000): Promise<string> {
     const all = typeof texts === "string" ? [texts] : texts;

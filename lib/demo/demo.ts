@@ -394,7 +394,7 @@ async function demo(
       signal.throwIfAborted();
       const res = await fetch(url, {
         method: "POST",
-        headers: { "content-type": "text/plain" },
+        headers: { "content-type": "application/fix" },
         body,
         signal,
       });

@@ -139,6 +139,20 @@ Deno.test("Acceptor discards an oversized message without consuming its sequence
   assert(lines.some((l) => l.includes("Garbled message ignored")), lines.join("\n"));
 });
 
+Deno.test("Acceptor logs an oversized message once, however large it is", async () => {
+  const { logger, lines } = recorder();
+  await using acceptor = new Acceptor({ sessions: SESSIONS, logger, maxMessageBytes: 1024 })
+    .listen();
+  await using c = await TestClient.connect(acceptor.port);
+  await c.send("35=A|34=1|98=0|108=30");
+  assertEquals((await c.next())?.msgType, "A");
+  await c.send(`35=1|34=2|112=${"x".repeat(4 * 1024 * 1024)}`);
+  await c.send("35=1|34=2|112=small");
+  assertEquals((await c.next())?.get(112), "small");
+  const garbled = lines.filter((l) => l.includes("Garbled message ignored"));
+  assertEquals(garbled.length, 1, garbled.slice(0, 3).join("\n"));
+});
+
 Deno.test("Acceptor ignores a message with a bad checksum and accepts the same MsgSeqNum next", async () => {
   await using acceptor = new Acceptor({ sessions: SESSIONS, logger: () => {} }).listen();
   await using c = await TestClient.connect(acceptor.port);
