@@ -316,7 +316,13 @@ Deno.test("TLS transport", async (t) => {
       using a = await connect(options);
       using b = await connect(options);
       const [rejection] = await rejections.next();
-      assertEquals(rejection!.reason, "too many pending connections (1)");
+      // Refused as the newest waiting for accept(), or closed as the oldest still in handshake.
+      assert(
+        /^too many pending connections \(1\)$|^closed in its TLS handshake to make room/.test(
+          rejection!.reason,
+        ),
+        rejection!.reason,
+      );
       // Server-side handshakes may finish in either order: find the refused one by its port.
       const refused = [a, b].find((c) => c.localAddr.port === rejection!.remote?.port);
       const kept = refused === a ? b : a;

@@ -292,6 +292,8 @@ export class Acceptor implements AsyncDisposable {
         port,
         ...(o.tls === undefined ? {} : { tls: o.tls }),
         ...(o.handshakeTimeoutMs === undefined ? {} : { handshakeTimeoutMs: o.handshakeTimeoutMs }),
+        maxPendingConnections: o.maxPendingConnections ?? DEFAULT_MAX_PENDING_CONNECTIONS,
+        maxPendingPerAddress: o.maxPendingPerAddress ?? DEFAULT_MAX_PENDING_PER_ADDRESS,
         ...(this.#allowed === undefined
           ? {}
           : { allowRemote: (r: { host: string }) => this.#allowed!.allows(r.host) }),

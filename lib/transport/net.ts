@@ -27,6 +27,7 @@ import * as nodeTls from "node:tls";
 import type { HostPort } from "./address.ts";
 import { NodeTlsConn } from "./_node_tls_conn.ts";
 import { DEFAULT_CONNECT_TIMEOUT_MS } from "./connector.ts";
+import { PendingConnections } from "./pending_connections.ts";
 
 /** A TCP or TLS connection, with network addresses. */
 export type NetConn = Deno.Conn<Deno.NetAddr>;
@@ -73,10 +74,13 @@ export interface ListenOptions {
   /** TLS only: how long a client may take to complete its handshake. */
   readonly handshakeTimeoutMs?: number;
   /**
-   * TLS only: connections in handshake or waiting for `accept()`; beyond this,
-   * new connections are closed at once and reported to `onRejected`.
+   * TLS only: connections in their handshake (beyond it the oldest in
+   * handshake is closed), and connections waiting for `accept()` (beyond it
+   * new ones are closed); both reported to `onRejected`.
    */
   readonly maxPendingConnections?: number;
+  /** TLS only: connections in their handshake from one source address; the oldest makes way. */
+  readonly maxPendingPerAddress?: number;
   /** Told about every connection refused before `accept()` (TLS only). */
   readonly onRejected?: (rejection: RejectedConnection) => void;
   /**
@@ -111,6 +115,8 @@ export interface ConnectOptions {
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 /** Default bound on TLS connections in handshake or waiting for `accept()`. */
 export const DEFAULT_MAX_PENDING_CONNECTIONS = 64;
+/** Default bound on TLS connections in handshake from one source address. */
+export const DEFAULT_MAX_PENDING_PER_ADDRESS = 8;
 /** Longest connect or handshake timeout accepted (ten minutes). */
 export const MAX_NET_TIMEOUT_MS = 600_000;
 /** Largest PEM file read (certificate bundles included). */
@@ -269,9 +275,13 @@ export async function listen(options: ListenOptions): Promise<Server> {
   }
   const cert = await loadPem("tls.cert", tls.cert);
   const key = await loadPem("tls.key", tls.key);
+  const maxPendingPerAddress = options.maxPendingPerAddress ??
+    DEFAULT_MAX_PENDING_PER_ADDRESS;
+  checkRange("maxPendingPerAddress", maxPendingPerAddress, 1, 65536);
   const limits: PendingLimits = {
     handshakeTimeoutMs,
     maxPending,
+    maxPendingPerAddress,
     onRejected: options.onRejected ?? (() => {}),
     ...(options.allowRemote === undefined ? {} : { allowRemote: options.allowRemote }),
   };
@@ -285,6 +295,7 @@ export async function listen(options: ListenOptions): Promise<Server> {
 interface PendingLimits {
   readonly handshakeTimeoutMs: number;
   readonly maxPending: number;
+  readonly maxPendingPerAddress: number;
   readonly onRejected: (rejection: RejectedConnection) => void;
   readonly allowRemote?: (remote: HostPort) => boolean;
 }
@@ -364,9 +375,22 @@ class TcpServer implements Server {
   }
 }
 
+/** A connection in its TLS handshake, as the pending bounds track it. */
+interface Handshake {
+  readonly remote: HostPort | undefined;
+  /** Closes the connection (it is evicted). */
+  readonly abort: () => void;
+  /** Set when evicted: its failure is not reported again. */
+  evicted: boolean;
+}
+
 /**
  * Connections that finished their handshake, waiting for `accept()`; shared by
- * the TLS servers. Counts connections in handshake too, against `maxPending`.
+ * the TLS servers. Connections in their handshake are bounded by
+ * `maxPending` in all and `maxPendingPerAddress` per source address, the
+ * oldest making way for a new one (see pending_connections.ts), so that
+ * peers which never complete a handshake cannot keep others out; connections
+ * waiting for `accept()` are bounded by `maxPending`, the newest refused.
  */
 abstract class QueuedServer implements Server {
   abstract readonly addr: HostPort;
@@ -375,24 +399,44 @@ abstract class QueuedServer implements Server {
   protected closed = false;
   #ready: NetConn[] = [];
   #waiters: { resolve: (conn: NetConn) => void; reject: (error: Error) => void }[] = [];
-  #inHandshake = 0;
+  readonly #handshakes: PendingConnections<Handshake>;
 
   constructor(limits: PendingLimits) {
     this.limits = limits;
+    this.#handshakes = new PendingConnections({
+      maxPendingConnections: limits.maxPending,
+      maxPendingPerAddress: Math.min(limits.maxPending, limits.maxPendingPerAddress),
+    });
   }
 
-  /** Claims a slot for a new connection, or reports and returns false when full. */
-  protected admit(remote: HostPort | undefined): boolean {
-    if (!this.allows(remote)) return false;
-    if (this.#inHandshake + this.#ready.length >= this.limits.maxPending) {
+  /**
+   * Claims a handshake slot for a new connection (evicting the oldest pending
+   * one at a bound); undefined (reported) when the address is not allowed.
+   */
+  protected begin(remote: HostPort | undefined, abort: () => void): Handshake | undefined {
+    if (!this.allows(remote)) return undefined;
+    const handshake: Handshake = { remote, abort, evicted: false };
+    const { evict } = this.#handshakes.admit(handshake, remote?.host ?? "");
+    if (evict !== undefined) {
+      evict.conn.evicted = true;
+      evict.conn.abort();
       this.limits.onRejected({
-        remote,
-        reason: `too many pending connections (${this.limits.maxPending})`,
+        remote: evict.conn.remote,
+        reason: `closed in its TLS handshake to make room (${
+          evict.reason === "pending-limit"
+            ? `${this.limits.maxPending} pending connections`
+            : `${
+              Math.min(this.limits.maxPending, this.limits.maxPendingPerAddress)
+            } pending from one address`
+        })`,
       });
-      return false;
     }
-    this.#inHandshake++;
-    return true;
+    return handshake;
+  }
+
+  /** Ends a handshake begun with `begin()`. */
+  protected end(handshake: Handshake): void {
+    this.#handshakes.remove(handshake);
   }
 
   /** Whether `remote` passes `allowRemote`; reports a refusal when not. */
@@ -404,14 +448,20 @@ abstract class QueuedServer implements Server {
     return false;
   }
 
-  /** Ends a handshake begun with a successful `admit()`. */
-  protected settle(conn: NetConn | undefined): void {
-    this.#inHandshake--;
-    if (conn === undefined) return;
+  /** Queues a connection whose handshake completed, or refuses it when the queue is full. */
+  protected settle(conn: NetConn, remote: HostPort | undefined): void {
     if (this.closed) return closeQuietly(conn);
     const waiter = this.#waiters.shift();
-    if (waiter !== undefined) waiter.resolve(conn);
-    else this.#ready.push(conn);
+    if (waiter !== undefined) return waiter.resolve(conn);
+    if (this.#ready.length >= this.limits.maxPending) {
+      closeQuietly(conn);
+      this.limits.onRejected({
+        remote,
+        reason: `too many pending connections (${this.limits.maxPending})`,
+      });
+      return;
+    }
+    this.#ready.push(conn);
   }
 
   accept(): Promise<NetConn> {
@@ -472,17 +522,18 @@ class DenoTlsServer extends QueuedServer {
         continue;
       }
       const remote = hostPortOf(conn.remoteAddr);
-      if (!this.admit(remote)) {
+      const pending = this.begin(remote, () => closeQuietly(conn));
+      if (pending === undefined) {
         closeQuietly(conn);
         continue;
       }
-      const handshake = this.#handshake(conn, remote);
+      const handshake = this.#handshake(conn, remote, pending);
       this.#handshakes.add(handshake);
       handshake.finally(() => this.#handshakes.delete(handshake));
     }
   }
 
-  async #handshake(conn: Deno.TlsConn, remote: HostPort): Promise<void> {
+  async #handshake(conn: Deno.TlsConn, remote: HostPort, pending: Handshake): Promise<void> {
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
@@ -491,11 +542,14 @@ class DenoTlsServer extends QueuedServer {
     try {
       await conn.handshake();
       clearTimeout(timer);
-      this.settle(conn);
+      this.end(pending);
+      if (pending.evicted) return closeQuietly(conn);
+      this.settle(conn, remote);
     } catch (error) {
       clearTimeout(timer);
       closeQuietly(conn);
-      this.settle(undefined);
+      this.end(pending);
+      if (pending.evicted) return;
       this.limits.onRejected({
         remote,
         reason: timedOut
@@ -524,6 +578,8 @@ class NodeMutualTlsServer extends QueuedServer {
   readonly #sockets = new Set<
     { destroy(): void; remotePort?: number | undefined; remoteAddress?: string | undefined }
   >();
+  /** Handshake entries of the raw sockets. */
+  readonly #pending = new Map<object, Handshake>();
 
   private constructor(server: nodeTls.Server, addr: HostPort, limits: PendingLimits) {
     super(limits);
@@ -531,16 +587,23 @@ class NodeMutualTlsServer extends QueuedServer {
     this.addr = addr;
     server.on("connection", (socket) => {
       if (this.closed) return socket.destroy();
-      if (!this.allows(remoteOf(socket))) return socket.destroy();
+      const pending = this.begin(remoteOf(socket), () => socket.destroy());
+      if (pending === undefined) return socket.destroy();
+      this.#pending.set(socket, pending);
+      socket.once("close", () => {
+        this.#pending.delete(socket);
+        this.end(pending);
+      });
       this.#sockets.add(socket);
       // Errors of the raw socket also reach its TLS socket (and the adapter).
       socket.on("error", () => {});
       socket.once("close", () => this.#sockets.delete(socket));
     });
     server.on("secureConnection", (tlsSocket) => {
-      this.#forget(tlsSocket);
+      const pending = this.#forget(tlsSocket);
       const remote = remoteOf(tlsSocket);
-      if (this.closed || !this.admit(remote)) return tlsSocket.destroy();
+      if (pending !== undefined) this.end(pending);
+      if (this.closed || pending?.evicted) return tlsSocket.destroy();
       const cert = tlsSocket.getPeerCertificate();
       const conn = new NodeTlsConn(tlsSocket);
       peerCertificates.set(conn, {
@@ -548,7 +611,7 @@ class NodeMutualTlsServer extends QueuedServer {
         issuer: { ...(cert.issuer ?? {}) },
         fingerprint256: cert.fingerprint256 ?? "",
       });
-      this.settle(conn);
+      this.settle(conn, remote);
     });
     server.on("tlsClientError", (error, tlsSocket) => {
       limits.onRejected({
@@ -558,8 +621,11 @@ class NodeMutualTlsServer extends QueuedServer {
     });
   }
 
-  /** The raw socket under `tlsSocket` is no longer pending: closing the server must spare it. */
-  #forget(tlsSocket: nodeTls.TLSSocket): void {
+  /**
+   * The raw socket under `tlsSocket` is no longer pending: closing the server
+   * must spare it. Returns its handshake entry.
+   */
+  #forget(tlsSocket: nodeTls.TLSSocket): Handshake | undefined {
     const parent = (tlsSocket as unknown as { _parent?: unknown })._parent;
     for (const socket of this.#sockets) {
       if (
@@ -568,9 +634,10 @@ class NodeMutualTlsServer extends QueuedServer {
           socket.remoteAddress === tlsSocket.remoteAddress)
       ) {
         this.#sockets.delete(socket);
-        return;
+        return this.#pending.get(socket);
       }
     }
+    return undefined;
   }
 
   static open(
