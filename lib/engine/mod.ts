@@ -39,6 +39,13 @@ export {
   DEFAULT_MAX_CONNECTIONS,
 } from "./acceptor.ts";
 export {
+  DEFAULT_MAX_PENDING_CONNECTIONS,
+  DEFAULT_MAX_PENDING_PER_ADDRESS,
+  DEFAULT_REFUSAL_LOG_INTERVAL_MS,
+  REFUSAL_REASONS,
+  type RefusalReason,
+} from "./admission.ts";
+export {
   type Application,
   consoleLogger,
   type Logger,
