@@ -46,3 +46,23 @@ Deno.test("HttpEdge.readBody() stops reading a stream past maxBodyBytes", async 
   assertEquals(err.status, 413);
   assert(pulled <= 4, `pulled ${pulled} chunks`);
 });
+
+Deno.test("HttpEdge.checkRequest() takes the server's own origin, refuses any other", () => {
+  const edge = new HttpEdge("127.0.0.1", { allowedOrigins: ["https://ops.example"] });
+  const req = (origin: string) =>
+    new Request("http://127.0.0.1:9901/status", {
+      headers: { host: "127.0.0.1:9901", origin },
+    });
+  const url = new URL("http://127.0.0.1:9901/status");
+  edge.checkRequest(req("http://127.0.0.1:9901"), url);
+  edge.checkRequest(req("https://ops.example"), url);
+  for (const o of ["http://127.0.0.1:9902", "http://evil.example", "null"]) {
+    let status = 0;
+    try {
+      edge.checkRequest(req(o), url);
+    } catch (e) {
+      status = (e as { status: number }).status;
+    }
+    assertEquals(status, 403, o);
+  }
+});
