@@ -226,6 +226,7 @@ export class HttpEdge {
 export function bearerToken(req: Request): string | undefined {
   const header = req.headers.get("authorization");
   if (header === null) return undefined;
-  const m = /^\s*bearer\s+(\S+)\s*$/i.exec(header);
+  // the rest of the value, spaces included (tokens are compared whole, as configured)
+  const m = /^\s*bearer +(.+)$/is.exec(header);
   return m === null ? undefined : m[1];
 }

@@ -27,7 +27,8 @@ Deno.test("bearerToken() reads the Bearer scheme in any case, nothing else", () 
   const req = (v: string) => new Request("http://x/", { headers: { authorization: v } });
   assertEquals(bearerToken(req("Bearer abc")), "abc");
   assertEquals(bearerToken(req("bearer abc")), "abc");
-  assertEquals(bearerToken(req("BEARER  abc ")), "abc");
+  assertEquals(bearerToken(req("BEARER  abc")), "abc");
+  assertEquals(bearerToken(req("Bearer a token with spaces")), "a token with spaces");
   assertEquals(bearerToken(req("Basic abc")), undefined);
   assertEquals(bearerToken(new Request("http://x/")), undefined);
 });
