@@ -183,6 +183,13 @@ Deno.test("serveApi() closes a stream whose client sends a message beyond the li
     await new Promise((r) => ws.onopen = r);
     ws.send("small"); // ignored
     ws.send("x".repeat(100_000));
-    assertEquals(await closed, 1009);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const code = await Promise.race([
+      closed,
+      new Promise<string>((r) => timer = setTimeout(() => r("still open after 10 s"), 10_000)),
+    ]);
+    clearTimeout(timer);
+    if (code !== 1009) ws.close();
+    assertEquals(code, 1009);
   });
 });
