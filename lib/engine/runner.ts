@@ -71,6 +71,15 @@ function decodeGarbled(bytes: Uint8Array): FixMessage | undefined {
   }
 }
 
+/** Most characters of a refused first message quoted in the log. */
+export const MAX_LOGGED_FIRST_MESSAGE_CHARS = 512;
+
+function shorten(text: string): string {
+  return text.length <= MAX_LOGGED_FIRST_MESSAGE_CHARS
+    ? text
+    : `${text.slice(0, MAX_LOGGED_FIRST_MESSAGE_CHARS)}… (${text.length} characters)`;
+}
+
 function describe(addr: Deno.Addr): string {
   return addr.transport === "tcp" || addr.transport === "udp"
     ? `${addr.hostname}:${addr.port}`
@@ -183,7 +192,7 @@ export class ConnectionRunner implements HostConnection {
         const text = r === undefined ? "no session" : r.refuse;
         this.#onRefused(
           r?.reason ?? "bad-first-message",
-          `connection refused: ${text}: ${message.toString()}`,
+          `connection refused: ${text}: ${shorten(message.toString())}`,
         );
         if (r !== undefined && "refuse" in r && r.reply !== undefined) {
           this.enqueue(r.reply, undefined);
