@@ -153,6 +153,17 @@ Deno.test("Acceptor logs an oversized message once, however large it is", async 
   assertEquals(garbled.length, 1, garbled.slice(0, 3).join("\n"));
 });
 
+Deno.test("Acceptor quotes a large refused first message in part only", async () => {
+  const { logger, lines } = recorder();
+  await using acceptor = new Acceptor({ sessions: SESSIONS, logger }).listen();
+  await using c = await TestClient.connect(acceptor.port);
+  await c.send(`35=1|34=1|112=${"x".repeat(100_000)}`);
+  assert(await c.closedByPeer());
+  const refused = lines.filter((l) => l.includes("is not a Logon"));
+  assertEquals(refused.length, 1, lines.join("\n").slice(0, 2000));
+  assert(refused[0]!.length < 1_000, `${refused[0]!.length} characters`);
+});
+
 Deno.test("Acceptor ignores a message with a bad checksum and accepts the same MsgSeqNum next", async () => {
   await using acceptor = new Acceptor({ sessions: SESSIONS, logger: () => {} }).listen();
   await using c = await TestClient.connect(acceptor.port);
