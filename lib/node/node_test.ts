@@ -227,7 +227,11 @@ sessions:
     // The id holds a `/`: written %2F in a URL it still names the session.
     const res = await fetch(
       `http://127.0.0.1:${node.adminPort}/sessions/${encodeURIComponent(key)}/sequence`,
-      { method: "POST", body: JSON.stringify({ nextTargetSeqNum: 50 }) },
+      {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ nextTargetSeqNum: 50 }),
+      },
     );
     assertEquals(res.status, 200, await res.text());
   } finally {
