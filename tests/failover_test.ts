@@ -31,7 +31,9 @@ import { OrderClient } from "./_failover_client.ts";
 const TRIALS = Number(Deno.env.get("FAILOVER_TRIALS") ?? 10);
 const ORDERS_PER_TRIAL = 5_000;
 const WINDOW = 200;
-const AUTO_PROMOTE_MS = 300;
+// Six replication heartbeats (100 ms): at three, a loaded CI machine let a healthy standby
+// promote itself before the kill, and under `never` the session then (rightly) held.
+const AUTO_PROMOTE_MS = 600;
 /** Orders sent while a lagging trial holds the replication link back. */
 const LAG_ORDERS = 150;
 const SESSION = "FIX.4.4:EXEC->CLIENT";
@@ -123,12 +125,16 @@ Deno.test({
       const killAt = base + 250 + Math.floor(Math.random() * (ORDERS_PER_TRIAL - 500));
       const seqBefore = await sessionOf(cluster.ports[leader].admin);
       let reached = false;
+      // Read at the kill, not after it: on a loaded machine the logon to the promoted node
+      // can come before the test reaches the line after `cluster.kill`.
+      let logonsBefore = Number.POSITIVE_INFINITY;
       const streaming = client.stream(base + ORDERS_PER_TRIAL, WINDOW, (n) => {
         if (n !== killAt) return;
         reached = true;
         if (lag) relayTo[leader].pause();
         else {
           killedAtMs = Date.now();
+          logonsBefore = client.logons;
           cluster.procs[leader]!.kill("SIGKILL");
         }
       });
@@ -147,6 +153,7 @@ Deno.test({
           "the primary to journal the held-back orders and their answers",
         );
         killedAtMs = Date.now();
+        logonsBefore = client.logons;
       }
       await cluster.kill(leader);
       if (lag) {
@@ -155,7 +162,6 @@ Deno.test({
         relayTo[leader].resume();
         relayTo[leader].heal();
       }
-      const logonsBefore = client.logons;
       if (mode !== "auto") await promote(cluster, standby, mode);
       // `forever` stalls without a replica (by design): the killed node rejoins as the
       // new primary's secondary, its divergent suffix quarantined.
