@@ -781,7 +781,79 @@ const replication = s.object({
   }),
   peerIds: replicationPeerIds,
   tls: replicationTls,
-}, { doc: "Journal replication between a primary and a secondary." });
+  // ---- cluster mode (coordination.kind: etcd)
+  minInSync: s.integer({
+    doc:
+      "etcd cluster: fewest members (the leader included) the in-sync set may shrink to; below it the leader holds outbound messages.",
+    default: 1,
+    min: 1,
+    max: 17,
+  }),
+  maxLagMs: s.duration({
+    doc:
+      "etcd cluster: a follower not caught up (or disconnected) this long leaves the in-sync set; it rejoins once caught up.",
+    unit: "ms",
+    default: 2_000,
+    min: 10,
+    max: 600_000,
+  }),
+}, { doc: "Journal replication between a primary and a secondary (or the members of a cluster)." });
+
+// ---- cluster mode: who leads is decided by etcd (see lib/coordination)
+const coordination = s.object({
+  kind: s.oneOf(["static", "etcd"], {
+    doc:
+      "static: the pair of node.ha primary/secondary (promotion by command or autoPromoteAfterMs); etcd: N members elect their leader through etcd.",
+    default: "static",
+  }),
+  etcd: s.object({
+    endpoints: s.array(s.string({ doc: "An etcd client URL.", maxLength: 1024 }), {
+      doc: "etcd client URLs (http:// or https://).",
+      default: [],
+      maxItems: 16,
+      example: ["http://127.0.0.1:2379"],
+    }),
+    prefix: s.string({
+      doc: "Key prefix of this cluster in etcd; default /tandem/<replication.clusterId>.",
+      pattern: /^\/[\x21-\x7e]*$/,
+      patternHint: "starts with /, printable ASCII",
+      maxLength: 256,
+      example: "/tandem/prod-eu",
+    }),
+    leaseTtlMs: s.duration({
+      doc:
+        "Leader lease time to live in whole seconds (etcd's unit); a hung leader is replaced about this long after its last renewal.",
+      unit: "ms",
+      default: 3_000,
+      min: 2_000,
+      max: 600_000,
+    }),
+    safetyMarginMs: s.duration({
+      doc:
+        "A leader fences itself this long before its lease could expire for others (clock drift, pauses, slow disk).",
+      unit: "ms",
+      default: 500,
+      min: 100,
+      max: 300_000,
+    }),
+    pollIntervalMs: s.duration({
+      doc: "How often a member reads the leader and in-sync keys (and a leader revises the set).",
+      unit: "ms",
+      default: 100,
+      min: 10,
+      max: 60_000,
+    }),
+    username: s.string({ doc: "etcd user; use ${ENV:NAME}.", example: "${ENV:ETCD_USER}" }),
+    password: s.string({
+      doc: "etcd password; use ${ENV:NAME}.",
+      secret: true,
+      example: "${ENV:ETCD_PASSWORD}",
+    }),
+    caFile: s.string({ doc: "PEM CA bundle for https endpoints.", example: "/etc/etcd/ca.pem" }),
+    certFile: s.string({ doc: "PEM client certificate for etcd.", example: "/etc/etcd/me.pem" }),
+    keyFile: s.string({ doc: "PEM key of certFile.", example: "/etc/etcd/me-key.pem" }),
+  }, { doc: "etcd connection (coordination.kind: etcd)." }),
+}, { doc: "Who leads: a static pair, or a cluster coordinated by etcd." });
 
 const tandemFields = {
   node: s.object({
@@ -889,6 +961,7 @@ const tandemFields = {
     }),
   }, { doc: "The persisted journal." }),
   replication,
+  coordination,
   admin: s.object({
     listen: s.hostPort({
       doc: "Address of the admin HTTP API (health, status, metrics, promote); --admin overrides.",
@@ -984,7 +1057,9 @@ export const tandemSchema = s.object(tandemFields, {
   if (c.node.ha === "primary" && c.replication.listen === undefined) {
     ctx.error("replication.listen", "A primary needs replication.listen");
   }
-  if (c.node.ha === "secondary" && c.replication.primary === undefined) {
+  const cluster = c.coordination.kind === "etcd";
+  if (cluster) checkCluster(c, ctx);
+  if (c.node.ha === "secondary" && !cluster && c.replication.primary === undefined) {
     ctx.error("replication.primary", "A secondary needs replication.primary");
   }
   if (c.node.ha !== "standalone" && c.replication.secret === undefined) {
@@ -1106,6 +1181,67 @@ function checkQuickFixSettings(
     } catch (e) {
       ctx.error(`sessions[${i}].logonPassword`, (e as Error).message);
     }
+  }
+}
+
+/** Cross-key checks of `coordination.kind: etcd` (cluster mode). */
+function checkCluster(c: s.ObjectOf<typeof tandemFields>, ctx: s.RefineContext): void {
+  const e = c.coordination.etcd;
+  if (c.node.ha === "standalone") {
+    ctx.error("node.ha", "coordination.kind etcd needs node.ha primary or secondary (a member)");
+  }
+  if (e.endpoints.length === 0) {
+    ctx.error("coordination.etcd.endpoints", "coordination.kind etcd needs at least one endpoint");
+  }
+  e.endpoints.forEach((u, i) => {
+    if (!/^https?:\/\/[^/\s]+\/?$/.test(u)) {
+      ctx.error(`coordination.etcd.endpoints[${i}]`, `Not an http(s)://host:port URL: ${u}`);
+    }
+  });
+  if (e.leaseTtlMs % 1000 !== 0) {
+    ctx.error(
+      "coordination.etcd.leaseTtlMs",
+      "etcd leases last whole seconds: use a multiple of 1000",
+    );
+  }
+  if (e.safetyMarginMs * 2 > e.leaseTtlMs) {
+    ctx.error("coordination.etcd.safetyMarginMs", "Must be at most half of leaseTtlMs");
+  }
+  if ((e.username === undefined) !== (e.password === undefined)) {
+    ctx.error("coordination.etcd.username", "username and password go together");
+  }
+  if ((e.certFile === undefined) !== (e.keyFile === undefined)) {
+    ctx.error("coordination.etcd.certFile", "certFile and keyFile go together");
+  }
+  const r = c.replication;
+  if (r.listen === undefined) {
+    ctx.error(
+      "replication.listen",
+      "A cluster member needs replication.listen (it serves while leading)",
+    );
+  }
+  const members = new Set(r.peers.map((p) => `${p.hostname}:${p.port}`));
+  if (r.listen) members.add(`${r.listen.hostname}:${r.listen.port}`);
+  if (members.size < 2) {
+    ctx.error(
+      "replication.peers",
+      "A cluster needs at least 2 members: list every member's replication address",
+    );
+  }
+  if (r.minInSync > members.size) {
+    ctx.error(
+      "replication.minInSync",
+      `minInSync ${r.minInSync} is more than the ${members.size} members`,
+    );
+  }
+  if (r.primary !== undefined) {
+    ctx.warn(
+      "replication.primary",
+      "Ignored with coordination.kind etcd: the leader comes from etcd",
+    );
+  }
+  if (r.autoPromoteAfterMs > 0) {
+    ctx.warn("replication.autoPromoteAfterMs", "Ignored with coordination.kind etcd: etcd elects");
   }
 }
 

@@ -1,0 +1,119 @@
+/**
+ * Test helper: a real single-member etcd (`/usr/bin/etcd`, or `ETCD_BIN`) on
+ * free loopback ports with a temp data dir, killed with SIGKILL and removed on
+ * dispose. Tests that need it skip with a clear message when etcd is not
+ * installed (`.ci/install_etcd.sh` installs it).
+ *
+ * @module
+ */
+
+import { readLines } from "../io/read_lines.ts";
+
+/** Path of the etcd binary the tests use. */
+export const ETCD_BIN = Deno.env.get("ETCD_BIN") ?? "/usr/bin/etcd";
+
+/** Whether the etcd binary exists. */
+export function etcdInstalled(): boolean {
+  try {
+    return Deno.statSync(ETCD_BIN).isFile;
+  } catch {
+    return false;
+  }
+}
+
+function freePorts(n: number): number[] {
+  const ls = Array.from({ length: n }, () => Deno.listen({ hostname: "127.0.0.1", port: 0 }));
+  const ports = ls.map((l) => (l.addr as Deno.NetAddr).port);
+  for (const l of ls) l.close();
+  return ports;
+}
+
+/** One etcd process; see the module doc. */
+export class EtcdServer implements AsyncDisposable {
+  /** Client URL, `http://127.0.0.1:P`. */
+  readonly endpoint: string;
+  /** Its log lines. */
+  readonly lines: string[] = [];
+  readonly #child: Deno.ChildProcess;
+  readonly #dir: string;
+  readonly #pump: Promise<void>;
+  #stopped = false;
+
+  private constructor(dir: string, client: number, peer: number) {
+    this.#dir = dir;
+    this.endpoint = `http://127.0.0.1:${client}`;
+    const child = new Deno.Command(ETCD_BIN, {
+      args: [
+        "--name",
+        "default",
+        "--listen-client-urls",
+        this.endpoint,
+        "--advertise-client-urls",
+        this.endpoint,
+        "--listen-peer-urls",
+        `http://127.0.0.1:${peer}`,
+        "--initial-advertise-peer-urls",
+        `http://127.0.0.1:${peer}`,
+        "--initial-cluster",
+        `default=http://127.0.0.1:${peer}`,
+        "--data-dir",
+        `${dir}/data`,
+      ],
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    this.#child = child;
+    this.#pump = (async () => {
+      for await (const line of readLines(child.stderr)) {
+        this.lines.push(line);
+        if (this.lines.length > 200) this.lines.shift();
+      }
+    })();
+  }
+
+  /** Starts etcd and resolves once it answers on its client URL. */
+  static async start(timeoutMs = 30_000): Promise<EtcdServer> {
+    const dir = await Deno.makeTempDir({ prefix: "tandem-etcd-" });
+    const [client, peer] = freePorts(2);
+    const server = new EtcdServer(dir, client!, peer!);
+    const deadline = Date.now() + timeoutMs;
+    while (true) {
+      try {
+        const res = await fetch(`${server.endpoint}/health`);
+        const body = await res.text();
+        if (res.ok && body.includes("true")) return server;
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline) {
+        await server[Symbol.asyncDispose]();
+        throw new Error(
+          `Cannot start etcd: not healthy within ${timeoutMs} ms:\n${
+            server.lines.slice(-10).join("\n")
+          }`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** Sends a signal (SIGSTOP to freeze it, SIGCONT to resume). */
+  signal(signal: Deno.Signal): void {
+    if (!this.#stopped) this.#child.kill(signal);
+  }
+
+  /** SIGKILLs etcd and removes its data. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (!this.#stopped) {
+      this.#stopped = true;
+      try {
+        this.#child.kill("SIGCONT");
+        this.#child.kill("SIGKILL");
+      } catch { /* exited */ }
+    }
+    await this.#child.status;
+    await this.#pump;
+    await Deno.remove(this.#dir, { recursive: true }).catch(() => {});
+  }
+}
