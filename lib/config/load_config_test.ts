@@ -88,6 +88,8 @@ Deno.test("loadConfig() fills every default of a minimal acceptor configuration"
     maxBatchBytes: 1_048_576,
     peerIds: [],
     tls: undefined,
+    minInSync: 1,
+    maxLagMs: 2_000,
   });
   assertEquals(c.admin, {
     listen: { hostname: "127.0.0.1", port: 9901 },
