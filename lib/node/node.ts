@@ -86,6 +86,12 @@ import {
 import { VERSION } from "../version.ts";
 import { cursoredApplication, openRunAckLimit, unfinishedWork } from "./app_cursor.ts";
 import { ReleaseGate } from "./release_gate.ts";
+import {
+  type Address,
+  clusterAckPolicy,
+  type ClusterMember,
+  startClusterMember,
+} from "./cluster_member.ts";
 import { RecordKind } from "../journal/mod.ts";
 import { dictionariesFor, fixToFields } from "./_fix_fields.ts";
 import { decodeFixObject } from "../fix/dictionary/fix_object.ts";
@@ -272,6 +278,8 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
   /** The operator's page feed; closed before the servers (its streams would hold them open). */
   #feed: OpsFeed | undefined;
   #replication: ReplicationNode | undefined;
+  /** Cluster mode (coordination.kind etcd): the etcd-coordinated membership; see cluster_member.ts. */
+  #cluster: ClusterMember | undefined;
   #gate: ReleaseGate | undefined;
   #acceptor: Acceptor | undefined;
   #initiators: Initiator[] = [];
@@ -665,19 +673,22 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
       "tandem_replication_refusals_total",
       "Replication handshakes refused, by reason",
     );
+    // Cluster mode: every member starts following nobody; etcd elects, cluster_member.ts follows.
+    const cluster = c.coordination.kind === "etcd";
+    const follow: Address[] = [];
     this.#replication = ReplicationNode.start({
       journal: this.journal,
       clusterId: r.clusterId,
       nodeId: c.node.id,
       secret: await ReplicationSecret.import(r.secret!),
-      initialRole: c.node.ha === "primary" ? "leader" : "follower",
+      initialRole: c.node.ha === "primary" && !cluster ? "leader" : "follower",
       ...(listen ? { listen } : {}),
-      peers,
+      peers: cluster ? follow : peers,
       ...(r.peerIds.length > 0 ? { members: r.peerIds } : {}),
       ...(tls ? { tls } : {}),
       onRefused: refusalLogger(this.#log, (reason) => refusals.inc({ reason })),
       // 0 means "only by command".
-      ...(r.autoPromoteAfterMs > 0 ? { autoPromoteAfterMs: r.autoPromoteAfterMs } : {}),
+      ...(r.autoPromoteAfterMs > 0 && !cluster ? { autoPromoteAfterMs: r.autoPromoteAfterMs } : {}),
       requireContactBeforeAutoPromote: r.requireContactBeforeAutoPromote,
       heartbeatIntervalMs: r.heartbeatIntervalMs,
       heartbeatTimeoutMs: r.heartbeatIntervalMs * HEARTBEAT_TIMEOUT_INTERVALS,
@@ -685,7 +696,10 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
       connectTimeoutMs: r.connectTimeoutMs,
       limits: { maxBatchBytes: r.maxBatchBytes },
       ackLimit: (durable: number) => openRunAckLimit(this.journal, durable),
-      onAck: (follower, index) => this.#gate?.onAck(follower, index),
+      onAck: (follower, index) => {
+        this.#cluster?.onAck(follower, index);
+        this.#gate?.onAck(follower, index);
+      },
       onRoleChange: (t) => {
         this.#m.roleChanges.inc({ role: t.to.role });
         this.#log.info("replication role changed", {
@@ -705,7 +719,16 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
         this.#log.warn("journal suffix quarantined after stepping down", { afterIndex, path }),
     });
     await this.#replication.ready;
-    if (c.node.ha === "primary") {
+    if (cluster) {
+      this.#cluster = await startClusterMember(c, {
+        replication: this.#replication,
+        follow,
+        lastIndex: () => this.journal.lastIndex,
+        recheck: () => this.#gate?.recheck(),
+        log: this.#log,
+        registry: this.registry,
+      });
+    } else if (c.node.ha === "primary") {
       this.#leading = this.#becomeLeader("configured primary");
       await this.#leading;
     }
@@ -718,14 +741,18 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
     if (this.#replication) {
       const r = c.replication;
       const byMsgType: Record<string, AckPolicy> = {};
+      const member = this.#cluster;
+      const policyOf = (name: string) =>
+        member ? clusterAckPolicy(ackPolicy(c, name), member) : ackPolicy(c, name);
       for (const [t, name] of Object.entries(r.ackStrategyByMsgType)) {
-        byMsgType[t] = ackPolicy(c, name);
+        byMsgType[t] = policyOf(name);
       }
       this.#gate = new ReleaseGate({
-        policy: ackPolicy(c, r.ackStrategy),
+        policy: policyOf(r.ackStrategy),
         byMsgType,
         maxUnackedMessages: r.maxUnackedMessages,
         onRelease: (rel) => {
+          member?.onReleased(rel.index);
           this.#m.released.inc({ reason: rel.reason });
           if (rel.reason !== "immediate") this.#m.ackWait.observe(rel.waitMs / 1000);
         },
@@ -790,7 +817,7 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
       ...(this.#replication
         ? {
           canAcceptLogon: () =>
-            this.#replication!.canAcceptLogon() ||
+            (this.#replication!.canAcceptLogon() && (this.#cluster?.leaseValid() ?? true)) ||
             "This node is a standby secondary and does not accept logons",
         }
         : {}),
@@ -988,6 +1015,7 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
           transitions: repl.transitions.slice(-10),
         }
         : null,
+      cluster: this.#cluster?.status() ?? null,
       journal: {
         dir: this.config.node.dataDir,
         ...this.journal.stats,
@@ -1030,6 +1058,12 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
   async promote(reason: string): Promise<{ epoch: number }> {
     if (!this.#replication) {
       throw new AdminError(409, `Cannot promote: this node is ${this.role}, not a secondary`);
+    }
+    if (this.#cluster) {
+      throw new AdminError(
+        409,
+        "Cannot promote: with coordination.kind etcd, etcd elects the leader",
+      );
     }
     if (this.#replication.role.role === "leader") {
       throw new AdminError(409, `Cannot promote: already primary at epoch ${this.epoch}`);
@@ -1210,6 +1244,7 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
     }
     await Promise.all(this.#initiators.map((i) => i.close()));
     this.#gate?.[Symbol.dispose]();
+    await this.#cluster?.[Symbol.asyncDispose]();
     await this.#replication?.[Symbol.asyncDispose]();
     this.#untapLog();
     await this.#feed?.close();

@@ -102,6 +102,17 @@ export class ReleaseGate implements Disposable {
     this.#arm();
   }
 
+  /**
+   * Asks every waiting message's strategy again (a custom strategy whose answer
+   * changed without an ack, e.g. the cluster's in-sync set shrank).
+   */
+  recheck(): void {
+    if (this.#closed) return;
+    for (const r of this.tracker.onTick(this.#clock())) this.#release(r);
+    this.#drainOverflow();
+    this.#arm();
+  }
+
   /** Messages waiting for a release. */
   get waitingCount(): number {
     return this.#waiting.size + this.#overflow.length;

@@ -197,12 +197,35 @@ export class ReplicationNode implements AsyncDisposable {
     return this.#leader?.ready ?? Promise.resolve();
   }
 
-  /** Promotes this node (by operator command); resolves once the role settled. */
-  async promote(reason: string): Promise<RoleState> {
+  /**
+   * Promotes this node (by operator command, or at the epoch a coordinator
+   * issued); resolves once the role settled.
+   */
+  async promote(reason: string, epoch?: number): Promise<RoleState> {
     this.#role.observeEpoch(this.#o.journal.epoch, "journal epoch", this.#clock());
-    this.#apply(this.#role.promote(reason, this.#clock()));
+    this.#apply(this.#role.promote(reason, this.#clock(), epoch));
     await this.#settled();
     return this.#role.state;
+  }
+
+  /** Gives leadership up (cluster: the lease is lost); resolves once following. */
+  async stepDown(reason: string): Promise<RoleState> {
+    this.#apply(this.#role.stepDown(reason, this.#clock()));
+    await this.#settled();
+    return this.#role.state;
+  }
+
+  /** A follower starts over with what `peers` holds now (cluster: a new leader was elected). */
+  async refollow(): Promise<void> {
+    await this.#settled();
+    if (this.#closed || this.#role.state.role !== "follower") return;
+    await this.#stopFollowing();
+    this.#startFollowing();
+  }
+
+  /** Highest epoch seen in the journal or from a peer. */
+  get highestEpochSeen(): number {
+    return Math.max(this.#role.highestEpochSeen, this.#o.journal.epoch);
   }
 
   /** Resolves once every pending role action has been carried out. */

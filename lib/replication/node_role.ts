@@ -202,12 +202,15 @@ export class NodeRole {
   }
 
   /**
-   * Starts a promotion: becomes candidate at `highestEpochSeen + 1` and asks for
-   * the EpochChange to be written. A leader or candidate ignores it.
+   * Starts a promotion: becomes candidate at `epoch` (default `highestEpochSeen + 1`;
+   * a cluster passes the epoch etcd issued) and asks for the EpochChange to be
+   * written. A leader or candidate ignores it, and so does a follower asked for
+   * an epoch not above `highestEpochSeen`.
    */
-  promote(reason: string, nowMs: number): RoleAction[] {
+  promote(reason: string, nowMs: number, epoch = this.#highestEpochSeen + 1): RoleAction[] {
     if (this.#state.role !== "follower") return [];
-    const epoch = this.#highestEpochSeen + 1;
+    // An epoch issued by a coordinator (etcd) must still be above everything seen.
+    if (!Number.isInteger(epoch) || epoch <= this.#highestEpochSeen) return [];
     this.#highestEpochSeen = epoch;
     this.#transition({ role: "candidate", epoch }, reason, nowMs);
     return [{ kind: "write-epoch-change", epoch, reason }];
@@ -262,6 +265,20 @@ export class NodeRole {
         throw new RoleStateError(s, `Unknown role ${String(never)}`);
       }
     }
+  }
+
+  /**
+   * A leader or candidate gives up leadership on its own (a cluster member that
+   * lost or could not renew its lease): it becomes follower at its epoch.
+   */
+  stepDown(reason: string, nowMs: number): RoleAction[] {
+    const s = this.#state;
+    if (s.role === "follower") return [];
+    const epoch = s.role === "candidate" ? s.epoch - 1 : s.epoch;
+    this.#transition({ role: "follower", epoch }, `stepping down: ${reason}`, nowMs);
+    this.#lastContactAtMs = nowMs;
+    this.#hadContact = false;
+    return [{ kind: "start-following", epoch, reason }];
   }
 
   /** The one door for state changes: records from, to and why. */

@@ -165,6 +165,19 @@ export class ServerClosedError extends Error {
   }
 }
 
+/**
+ * Certificate name attributes as strings: a multi-valued attribute (two OUs)
+ * is joined with ", " (newer Node typings declare `string | string[]`).
+ */
+function certNames(names: object | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(names ?? {}) as [string, unknown][]) {
+    if (typeof v === "string") out[k] = v;
+    else if (Array.isArray(v)) out[k] = v.join(", ");
+  }
+  return out;
+}
+
 /** Subject, issuer and fingerprint of a verified client certificate. */
 export interface PeerCertificate {
   /** Subject attributes, e.g. `{CN: "client-a", O: "Firm"}`. */
@@ -607,8 +620,8 @@ class NodeMutualTlsServer extends QueuedServer {
       const cert = tlsSocket.getPeerCertificate();
       const conn = new NodeTlsConn(tlsSocket);
       peerCertificates.set(conn, {
-        subject: { ...(cert.subject ?? {}) },
-        issuer: { ...(cert.issuer ?? {}) },
+        subject: certNames(cert.subject),
+        issuer: certNames(cert.issuer),
         fingerprint256: cert.fingerprint256 ?? "",
       });
       this.settle(conn, remote);

@@ -1,0 +1,182 @@
+/**
+ * Test helpers for cluster mode: N acceptor nodes (`main.ts` processes) with
+ * `coordination.kind: etcd` against a real etcd on loopback, in one temp dir.
+ *
+ * @module
+ */
+
+import { EtcdServer } from "../lib/testing/etcd_server.ts";
+import {
+  ACCEPTOR_COMP_ID,
+  freePorts,
+  INITIATOR_COMP_ID,
+  type NodePorts,
+  NodeProcess,
+  status,
+  TEST_SECRET,
+  waitUntil,
+} from "./_failover_cluster.ts";
+
+/** Settings shared by the members. */
+export interface ClusterOptions {
+  readonly nodes: number;
+  readonly ackStrategy?: "forever" | "never" | "timeout";
+  readonly minInSync?: number;
+  readonly maxLagMs?: number;
+  readonly leaseTtlMs?: number;
+  readonly safetyMarginMs?: number;
+}
+
+/** The YAML of member `id`. */
+export function memberYaml(
+  id: string,
+  dataDir: string,
+  ports: NodePorts,
+  all: readonly NodePorts[],
+  etcd: string,
+  o: ClusterOptions,
+): string {
+  return `node:
+  id: ${id}
+  role: acceptor
+  ha: secondary
+  dataDir: ${JSON.stringify(dataDir)}
+fix:
+  listen: 127.0.0.1:${ports.fix}
+  logoutTimeoutS: 1
+journal:
+  syncPolicy: none
+replication:
+  listen: 127.0.0.1:${ports.replication}
+  peers: [${all.map((p) => `127.0.0.1:${p.replication}`).join(", ")}]
+  secret: ${JSON.stringify(TEST_SECRET)}
+  ackStrategy: ${o.ackStrategy ?? "forever"}
+  heartbeatIntervalMs: 100
+  reconnectDelayMs: 50
+  connectTimeoutMs: 500
+  minInSync: ${o.minInSync ?? 1}
+  maxLagMs: ${o.maxLagMs ?? 1000}
+coordination:
+  kind: etcd
+  etcd:
+    endpoints: [${etcd}]
+    leaseTtlMs: ${o.leaseTtlMs ?? 2000}
+    safetyMarginMs: ${o.safetyMarginMs ?? 500}
+    pollIntervalMs: 50
+admin:
+  listen: 127.0.0.1:${ports.admin}
+log:
+  level: info
+  format: json
+sessions:
+  - beginString: FIX.4.4
+    senderCompId: ${ACCEPTOR_COMP_ID}
+    targetCompId: ${INITIATOR_COMP_ID}
+    heartbeatIntervalS: 30
+    application: executor
+`;
+}
+
+/** N members and their etcd. */
+export class EtcdCluster implements AsyncDisposable {
+  readonly dir: string;
+  readonly etcd: EtcdServer;
+  readonly ports: NodePorts[];
+  readonly names: string[];
+  readonly options: ClusterOptions;
+  readonly procs: (NodeProcess | undefined)[];
+  readonly #echo: boolean;
+
+  private constructor(dir: string, etcd: EtcdServer, options: ClusterOptions) {
+    this.dir = dir;
+    this.etcd = etcd;
+    this.options = options;
+    const p = freePorts(options.nodes * 3);
+    this.ports = Array.from({ length: options.nodes }, (_, i) => ({
+      fix: p[i * 3]!,
+      admin: p[i * 3 + 1]!,
+      replication: p[i * 3 + 2]!,
+    }));
+    this.names = Array.from({ length: options.nodes }, (_, i) => `n${i + 1}`);
+    this.procs = this.names.map(() => undefined);
+    this.#echo = Deno.env.get("FAILOVER_DEBUG") !== undefined;
+  }
+
+  /** Starts etcd; no member yet. */
+  static async create(options: ClusterOptions): Promise<EtcdCluster> {
+    const dir = await Deno.makeTempDir({ prefix: "tandem-cluster-" });
+    const etcd = await EtcdServer.start();
+    return new EtcdCluster(dir, etcd, options);
+  }
+
+  /** FIX ports of every member, in order (the initiator's address list). */
+  get fixPorts(): number[] {
+    return this.ports.map((p) => p.fix);
+  }
+
+  /** Starts member `i` and waits until its node started. */
+  async start(i: number): Promise<NodeProcess> {
+    const path = `${this.dir}/${this.names[i]}.yaml`;
+    await Deno.writeTextFile(
+      path,
+      memberYaml(
+        this.names[i]!,
+        `${this.dir}/${this.names[i]}-data`,
+        this.ports[i]!,
+        this.ports,
+        this.etcd.endpoint,
+        this.options,
+      ),
+    );
+    const p = new NodeProcess(this.names[i]!, ["--config", path], this.#echo);
+    this.procs[i] = p;
+    await p.waitFor("node started");
+    return p;
+  }
+
+  /** `/status` of member `i`'s cluster section, or undefined. */
+  async cluster(i: number): Promise<Record<string, unknown> | undefined> {
+    if (this.procs[i] === undefined) return undefined;
+    const s = await status(this.ports[i]!.admin);
+    return s?.cluster as Record<string, unknown> | undefined;
+  }
+
+  /** Index of the member that leads and accepts logons, once one does. */
+  async leader(timeoutMs = 30_000): Promise<number> {
+    let found = -1;
+    await waitUntil(
+      async () => {
+        for (let i = 0; i < this.procs.length; i++) {
+          if (this.procs[i] === undefined) continue;
+          const s = await status(this.ports[i]!.admin);
+          if (s?.role === "primary" && s.acceptingLogons === true) {
+            found = i;
+            return true;
+          }
+        }
+        return false;
+      },
+      "a leader accepting logons",
+      timeoutMs,
+    );
+    return found;
+  }
+
+  /** The in-sync set as member `i` reads it. */
+  async inSync(i: number): Promise<string[]> {
+    return ((await this.cluster(i))?.inSync as string[] | null) ?? [];
+  }
+
+  /** SIGKILLs member `i`. */
+  async kill(i: number): Promise<void> {
+    const p = this.procs[i];
+    this.procs[i] = undefined;
+    await p?.[Symbol.asyncDispose]();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    for (let i = 0; i < this.procs.length; i++) await this.kill(i);
+    await this.etcd[Symbol.asyncDispose]();
+    await Deno.remove(this.dir, { recursive: true });
+  }
+}
