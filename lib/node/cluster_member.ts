@@ -482,8 +482,10 @@ export class ClusterMember implements AsyncDisposable {
       }
       l.recorded = [...next];
       l.local = [...next];
-      for (const a of change.added) this.#m.inSyncChanges.inc({ kind: "add" });
-      for (const r of change.removed) this.#m.inSyncChanges.inc({ kind: "remove" });
+      if (change.added.length > 0) this.#m.inSyncChanges.inc({ kind: "add" }, change.added.length);
+      if (change.removed.length > 0) {
+        this.#m.inSyncChanges.inc({ kind: "remove" }, change.removed.length);
+      }
       this.#o.log.warn("in-sync set changed", {
         inSync: next,
         added: change.added,
