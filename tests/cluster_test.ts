@@ -1,0 +1,299 @@
+/**
+ * Cluster mode end to end: real etcd on loopback (`/usr/bin/etcd`), real
+ * Tandem members as `main.ts` processes killed with SIGKILL or frozen with
+ * SIGSTOP, and an in-process initiator sending orders to the members' FIX
+ * ports in turn. Skipped with a message when etcd is not installed
+ * (`bash .ci/install_etcd.sh`).
+ *
+ * @module
+ */
+
+import { assert, assertEquals } from "../lib/testing/assert.ts";
+import { etcdInstalled } from "../lib/testing/etcd_server.ts";
+import { EtcdCluster } from "./_cluster.ts";
+import { admin, metricValue, status, waitUntil } from "./_failover_cluster.ts";
+import { OrderClient } from "./_failover_client.ts";
+
+const ignore = !etcdInstalled();
+if (ignore) console.warn("etcd is not installed (bash .ci/install_etcd.sh): cluster tests skipped");
+
+const KILLS = Number(Deno.env.get("CLUSTER_KILLS") ?? 10);
+const ORDERS_PER_TRIAL = 1_000;
+const WINDOW = 100;
+const SESSION = "FIX.4.4:EXEC->CLIENT";
+
+interface SessionStatus {
+  key: string;
+  nextSenderSeqNum: number;
+  nextTargetSeqNum: number;
+}
+
+async function sessionOf(adminPort: number): Promise<SessionStatus> {
+  const s = await status(adminPort);
+  const found = ((s?.sessions ?? []) as SessionStatus[]).find((x) => x.key === SESSION);
+  if (!found) throw new Error(`no session ${SESSION} in /status of port ${adminPort}`);
+  return found;
+}
+
+/** Both sides' sequence numbers agree: nothing skipped, nothing reused. */
+async function sequencesAgree(c: EtcdCluster, leader: number, client: OrderClient) {
+  const h = client.initiator.host.session;
+  await waitUntil(async () => {
+    const s = await sessionOf(c.ports[leader]!.admin);
+    return s.nextTargetSeqNum === h.nextSenderSeqNum && s.nextSenderSeqNum === h.nextTargetSeqNum;
+  }, "sequence numbers to agree");
+}
+
+Deno.test({
+  name:
+    "cluster, 3 nodes, forever: every order executed exactly once across SIGKILLs of the leader, trading resumes without the killed node",
+  ignore,
+  async fn() {
+    await using c = await EtcdCluster.create({ nodes: 3, minInSync: 2, maxLagMs: 1_000 });
+    await Promise.all([c.start(0), c.start(1), c.start(2)]);
+    let killedAtMs = 0;
+    const failoverMs: number[] = [];
+    await using client = await OrderClient.start({
+      ports: c.fixPorts,
+      reconnectDelayMs: 50,
+      failOn: ["MsgSeqNum too low", "rejected", "Garbled"],
+      onLogon: () => {
+        if (killedAtMs > 0) failoverMs.push(Date.now() - killedAtMs);
+        killedAtMs = 0;
+      },
+    });
+    await client.until(() => client.loggedOn, "first logon");
+    const epochs: number[] = [];
+    for (let trial = 0; trial < KILLS; trial++) {
+      const leader = await c.leader();
+      epochs.push(((await status(c.ports[leader]!.admin))!.epoch) as number);
+      const base = client.sent;
+      const killAt = base + 100 + Math.floor(Math.random() * (ORDERS_PER_TRIAL - 200));
+      const seqBefore = await sessionOf(c.ports[leader]!.admin);
+      const logonsBefore = client.logons;
+      let reached = false;
+      const streaming = client.stream(base + ORDERS_PER_TRIAL, WINDOW, (n) => {
+        if (n !== killAt) return;
+        reached = true;
+        killedAtMs = Date.now();
+        c.procs[leader]!.kill("SIGKILL");
+      });
+      streaming.catch(() => {});
+      await client.until(() => reached, "the kill point");
+      await c.kill(leader);
+      // Trading resumes on the two survivors: the killed node stays down meanwhile.
+      await client.until(() => client.logons > logonsBefore, "logon to the new leader");
+      await streaming;
+      await client.until(() => client.filledOrders === client.sent, `all ${client.sent} filled`);
+      const now = await c.leader();
+      assert(now !== leader);
+      await sequencesAgree(c, now, client);
+      const seqAfter = await sessionOf(c.ports[now]!.admin);
+      assert(seqAfter.nextSenderSeqNum > seqBefore.nextSenderSeqNum, "outbound continued");
+      assert(seqAfter.nextTargetSeqNum > seqBefore.nextTargetSeqNum, "inbound continued");
+      // Only now does the killed node come back; it rejoins as a follower and catches up.
+      await c.start(leader);
+      await waitUntil(
+        async () => (await c.inSync(now)).length === 3,
+        `${c.names[leader]} back in the in-sync set`,
+      );
+    }
+    assertEquals(client.wrongOrders().slice(0, 10), []);
+    assertEquals(client.duplicates, 0);
+    assertEquals(client.unknown, 0);
+    assertEquals(client.rejects, []);
+    assertEquals(client.filledOrders, KILLS * ORDERS_PER_TRIAL);
+    assertEquals(failoverMs.length, KILLS);
+    for (let i = 1; i < epochs.length; i++) {
+      assert(epochs[i]! > epochs[i - 1]!, `epochs strictly increase: ${epochs.join(", ")}`);
+    }
+    const leader = await c.leader();
+    const metrics = (await admin(c.ports[leader]!.admin, "/metrics"))!.body;
+    assert(metricValue(metrics, "tandem_cluster_elections_total") >= 1);
+    assertEquals(metricValue(metrics, "tandem_cluster_in_sync_members"), 3);
+    assertEquals(metricValue(metrics, "tandem_cluster_etcd_healthy"), 1);
+    const sorted = [...failoverMs].sort((a, b) => a - b);
+    console.log(
+      `cluster SIGKILL failover (kill -> logon on the new leader) over ${KILLS} kills: ` +
+        `p50 ${sorted[Math.floor(sorted.length / 2)]} ms, max ${sorted.at(-1)} ms; epochs ${
+          epochs.join(",")
+        }`,
+    );
+  },
+});
+
+/** A relay from the client to one node's FIX port that counts the bytes the node sends. */
+class CountingRelay implements AsyncDisposable {
+  readonly port: number;
+  toClientBytes = 0;
+  readonly #listener: Deno.TcpListener;
+  readonly #conns = new Set<Deno.TcpConn>();
+  readonly #loop: Promise<void>;
+  readonly #tasks = new Set<Promise<void>>();
+
+  constructor(target: number) {
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    this.#listener = listener;
+    this.port = (listener.addr as Deno.NetAddr).port;
+    this.#loop = (async () => {
+      try {
+        for await (const a of listener) {
+          const t = this.#pipe(a, target);
+          this.#tasks.add(t);
+          t.finally(() => this.#tasks.delete(t));
+        }
+      } catch { /* closed */ }
+    })();
+  }
+
+  async #pipe(a: Deno.TcpConn, target: number): Promise<void> {
+    let b: Deno.TcpConn;
+    try {
+      b = await Deno.connect({ hostname: "127.0.0.1", port: target });
+    } catch {
+      a.close();
+      return;
+    }
+    this.#conns.add(a);
+    this.#conns.add(b);
+    const copy = async (from: Deno.TcpConn, to: Deno.TcpConn, count: boolean) => {
+      const buf = new Uint8Array(16 * 1024);
+      try {
+        while (true) {
+          const n = await from.read(buf);
+          if (n === null) break;
+          if (count) this.toClientBytes += n;
+          let off = 0;
+          while (off < n) off += await to.write(buf.subarray(off, n));
+        }
+      } catch { /* closed */ }
+      for (const x of [from, to]) {
+        if (this.#conns.delete(x)) {
+          try {
+            x.close();
+          } catch { /* closed */ }
+        }
+      }
+    };
+    await Promise.all([copy(a, b, false), copy(b, a, true)]);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.#listener.close();
+    for (const x of this.#conns) {
+      try {
+        x.close();
+      } catch { /* closed */ }
+    }
+    await this.#loop;
+    await Promise.all([...this.#tasks]);
+  }
+}
+
+Deno.test({
+  name:
+    "cluster, SIGSTOP of the leader: a new leader within leaseTtlMs + 1 s; after SIGCONT the old leader sends the counterparty nothing",
+  ignore,
+  async fn() {
+    const leaseTtlMs = 2_000;
+    await using c = await EtcdCluster.create({ nodes: 3, minInSync: 2, leaseTtlMs });
+    await Promise.all([c.start(0), c.start(1), c.start(2)]);
+    const relays = c.fixPorts.map((p) => new CountingRelay(p));
+    try {
+      // Long heartbeats: the client stays connected to the frozen leader, so anything the
+      // leader sent after waking would reach it.
+      await using client = await OrderClient.start({
+        ports: relays.map((r) => r.port),
+        reconnectDelayMs: 50,
+        failOn: ["MsgSeqNum too low", "rejected", "Garbled"],
+      });
+      await client.until(() => client.loggedOn, "first logon");
+      const old = await c.leader();
+      await client.stream(300, WINDOW);
+      await client.until(() => client.filledOrders === 300, "300 filled");
+      // Orders in flight at the freeze: the followers' acks wait in the frozen leader's socket.
+      for (let i = 0; i < 50; i++) client.sendOrder();
+      c.procs[old]!.kill("SIGSTOP");
+      const stoppedAt = Date.now();
+      let next = -1;
+      await waitUntil(
+        async () => {
+          for (let i = 0; i < 3; i++) {
+            if (i === old) continue;
+            const s = await status(c.ports[i]!.admin);
+            if (s?.role === "primary" && s.acceptingLogons === true) {
+              next = i;
+              return true;
+            }
+          }
+          return false;
+        },
+        "a new leader",
+        30_000,
+      );
+      const electedMs = Date.now() - stoppedAt;
+      const sentBefore = relays[old]!.toClientBytes;
+      c.procs[old]!.kill("SIGCONT");
+      await c.procs[old]!.waitFor("fencing: this node stops leading", 30_000);
+      await waitUntil(
+        async () => (await status(c.ports[old]!.admin))?.role === "secondary",
+        "old leader follows",
+      );
+      assertEquals(
+        relays[old]!.toClientBytes,
+        sentBefore,
+        "the old leader sent bytes to the counterparty after waking in its old epoch",
+      );
+      // The client finds the new leader; every order is executed exactly once.
+      await client.until(
+        () => client.loggedOn && client.initiator.host.isLoggedOn,
+        "logon",
+        60_000,
+      );
+      await client.stream(500, WINDOW);
+      await client.until(() => client.filledOrders === 500, "500 filled", 60_000);
+      await sequencesAgree(c, next, client);
+      assertEquals(client.wrongOrders().slice(0, 10), []);
+      assertEquals(client.duplicates, 0);
+      console.log(
+        `cluster SIGSTOP -> new leader accepting: ${electedMs} ms (leaseTtlMs ${leaseTtlMs})`,
+      );
+      assert(electedMs <= leaseTtlMs + 1_000, `elected after ${electedMs} ms`);
+    } finally {
+      for (const r of relays) await r[Symbol.asyncDispose]();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "cluster, 2 nodes, minInSync 1: the follower's death shrinks the in-sync set and trading continues; the excluded follower is never elected",
+  ignore,
+  async fn() {
+    await using c = await EtcdCluster.create({ nodes: 2, minInSync: 1, maxLagMs: 500 });
+    await Promise.all([c.start(0), c.start(1)]);
+    await using client = await OrderClient.start({ ports: c.fixPorts, reconnectDelayMs: 50 });
+    await client.until(() => client.loggedOn, "first logon");
+    const leader = await c.leader();
+    const follower = 1 - leader;
+    await waitUntil(async () => (await c.inSync(leader)).length === 2, "both in sync");
+    await client.stream(200, WINDOW);
+    await client.until(() => client.filledOrders === 200, "200 filled");
+    await c.kill(follower);
+    await client.stream(600, WINDOW);
+    await client.until(
+      () => client.filledOrders === 600,
+      "600 filled without the follower",
+      30_000,
+    );
+    assertEquals(await c.inSync(leader), [c.names[leader]]);
+    // The leader dies too; the excluded follower comes back and must not lead.
+    await c.kill(leader);
+    await c.start(follower);
+    await new Promise((r) => setTimeout(r, 3_000));
+    const s = await status(c.ports[follower]!.admin);
+    assertEquals(s?.role, "secondary");
+    assertEquals(s?.acceptingLogons, false);
+    assertEquals(client.wrongOrders().slice(0, 10), []);
+  },
+});
