@@ -88,6 +88,7 @@ Deno.test("loadConfig() fills every default of a minimal acceptor configuration"
     maxBatchBytes: 1_048_576,
     peerIds: [],
     tls: undefined,
+    advertise: undefined,
     minInSync: 1,
     maxLagMs: 2_000,
   });

@@ -782,6 +782,11 @@ const replication = s.object({
   peerIds: replicationPeerIds,
   tls: replicationTls,
   // ---- cluster mode (coordination.kind: etcd)
+  advertise: s.hostPort({
+    doc:
+      "etcd cluster: the replication address followers connect to while this node leads; default listen (a wildcard listen: the peers entry with its port).",
+    example: "10.0.0.1:9880",
+  }),
   minInSync: s.integer({
     doc:
       "etcd cluster: fewest members (the leader included) the in-sync set may shrink to; below it the leader holds outbound messages.",

@@ -439,7 +439,13 @@ export class ClusterMember implements AsyncDisposable {
       );
       return;
     }
-    if (this.#o.replication.role.role !== "leader" || l.writing) return;
+    const role = this.#o.replication.role.role;
+    if (role === "follower") {
+      // Stepped down on its own (a peer showed a higher epoch): the lease must not outlive it.
+      await this.#fence("replication stepped down to follower");
+      return;
+    }
+    if (role !== "leader" || l.writing) return;
     const now = this.#clock();
     const followers = new Map<string, FollowerView>();
     for (const f of this.#o.replication.status().leader?.followers ?? []) {
@@ -598,9 +604,11 @@ export async function startClusterMember(
   for (const p of [...r.peers, listen]) {
     if (!members.some((m) => m.hostname === p.hostname && m.port === p.port)) members.push(p);
   }
-  // A wildcard listen address is published as the peers entry with the same port.
+  // Published for followers: replication.advertise, else a wildcard listen address is
+  // published as the peers entry with the same port, else listen itself.
   const wildcard = listen.hostname === "0.0.0.0" || listen.hostname === "::";
-  const advertise = wildcard ? (r.peers.find((p) => p.port === listen.port) ?? listen) : listen;
+  const advertise = r.advertise ??
+    (wildcard ? (r.peers.find((p) => p.port === listen.port) ?? listen) : listen);
   return new ClusterMember({
     coordinator,
     nodeId: config.node.id,
