@@ -12,6 +12,7 @@ import {
   INITIATOR_COMP_ID,
   type NodePorts,
   NodeProcess,
+  Relay,
   status,
   TEST_SECRET,
   waitUntil,
@@ -25,6 +26,19 @@ export interface ClusterOptions {
   readonly maxLagMs?: number;
   readonly leaseTtlMs?: number;
   readonly safetyMarginMs?: number;
+  /**
+   * Route each member's etcd connection and its followers' replication connections through
+   * relays the test can cut (`etcdRelays[i]`, `replicationRelays[i]`).
+   */
+  readonly relays?: boolean;
+}
+
+/** Per-member addresses that may differ from the plain ports (relays). */
+export interface MemberRoutes {
+  /** etcd client URL this member uses. */
+  readonly etcd: string;
+  /** Replication address this member publishes to its followers. */
+  readonly advertisePort: number;
 }
 
 /** The YAML of member `id`. */
@@ -33,7 +47,7 @@ export function memberYaml(
   dataDir: string,
   ports: NodePorts,
   all: readonly NodePorts[],
-  etcd: string,
+  routes: MemberRoutes,
   o: ClusterOptions,
 ): string {
   return `node:
@@ -48,6 +62,7 @@ journal:
   syncPolicy: none
 replication:
   listen: 127.0.0.1:${ports.replication}
+  advertise: 127.0.0.1:${routes.advertisePort}
   peers: [${all.map((p) => `127.0.0.1:${p.replication}`).join(", ")}]
   secret: ${JSON.stringify(TEST_SECRET)}
   ackStrategy: ${o.ackStrategy ?? "forever"}
@@ -59,7 +74,7 @@ replication:
 coordination:
   kind: etcd
   etcd:
-    endpoints: [${etcd}]
+    endpoints: [${routes.etcd}]
     leaseTtlMs: ${o.leaseTtlMs ?? 2000}
     safetyMarginMs: ${o.safetyMarginMs ?? 500}
     pollIntervalMs: 50
@@ -85,6 +100,10 @@ export class EtcdCluster implements AsyncDisposable {
   readonly names: string[];
   readonly options: ClusterOptions;
   readonly procs: (NodeProcess | undefined)[];
+  /** With `relays`: member i's connection to etcd. */
+  readonly etcdRelays: Relay[] = [];
+  /** With `relays`: followers' connections to member i's replication port. */
+  readonly replicationRelays: Relay[] = [];
   readonly #echo: boolean;
 
   private constructor(dir: string, etcd: EtcdServer, options: ClusterOptions) {
@@ -99,6 +118,13 @@ export class EtcdCluster implements AsyncDisposable {
     }));
     this.names = Array.from({ length: options.nodes }, (_, i) => `n${i + 1}`);
     this.procs = this.names.map(() => undefined);
+    if (options.relays) {
+      const etcdPort = Number(new URL(etcd.endpoint).port);
+      for (const p of this.ports) {
+        this.etcdRelays.push(new Relay(etcdPort));
+        this.replicationRelays.push(new Relay(p.replication));
+      }
+    }
     this.#echo = Deno.env.get("FAILOVER_DEBUG") !== undefined;
   }
 
@@ -124,7 +150,14 @@ export class EtcdCluster implements AsyncDisposable {
         `${this.dir}/${this.names[i]}-data`,
         this.ports[i]!,
         this.ports,
-        this.etcd.endpoint,
+        {
+          etcd: this.options.relays
+            ? `http://127.0.0.1:${this.etcdRelays[i]!.port}`
+            : this.etcd.endpoint,
+          advertisePort: this.options.relays
+            ? this.replicationRelays[i]!.port
+            : this.ports[i]!.replication,
+        },
         this.options,
       ),
     );
@@ -176,6 +209,9 @@ export class EtcdCluster implements AsyncDisposable {
 
   async [Symbol.asyncDispose](): Promise<void> {
     for (let i = 0; i < this.procs.length; i++) await this.kill(i);
+    for (const r of [...this.etcdRelays, ...this.replicationRelays]) {
+      await r[Symbol.asyncDispose]();
+    }
     await this.etcd[Symbol.asyncDispose]();
     await Deno.remove(this.dir, { recursive: true });
   }
