@@ -825,6 +825,15 @@ const coordination = s.object({
       maxLength: 256,
       example: "/tandem/prod-eu",
     }),
+    username: s.string({ doc: "etcd user; use ${ENV:NAME}.", example: "${ENV:ETCD_USER}" }),
+    password: s.string({
+      doc: "etcd password; use ${ENV:NAME}.",
+      secret: true,
+      example: "${ENV:ETCD_PASSWORD}",
+    }),
+    caFile: s.string({ doc: "PEM CA bundle for https endpoints.", example: "/etc/etcd/ca.pem" }),
+    certFile: s.string({ doc: "PEM client certificate for etcd.", example: "/etc/etcd/me.pem" }),
+    keyFile: s.string({ doc: "PEM key of certFile.", example: "/etc/etcd/me-key.pem" }),
     leaseTtlMs: s.duration({
       doc:
         "Leader lease time to live in whole seconds (etcd's unit); a hung leader is replaced about this long after its last renewal.",
@@ -848,15 +857,6 @@ const coordination = s.object({
       min: 10,
       max: 60_000,
     }),
-    username: s.string({ doc: "etcd user; use ${ENV:NAME}.", example: "${ENV:ETCD_USER}" }),
-    password: s.string({
-      doc: "etcd password; use ${ENV:NAME}.",
-      secret: true,
-      example: "${ENV:ETCD_PASSWORD}",
-    }),
-    caFile: s.string({ doc: "PEM CA bundle for https endpoints.", example: "/etc/etcd/ca.pem" }),
-    certFile: s.string({ doc: "PEM client certificate for etcd.", example: "/etc/etcd/me.pem" }),
-    keyFile: s.string({ doc: "PEM key of certFile.", example: "/etc/etcd/me-key.pem" }),
   }, { doc: "etcd connection (coordination.kind: etcd)." }),
 }, { doc: "Who leads: a static pair, or a cluster coordinated by etcd." });
 
