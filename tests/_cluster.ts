@@ -5,7 +5,7 @@
  * @module
  */
 
-import { EtcdServer } from "../lib/testing/etcd_server.ts";
+import { EtcdServer, EtcdServers } from "../lib/testing/etcd_server.ts";
 import {
   ACCEPTOR_COMP_ID,
   freePorts,
@@ -31,6 +31,8 @@ export interface ClusterOptions {
    * relays the test can cut (`etcdRelays[i]`, `replicationRelays[i]`).
    */
   readonly relays?: boolean;
+  /** Run a three-member etcd cluster instead of one member (not with `relays`). */
+  readonly etcdCluster?: boolean;
 }
 
 /** Per-member addresses that may differ from the plain ports (relays). */
@@ -95,7 +97,10 @@ sessions:
 /** N members and their etcd. */
 export class EtcdCluster implements AsyncDisposable {
   readonly dir: string;
-  readonly etcd: EtcdServer;
+  /** The single etcd member (without `etcdCluster`). */
+  readonly etcd: EtcdServer | undefined;
+  /** The etcd members (with `etcdCluster`). */
+  readonly etcdServers: EtcdServers | undefined;
   readonly ports: NodePorts[];
   readonly names: string[];
   readonly options: ClusterOptions;
@@ -106,9 +111,14 @@ export class EtcdCluster implements AsyncDisposable {
   readonly replicationRelays: Relay[] = [];
   readonly #echo: boolean;
 
-  private constructor(dir: string, etcd: EtcdServer, options: ClusterOptions) {
+  private constructor(
+    dir: string,
+    etcd: EtcdServer | EtcdServers,
+    options: ClusterOptions,
+  ) {
     this.dir = dir;
-    this.etcd = etcd;
+    this.etcd = etcd instanceof EtcdServer ? etcd : undefined;
+    this.etcdServers = etcd instanceof EtcdServers ? etcd : undefined;
     this.options = options;
     const p = freePorts(options.nodes * 3);
     this.ports = Array.from({ length: options.nodes }, (_, i) => ({
@@ -119,7 +129,7 @@ export class EtcdCluster implements AsyncDisposable {
     this.names = Array.from({ length: options.nodes }, (_, i) => `n${i + 1}`);
     this.procs = this.names.map(() => undefined);
     if (options.relays) {
-      const etcdPort = Number(new URL(etcd.endpoint).port);
+      const etcdPort = Number(new URL(this.etcd!.endpoint).port);
       for (const p of this.ports) {
         this.etcdRelays.push(new Relay(etcdPort));
         this.replicationRelays.push(new Relay(p.replication));
@@ -131,7 +141,7 @@ export class EtcdCluster implements AsyncDisposable {
   /** Starts etcd; no member yet. */
   static async create(options: ClusterOptions): Promise<EtcdCluster> {
     const dir = await Deno.makeTempDir({ prefix: "tandem-cluster-" });
-    const etcd = await EtcdServer.start();
+    const etcd = options.etcdCluster ? await EtcdServers.start(3) : await EtcdServer.start();
     return new EtcdCluster(dir, etcd, options);
   }
 
@@ -153,7 +163,7 @@ export class EtcdCluster implements AsyncDisposable {
         {
           etcd: this.options.relays
             ? `http://127.0.0.1:${this.etcdRelays[i]!.port}`
-            : this.etcd.endpoint,
+            : this.etcdServers?.endpoints.join(", ") ?? this.etcd!.endpoint,
           advertisePort: this.options.relays
             ? this.replicationRelays[i]!.port
             : this.ports[i]!.replication,
@@ -212,7 +222,8 @@ export class EtcdCluster implements AsyncDisposable {
     for (const r of [...this.etcdRelays, ...this.replicationRelays]) {
       await r[Symbol.asyncDispose]();
     }
-    await this.etcd[Symbol.asyncDispose]();
+    await this.etcd?.[Symbol.asyncDispose]();
+    await this.etcdServers?.[Symbol.asyncDispose]();
     await Deno.remove(this.dir, { recursive: true });
   }
 }

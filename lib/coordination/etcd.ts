@@ -29,6 +29,7 @@
  */
 
 import { Buffer } from "node:buffer";
+import { circuitBreaker, ConsecutiveBreaker, handleAll } from "cockatiel";
 import { Etcd3, type Lease } from "etcd3";
 import type {
   CampaignRequest,
@@ -39,6 +40,13 @@ import type {
   Leadership,
 } from "./coordinator.ts";
 import { inSyncAfterElection, type InSyncRecord, mayCampaign, nextEpoch } from "./policy.ts";
+
+/**
+ * How long the client skips an etcd member after three failed calls in a row.
+ * etcd3's default (5 s) also cuts off the healthy members while etcd elects a
+ * new Raft leader (every member fails then), which would outlast a lease.
+ */
+export const ETCD_MEMBER_SKIP_MS = 250;
 
 /** Default {@linkcode EtcdCoordinatorOptions.callTimeoutMs}. */
 export const DEFAULT_ETCD_CALL_TIMEOUT_MS = 1_000;
@@ -96,6 +104,13 @@ export class EtcdCoordinator implements Coordinator {
     this.#client = new Etcd3({
       hosts: [...options.endpoints],
       dialTimeout: this.#callTimeoutMs,
+      faultHandling: {
+        host: () =>
+          circuitBreaker(handleAll, {
+            halfOpenAfter: ETCD_MEMBER_SKIP_MS,
+            breaker: new ConsecutiveBreaker(3),
+          }),
+      },
       ...(options.auth ? { auth: { ...options.auth } } : {}),
       ...(tls
         ? {

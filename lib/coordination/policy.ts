@@ -25,8 +25,9 @@
  * releases nothing: the first thing it can do is notice the deadline passed.
  * Others can only campaign once etcd has deleted the leadership key, i.e.
  * after the lease expired (or was revoked) at etcd — later than the deadline.
- * Renewals are sent every {@linkcode renewIntervalMs} (a third of the TTL), so
- * one lost renewal does not fence a healthy leader.
+ * Renewals are sent every {@linkcode renewIntervalMs} (a third of the TTL), and
+ * a failed one is retried after {@linkcode renewRetryDelayMs}, so a lost
+ * renewal or a short etcd outage does not fence a healthy leader.
  *
  * ## In-sync set
  *
@@ -68,6 +69,15 @@ export function leaseDeadlineAtMs(sentAtMs: number, ttlMs: number, safetyMarginM
 /** How often a leader renews its lease: a third of the TTL, so two renewals may fail. */
 export function renewIntervalMs(ttlMs: number): number {
   return Math.max(1, Math.floor(ttlMs / 3));
+}
+
+/**
+ * How soon a leader retries a renewal that failed: a twentieth of the TTL
+ * (at least 50 ms), so that an etcd briefly without a Raft leader (one
+ * member lost) is ridden out well before the deadline.
+ */
+export function renewRetryDelayMs(ttlMs: number): number {
+  return Math.max(50, Math.floor(ttlMs / 20));
 }
 
 /** Whether a leader may still release and accept: strictly before its deadline. */

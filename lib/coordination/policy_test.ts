@@ -9,6 +9,7 @@ import {
   mayRevokeLeader,
   nextEpoch,
   renewIntervalMs,
+  renewRetryDelayMs,
   type ReviseInput,
   reviseInSync,
 } from "./policy.ts";
@@ -168,4 +169,11 @@ Deno.test("mayRevokeLeader() only for the leader this follower streamed from in 
   assert(!mayRevokeLeader({ ...v, streamedFrom: undefined }), "a fresh leader not serving yet");
   assert(!mayRevokeLeader({ ...v, streamedFrom: { leaderId: "a", epoch: 8 } }));
   assert(!mayRevokeLeader({ ...v, streamedFrom: { leaderId: "b", epoch: 9 } }));
+});
+
+Deno.test("renewRetryDelayMs() retries a failed renewal many times before the deadline", () => {
+  assertEquals(renewRetryDelayMs(2_000), 100);
+  assertEquals(renewRetryDelayMs(5_000), 250);
+  assertEquals(renewRetryDelayMs(1), 50);
+  assert((3_000 - 500 - renewIntervalMs(3_000)) / renewRetryDelayMs(3_000) >= 10);
 });

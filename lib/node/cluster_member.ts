@@ -47,6 +47,7 @@ import {
   mayCampaign,
   mayRevokeLeader,
   renewIntervalMs,
+  renewRetryDelayMs,
   reviseInSync,
 } from "../coordination/mod.ts";
 import { type ClusterView, EtcdCoordinator } from "../coordination/mod.ts";
@@ -401,11 +402,12 @@ export class ClusterMember implements AsyncDisposable {
     }, Math.max(0, l.deadlineAtMs - this.#clock()));
   }
 
-  #armRenew(l: Leading): void {
+  #armRenew(l: Leading, delayMs = renewIntervalMs(this.#o.leaseTtlMs)): void {
     l.renewTimer = setTimeout(async () => {
       l.renewTimer = undefined;
       if (this.#leading !== l) return;
       const sentAtMs = this.#clock();
+      let next = renewIntervalMs(this.#o.leaseTtlMs);
       try {
         await this.#o.coordinator.renew();
         const now = this.#clock();
@@ -420,9 +422,10 @@ export class ClusterMember implements AsyncDisposable {
         }
       } catch (e) {
         this.#error(e);
+        next = renewRetryDelayMs(this.#o.leaseTtlMs);
       }
-      if (this.#leading === l) this.#armRenew(l);
-    }, renewIntervalMs(this.#o.leaseTtlMs));
+      if (this.#leading === l) this.#armRenew(l, next);
+    }, delayMs);
   }
 
   async #leaderTick(view: ClusterView): Promise<void> {

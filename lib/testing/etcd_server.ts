@@ -117,3 +117,105 @@ export class EtcdServer implements AsyncDisposable {
     await Deno.remove(this.#dir, { recursive: true }).catch(() => {});
   }
 }
+
+/** A three-member (or n-member) etcd cluster on loopback; see {@linkcode EtcdServers.start}. */
+export class EtcdServers implements AsyncDisposable {
+  /** Client URLs, one per member. */
+  readonly endpoints: string[];
+  readonly #children: (Deno.ChildProcess | undefined)[];
+  readonly #dir: string;
+
+  private constructor(dir: string, endpoints: string[], children: Deno.ChildProcess[]) {
+    this.#dir = dir;
+    this.endpoints = endpoints;
+    this.#children = children;
+  }
+
+  /** Starts `n` members and resolves once every one reports healthy. */
+  static async start(n = 3, timeoutMs = 60_000): Promise<EtcdServers> {
+    const dir = await Deno.makeTempDir({ prefix: "tandem-etcd-cluster-" });
+    const ports = freePorts(2 * n);
+    const names = Array.from({ length: n }, (_, i) => `e${i}`);
+    const peer = (i: number) => `http://127.0.0.1:${ports[2 * i + 1]}`;
+    const client = (i: number) => `http://127.0.0.1:${ports[2 * i]}`;
+    const initial = names.map((name, i) => `${name}=${peer(i)}`).join(",");
+    const children = names.map((name, i) =>
+      new Deno.Command(ETCD_BIN, {
+        args: [
+          "--name",
+          name,
+          "--listen-client-urls",
+          client(i),
+          "--advertise-client-urls",
+          client(i),
+          "--listen-peer-urls",
+          peer(i),
+          "--initial-advertise-peer-urls",
+          peer(i),
+          "--initial-cluster",
+          initial,
+          "--initial-cluster-state",
+          "new",
+          "--initial-cluster-token",
+          "tandem-test",
+          "--data-dir",
+          `${dir}/${name}`,
+        ],
+        stdin: "null",
+        stdout: "null",
+        stderr: "null",
+      }).spawn()
+    );
+    const servers = new EtcdServers(dir, names.map((_, i) => client(i)), children);
+    const deadline = Date.now() + timeoutMs;
+    for (const url of servers.endpoints) {
+      while (true) {
+        try {
+          const res = await fetch(`${url}/health`);
+          if (res.ok && (await res.text()).includes("true")) break;
+        } catch {
+          // not up yet
+        }
+        if (Date.now() > deadline) {
+          await servers[Symbol.asyncDispose]();
+          throw new Error(
+            `Cannot start an etcd cluster: ${url} not healthy within ${timeoutMs} ms`,
+          );
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    return servers;
+  }
+
+  /** Index of the member that is etcd's Raft leader now (from its `/metrics`), or -1. */
+  async leader(): Promise<number> {
+    for (let i = 0; i < this.endpoints.length; i++) {
+      if (this.#children[i] === undefined) continue;
+      try {
+        const text = await (await fetch(`${this.endpoints[i]}/metrics`)).text();
+        if (/^etcd_server_is_leader 1$/m.test(text)) return i;
+      } catch {
+        // down
+      }
+    }
+    return -1;
+  }
+
+  /** SIGKILLs member `i`. */
+  async kill(i: number): Promise<void> {
+    const c = this.#children[i];
+    this.#children[i] = undefined;
+    if (!c) return;
+    try {
+      c.kill("SIGKILL");
+    } catch { /* exited */ }
+    await c.status;
+  }
+
+  /** SIGKILLs every member and removes the data. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    for (let i = 0; i < this.#children.length; i++) await this.kill(i);
+    await Deno.remove(this.#dir, { recursive: true }).catch(() => {});
+  }
+}
