@@ -8,7 +8,7 @@
  * tandem check-config FILE [override flags]                            validate, start nothing
  * tandem journal …                                                     journal tools
  * tandem promote --admin HOST:PORT [--token T] [--reason TEXT] [--timeout-ms N]
- * tandem demo [--orders N] [--ack-strategy forever|timeout|never]      failover demo
+ * tandem demo [--orders N] [--ack-strategy forever|timeout|never] [--cluster]  failover demo
  * tandem help [COMMAND] | COMMAND --help | --help                       usage
  * tandem --version
  * ```
@@ -105,6 +105,8 @@ export type CliCommand =
     readonly kind: "demo";
     readonly orders: number;
     readonly ackStrategy: "forever" | "timeout" | "never";
+    /** Three members and a local etcd instead of a pair. */
+    readonly cluster: boolean;
   }
   | { readonly kind: "help"; readonly topic: HelpTopic | undefined }
   | { readonly kind: "version" };
@@ -323,7 +325,9 @@ function parsePromote(
   };
 }
 
-function parseDemo(args: readonly string[]): CliCommand {
+function parseDemo(all: readonly string[]): CliCommand {
+  const cluster = all.includes("--cluster");
+  const args = all.filter((a) => a !== "--cluster");
   const { flags, positionals } = splitFlags(args, ["--orders", "--ack-strategy"], "demo");
   if (positionals.length > 0) {
     throw new CliUsageError(`Unexpected argument ${positionals[0]}`, "demo");
@@ -343,5 +347,5 @@ function parseDemo(args: readonly string[]): CliCommand {
       "demo",
     );
   }
-  return { kind: "demo", orders, ackStrategy: strategy };
+  return { kind: "demo", orders, ackStrategy: strategy, cluster };
 }

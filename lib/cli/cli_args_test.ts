@@ -123,11 +123,19 @@ Deno.test("parseCliArgs() reads demo flags and refuses bad ones", () => {
     kind: "demo",
     orders: DEFAULT_DEMO_ORDERS,
     ackStrategy: "forever",
+    cluster: false,
+  });
+  assertEquals(parseCliArgs(["demo", "--cluster", "--orders", "30"]), {
+    kind: "demo",
+    orders: 30,
+    ackStrategy: "forever",
+    cluster: true,
   });
   assertEquals(parseCliArgs(["demo", "--orders", "50", "--ack-strategy", "never"]), {
     kind: "demo",
     orders: 50,
     ackStrategy: "never",
+    cluster: false,
   });
   assertThrows(() => parseCliArgs(["demo", "--orders", "5"]), CliUsageError, "Invalid --orders 5");
   assertThrows(

@@ -133,7 +133,7 @@ other users can see in the process list). --timeout-ms defaults to ${DEFAULT_PRO
 
 Exit codes: 0 promoted, 1 refused or unreachable, 2 usage error.
 `,
-  demo: `Usage: tandem demo [--orders N] [--ack-strategy forever|timeout|never]
+  demo: `Usage: tandem demo [--orders N] [--ack-strategy forever|timeout|never] [--cluster]
 
 Starts a primary, a secondary (both with the executor application) and an initiator as child
 processes of this program, streams N NewOrderSingle (default ${DEFAULT_DEMO_ORDERS}) with a progress
@@ -141,6 +141,10 @@ line, kills the primary with SIGKILL midway, restarts it as the new secondary, a
 measured: orders sent, executions received, messages lost, duplicates, sequence numbers before
 and after, failover time. Everything runs on 127.0.0.1 in a temporary directory that is removed
 at the end (also on Ctrl-C).
+
+With --cluster: three members coordinated by a local etcd (needs etcd: apt-get install
+etcd-server); SIGKILLs the leader a third of the way (it stays down), freezes the next leader with
+SIGSTOP two thirds of the way, and prints the same summary with both failover times.
 
 Exit codes: 0 the demo ran (see the summary), 1 it could not run, 2 usage error.
 `,

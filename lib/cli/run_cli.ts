@@ -33,6 +33,7 @@ import { helpText } from "./help.ts";
 import { requestPromotion } from "./promote.ts";
 import { runJournalCommand } from "../journal/cli.ts";
 import { runDemo } from "../demo/mod.ts";
+import { runClusterDemo } from "../demo/cluster_demo.ts";
 
 /** Where the command writes and what it reads from the process. */
 export interface CliIo {
@@ -103,7 +104,7 @@ export async function runCli(
     case "promote":
       return await promote(command, io);
     case "demo":
-      return await runDemo({
+      return await (command.cluster ? runClusterDemo : runDemo)({
         orders: command.orders,
         ackStrategy: command.ackStrategy,
         stdout: io.stdout,
