@@ -228,8 +228,7 @@ async function clusterDemo(
     }
     return -1;
   };
-  let first = -1;
-  await until(async () => (first = await leader()) >= 0, "for an elected leader", signal);
+  await until(async () => (await leader()) >= 0, "for an elected leader", signal);
   children[3] = new Child("initiator", ["run", "--config", `${dir}/initiator.yaml`], env);
   const sessionOf = async () =>
     ((await getJson(initAdmin, "/status"))?.sessions as
