@@ -309,7 +309,12 @@ async function clusterDemo(
     const body = `8=FIX.4.4|35=D|11=${id}|21=1|55=TNDM|54=1|60=${ts}|38=100|40=2|44=10.5`;
     while (true) {
       signal.throwIfAborted();
-      const res = await fetch(url, { method: "POST", body, signal });
+      const res = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/fix" },
+        body,
+        signal,
+      });
       await res.text();
       if (res.ok) return;
       if (res.status !== 409) throw new Error(`Cannot send order ${id}: ${res.status}`);
