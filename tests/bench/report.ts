@@ -5,7 +5,9 @@
  *
  * Sections, in order: codec (one process per figure, warm-up, then the
  * median of batches interleaved with the floor's), dictionary (same timer),
- * journal, session (two processes), HA (three processes and failover), then
+ * peer (the same messages through QuickFIX C++, `peer_codec_bench.ts`; its
+ * "floor" is QuickFIX's time, so the ratio is Tandem's cost relative to
+ * QuickFIX's; rows say "peer not installed" when qfcodec is not built), journal, session (two processes), HA (three processes and failover), then
  * every other `*_bench.ts` file of the repository that uses `Deno.bench`
  * (run by `deno bench --json`, figures are its means, no floor).
  *
@@ -14,7 +16,7 @@
  * better whatever the unit.
  *
  * Usage: `deno run -A tests/bench/report.ts [--json FILE] [--quick]
- * [--only codec,journal,session,ha,other]`. `--quick` cuts the sample counts
+ * [--only codec,dictionary,peer,journal,session,ha,other]`. `--quick` cuts the sample counts
  * (for trying the harness; its figures are noisier).
  *
  * @module
@@ -23,6 +25,7 @@
 import { CODEC_FIGURES } from "./codec_bench.ts";
 import { DICTIONARY_CASES } from "./dictionary_bench.ts";
 import { runJournalBench } from "./journal_bench.ts";
+import { PEER_CODEC_COMPARISONS, runPeerCodecBench } from "./peer_codec_bench.ts";
 import { runSessionBench } from "./session_bench.ts";
 import {
   type AckStrategy,
@@ -114,6 +117,40 @@ await section("dictionary", () => {
       unit: c.slow ? "ms" : "ns",
       ...(floor === undefined ? {} : { floorName: floor, floorValue: ns.get(floor)! }),
     }));
+  }
+});
+
+await section("peer", async () => {
+  const s = "vs QuickFIX C++";
+  const floorName = "QuickFIX C++ 1.15, same work";
+  // issue 14: validation of a message with repeating groups at least 2.4× QuickFIX's speed
+  const targets: Record<string, number> = { "parse + validate ExecutionReport": 1 / 2.4 };
+  const figures = await runPeerCodecBench({ rounds: quick ? 8 : 30, alternations: quick ? 1 : 3 });
+  for (const [k, c] of PEER_CODEC_COMPARISONS.entries()) {
+    const key = Object.keys(targets).find((t) => c.figure.startsWith(t));
+    const target = key === undefined
+      ? undefined
+      : { on: "ratio" as const, max: Number(targets[key]!.toFixed(3)) };
+    const f = figures?.[k];
+    rows.push(
+      f === undefined
+        ? failedRow(
+          s,
+          `Tandem ${c.figure}`,
+          "ns",
+          "peer not installed: bash .ci/install_interop.sh builds tests/interop/build/qfcodec",
+          target,
+        )
+        : row({
+          section: s,
+          figure: `Tandem ${c.figure} (QuickFIX/Tandem ${(f.quickfixNs / f.tandemNs).toFixed(2)}x)`,
+          value: f.tandemNs,
+          unit: "ns",
+          floorName,
+          floorValue: f.quickfixNs,
+          ...(target === undefined ? {} : { target }),
+        }),
+    );
   }
 });
 
