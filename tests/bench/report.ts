@@ -278,6 +278,26 @@ await section("session", async () => {
       unit: "/s",
     }),
   );
+  // heap bytes allocated per round trip (NOS + 2 ER), V8's cumulative allocation counter
+  const a = f.allocatedPerRoundTrip;
+  const echoClient = "raw TCP echo client, per round trip";
+  for (
+    const [figure, value] of [
+      ["heap allocated per round trip, initiator, journal off", a.initiatorJournalOffBytes],
+      ["heap allocated per round trip, initiator, journal on", a.initiatorJournalOnBytes],
+      ["heap allocated per round trip, acceptor, journal off", a.acceptorJournalOffBytes],
+      ["heap allocated per round trip, acceptor, journal on", a.acceptorJournalOnBytes],
+    ] as const
+  ) {
+    rows.push(row({
+      section: s,
+      figure,
+      value,
+      unit: "B",
+      floorName: echoClient,
+      floorValue: a.echoClientBytes,
+    }));
+  }
 });
 
 await section("ha", async () => {
