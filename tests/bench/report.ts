@@ -331,6 +331,59 @@ await section("ha", async () => {
       floorValue: f.unreplicated.relayUs.p50,
     }));
   }
+  if (f.parts !== undefined) {
+    // the replicated round trip in parts (issue 14), sampled in interleaved blocks
+    const p = f.parts;
+    const write = "raw relay + follower write, p50";
+    const sync = "raw relay + follower write + fdatasync, p50";
+    rows.push(
+      row({
+        section: s,
+        figure: "parts: + follower write (relay secondary writeSync), p50",
+        value: p.relayWriteUs.p50,
+        unit: "us",
+        floorName: `${relay}, p50`,
+        floorValue: p.relayUs.p50,
+      }),
+      row({
+        section: s,
+        figure: "parts: + follower fsync (relay secondary fdatasync), p50",
+        value: p.relayWriteSyncUs.p50,
+        unit: "us",
+        floorName: write,
+        floorValue: p.relayWriteUs.p50,
+      }),
+    );
+    for (
+      const [policy, result, floorName, floorValue, target] of [
+        ["none", p.followerNoneUs, write, p.relayWriteUs.p50, { on: "ratio" as const, max: 1.4 }],
+        ["always", p.followerAlwaysUs, sync, p.relayWriteSyncUs.p50, undefined],
+      ] as const
+    ) {
+      const figure = `parts: replicated p50, ack forever, follower syncPolicy ${policy}`;
+      if (typeof result === "string") {
+        rows.push(failedRow(s, figure, "us", result, target));
+        continue;
+      }
+      rows.push(
+        row({
+          section: s,
+          figure: `${figure} (primary none)`,
+          value: result.p50,
+          unit: "us",
+          floorName,
+          floorValue,
+          ...(target === undefined ? {} : { target }),
+        }),
+        row({
+          section: s,
+          figure: `parts:   + ack path and engine (the difference), follower ${policy}`,
+          value: result.p50 - floorValue,
+          unit: "us",
+        }),
+      );
+    }
+  }
   for (const ack of ["never", "timeout", "forever"] as AckStrategy[]) {
     const t = f.failoverMs[ack];
     const figure = `failover SIGKILL->logon, ack ${ack}${
