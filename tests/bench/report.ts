@@ -278,6 +278,21 @@ await section("session", async () => {
       unit: "/s",
     }),
   );
+  // the same initiator against QuickFIX C++ as the acceptor, sampled in the same blocks
+  const q = f.quickfixAcceptorUs;
+  for (const p of ["p50", "p99"] as const) {
+    const figure = `round trip NOS->ER ${p}, Tandem acceptor (journal off) vs QuickFIX C++`;
+    rows.push(
+      typeof q === "string" ? failedRow("vs QuickFIX C++", figure, "us", q) : row({
+        section: "vs QuickFIX C++",
+        figure,
+        value: f.journalOffUs[p],
+        unit: "us",
+        floorName: `QuickFIX C++ acceptor (memory store), ${p}`,
+        floorValue: q[p],
+      }),
+    );
+  }
   // heap bytes allocated per round trip (NOS + 2 ER), V8's cumulative allocation counter
   const a = f.allocatedPerRoundTrip;
   const echoClient = "raw TCP echo client, per round trip";

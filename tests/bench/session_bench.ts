@@ -9,6 +9,11 @@
  *   journal with the default `always` policy, on both sides); floor: a 200-byte
  *   write echoed by a plain Deno TCP echo server in another process. The three
  *   are sampled in interleaved blocks so a noisy moment hits them alike.
+ *   When the interop peer is built (`bash .ci/install_interop.sh`), a fourth
+ *   subject in the same blocks: the same initiator against QuickFIX C++ 1.15
+ *   as the acceptor (`qfpeer acceptor --threaded --store memory`: a thread
+ *   per connection, memory store, dictionary validation, New and Filled
+ *   ExecutionReports per order), beside Tandem's acceptor with journal off.
  * - heap bytes allocated per round trip (one NewOrderSingle and its two
  *   ExecutionReports), on each side: V8's cumulative count of bytes
  *   allocated on the JavaScript heap (`total_allocated_bytes` of
@@ -43,6 +48,7 @@ import { Journal } from "../../lib/journal/mod.ts";
 import { ACCEPTOR_ID, BenchInitiator, INITIATOR_ID } from "./_bench_initiator.ts";
 import { ORDER } from "./codec_bench.ts";
 import type { Application } from "../../lib/engine/application.ts";
+import { type QfAcceptor, QFPEER_PATH, startQfAcceptor } from "../interop/_peer.ts";
 import {
   heapAllocatedBytes,
   median,
@@ -77,6 +83,11 @@ export interface AllocationFigures {
 
 /** Figures of one run. */
 export interface SessionFigures {
+  /**
+   * The round trip against QuickFIX C++ as the acceptor (memory store), or why it was not
+   * measured ("peer not installed" when qfpeer is not built).
+   */
+  readonly quickfixAcceptorUs: Latency | string;
   readonly allocatedPerRoundTrip: AllocationFigures;
   readonly echoUs: Latency;
   readonly journalOffUs: Latency;
@@ -201,6 +212,54 @@ function childAllocation(lines: readonly string[]): number {
     roundTrips += a.roundTrips;
   }
   return roundTrips === 0 ? NaN : bytes / roundTrips;
+}
+
+/**
+ * The QuickFIX subject: its acceptor and a benchmark initiator logged on to it, or why there is
+ * none (`why` is "" when both run).
+ */
+async function startQuickfixSubject(dataDir: string): Promise<{
+  readonly initiator: BenchInitiator | undefined;
+  readonly why: string;
+  [Symbol.asyncDispose](): Promise<void>;
+}> {
+  let acceptor: QfAcceptor | undefined;
+  let initiator: BenchInitiator | undefined;
+  let why = "";
+  if (!existsFile(QFPEER_PATH)) {
+    why = "peer not installed: bash .ci/install_interop.sh builds tests/interop/build/qfpeer";
+  } else {
+    try {
+      acceptor = await startQfAcceptor({
+        dataDir,
+        senderCompId: ACCEPTOR_ID,
+        targetCompId: INITIATOR_ID,
+        fileLog: false,
+        extraArgs: ["--threaded", "--store", "memory"],
+      });
+      initiator = await BenchInitiator.start({
+        addresses: [{ hostname: "127.0.0.1", port: acceptor.port }],
+      });
+    } catch (e) {
+      why = `Cannot start the QuickFIX subject: ${e instanceof Error ? e.message : String(e)}`;
+    }
+  }
+  return {
+    initiator,
+    why,
+    async [Symbol.asyncDispose]() {
+      await initiator?.[Symbol.asyncDispose]();
+      await acceptor?.kill();
+    },
+  };
+}
+
+function existsFile(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
 }
 
 /** Heap bytes and round trips counted in this process, per subject. */
@@ -349,6 +408,7 @@ export async function runSessionBench(options: SessionBenchOptions = {}): Promis
       addresses: at(on),
       journalDir: `${dir}/initiator-rtt`,
     });
+    await using quickfix = await startQuickfixSubject(`${dir}/quickfix`);
 
     const echoMs: number[] = [];
     const offMs: number[] = [];
@@ -358,6 +418,18 @@ export async function runSessionBench(options: SessionBenchOptions = {}): Promis
     await echoRoundTrips(echoConn, WARMUP_ROUND_TRIPS, []);
     await fixRoundTrips(fixOff, WARMUP_ROUND_TRIPS, []);
     await fixRoundTrips(fixOn, WARMUP_ROUND_TRIPS, []);
+    const qfMs: number[] = [];
+    let quickfixAcceptorUs: Latency | string = quickfix.why;
+    const qf = quickfix.initiator;
+    const qfRoundTrips = async (n: number, out: number[]) => {
+      if (qf === undefined) return;
+      try {
+        await within(fixRoundTrips(qf, n, out), 60_000, "round trips to the QuickFIX acceptor");
+      } catch (e) {
+        quickfixAcceptorUs = e instanceof Error ? e.message : String(e);
+      }
+    };
+    await qfRoundTrips(WARMUP_ROUND_TRIPS, []);
     const echoAllocation = new AllocationCount();
     const offAllocation = new AllocationCount();
     const onAllocation = new AllocationCount();
@@ -365,7 +437,9 @@ export async function runSessionBench(options: SessionBenchOptions = {}): Promis
       await echoRoundTrips(echoConn, block, echoMs, echoAllocation);
       await fixRoundTrips(fixOff, block, offMs, offAllocation);
       await fixRoundTrips(fixOn, block, onMs, onAllocation);
+      if (quickfixAcceptorUs === "") await qfRoundTrips(block, qfMs);
     }
+    if (quickfixAcceptorUs === "") quickfixAcceptorUs = latencyUs(qfMs);
     const allocatedPerRoundTrip: AllocationFigures = {
       initiatorJournalOffBytes: offAllocation.perRoundTrip,
       initiatorJournalOnBytes: onAllocation.perRoundTrip,
@@ -387,6 +461,7 @@ export async function runSessionBench(options: SessionBenchOptions = {}): Promis
       oneWay.push(await within(fixOneWay(fixFlood, orders), 60_000, "one-way orders"));
     }
     return {
+      quickfixAcceptorUs,
       allocatedPerRoundTrip,
       echoUs: latencyUs(echoMs),
       journalOffUs: latencyUs(offMs),
@@ -418,6 +493,8 @@ if (import.meta.main) {
     console.log(`  tcp echo floor  ${l(f.echoUs)}`);
     console.log(`  journal off     ${l(f.journalOffUs)}`);
     console.log(`  journal on      ${l(f.journalOnUs)}`);
+    const q = f.quickfixAcceptorUs;
+    console.log(`  QuickFIX C++ acceptor (memory store) ${typeof q === "string" ? q : l(q)}`);
     const a = f.allocatedPerRoundTrip;
     const kb = (x: number) => `${(x / 1024).toFixed(1)} KB`;
     console.log(`heap allocated per round trip (NOS + 2 ER)`);
