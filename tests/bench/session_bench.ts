@@ -181,7 +181,7 @@ function countingAllocation(app: Application): Application {
   let orders = 0;
   let startBytes = 0;
   return {
-    onMessage(message, session) {
+    onMessage(message, session, context) {
       if (message.msgType === "D") {
         orders++;
         const k = orders % ALLOCATION_BLOCK;
@@ -193,7 +193,7 @@ function countingAllocation(app: Application): Application {
           console.log(JSON.stringify({ allocated: { fromOrder, roundTrips, bytes } }));
         }
       }
-      app.onMessage?.(message, session);
+      app.onMessage?.(message, session, context);
     },
   };
 }
