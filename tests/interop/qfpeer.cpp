@@ -143,7 +143,7 @@ class JsonLine {
             << "                        [--timeout-s S] [--id-prefix ORD-]\n"
             << "       qfpeer acceptor --port P --begin BS --sender ID --target ID --data-dir DIR\n"
             << "                       [--disconnect-after K] [--exit-on-logout]\n"
-            << "                       [--max-duplicates D]\n"
+            << "                       [--max-duplicates D] [--threaded [--store memory|file]]\n"
             << "common: [--dictionary PATH] [--transport-dictionary PATH] [--spec-dir DIR]\n"
             << "        [--appl-ver FIX.5.0SP2] [--heartbeat-s S] [--log file|none]\n"
             << "        [--reconnect-interval-s S] [--refresh-on-logon]\n";
