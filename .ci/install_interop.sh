@@ -1,6 +1,7 @@
 #!/usr/bin/env sh
 # Installs QuickFIX C++ (Debian package libquickfix-dev, 1.15), g++ and openssl when missing, then
-# builds the interop peer tests/interop/qfpeer.cpp into tests/interop/build/qfpeer.
+# builds the interop peer tests/interop/qfpeer.cpp into tests/interop/build/qfpeer and the codec
+# benchmark tests/interop/qfcodec.cpp into tests/interop/build/qfcodec.
 #
 # Idempotent and fast on a second run: apt is skipped when the headers, the library and g++ are
 # already there, and the compiler is skipped when the binary is newer than its source and this
@@ -34,16 +35,25 @@ if ! have_deps; then
     libquickfix-dev g++ openssl >&2
 fi
 
-if [ -x "$OUT" ] && [ "$OUT" -nt "$SRC" ] && [ "$OUT" -nt "$0" ]; then
-  exit 0
-fi
+# build SRC into OUT unless OUT is newer than SRC and this script
+build() {
+  src=$1
+  out=$2
+  if [ -x "$out" ] && [ "$out" -nt "$src" ] && [ "$out" -nt "$0" ]; then
+    return 0
+  fi
+  mkdir -p "$OUT_DIR"
+  # QuickFIX 1.15 headers use dynamic exception specifications (throw(...)), which C++17
+  # removed: compile as C++14. The .pc file also names libxml-2.0, which the shared library
+  # already links.
+  echo "install_interop: building $out" >&2
+  g++ -std=gnu++14 -O2 -Wall -Wno-deprecated -Wno-deprecated-declarations \
+    -o "$out.tmp.$$" "$src" -lquickfix -lpthread
+  # Concurrent test processes may build at the same time: each writes its own file, the rename
+  # is atomic.
+  mv -f "$out.tmp.$$" "$out"
+}
 
-mkdir -p "$OUT_DIR"
-# QuickFIX 1.15 headers use dynamic exception specifications (throw(...)), which C++17 removed:
-# compile as C++14. The .pc file also names libxml-2.0, which the shared library already links.
-echo "install_interop: building $OUT" >&2
-g++ -std=gnu++14 -O2 -Wall -Wno-deprecated -Wno-deprecated-declarations \
-  -o "$OUT.tmp.$$" "$SRC" -lquickfix -lpthread
-# Concurrent test processes may build at the same time: each writes its own file, the rename is
-# atomic.
-mv -f "$OUT.tmp.$$" "$OUT"
+build "$SRC" "$OUT"
+# the QuickFIX side of the benchmark report's codec comparison (tests/bench/peer_codec_bench.ts)
+build "$ROOT/tests/interop/qfcodec.cpp" "$OUT_DIR/qfcodec"

@@ -11,8 +11,13 @@
  * @module
  */
 
-/** Unit of a figure; `ns`/`us`/`ms` are times (lower is better), `/s` is a rate. */
-export type Unit = "ns" | "us" | "ms" | "/s" | "MB/s";
+import v8 from "node:v8";
+
+/**
+ * Unit of a figure; `ns`/`us`/`ms` are times (lower is better), `/s` is a rate, `B` bytes (lower
+ * is better).
+ */
+export type Unit = "ns" | "us" | "ms" | "/s" | "MB/s" | "B";
 
 /** A target: a bound on the figure itself or on its ratio to the floor. */
 export interface Target {
@@ -148,6 +153,27 @@ export interface Child extends AsyncDisposable {
   readonly process: Deno.ChildProcess;
   /** The first line of the child's stdout (it prints its port there). */
   readonly firstLine: string;
+  /** The lines it printed after the first, the last {@linkcode CHILD_LINES_KEPT} of them. */
+  readonly lines: readonly string[];
+}
+
+/** How many stdout lines after the first a {@linkcode Child} keeps. */
+export const CHILD_LINES_KEPT = 10_000;
+
+/**
+ * V8's count of bytes allocated on the JavaScript heap since the process started (young and old
+ * generation, large objects; not ArrayBuffer contents, which live outside the heap). It is
+ * updated as allocation buffers are handed out, so it is exact only to a few hundred KB: take
+ * differences over megabytes of allocation.
+ */
+export function heapAllocatedBytes(): number {
+  // present in Deno 2.x's V8 statistics, not yet in its Node type definitions
+  const stats = v8.getHeapStatistics() as { total_allocated_bytes?: number };
+  const bytes = stats.total_allocated_bytes;
+  if (bytes === undefined) {
+    throw new Error("Cannot count allocated bytes: V8 reports no total_allocated_bytes");
+  }
+  return bytes;
 }
 
 /**
@@ -178,15 +204,29 @@ export async function spawnChild(script: string, args: readonly string[]): Promi
     await process.status;
     throw e;
   }
-  // Keep draining so the child never blocks on a full pipe.
+  // Keep draining so the child never blocks on a full pipe; keep its lines.
+  const lines: string[] = [];
+  let rest = text.slice(text.indexOf("\n") + 1);
+  const keep = (final: boolean) => {
+    const parts = rest.split("\n");
+    rest = final ? "" : parts.pop()!;
+    for (const line of parts) if (line.trim() !== "") lines.push(line.trim());
+    if (lines.length > CHILD_LINES_KEPT) lines.splice(0, lines.length - CHILD_LINES_KEPT);
+  };
+  keep(false);
   (async () => {
     try {
-      while (!(await reader.read()).done) { /* discard */ }
+      for (let r = await reader.read(); !r.done; r = await reader.read()) {
+        rest += dec.decode(r.value, { stream: true });
+        keep(false);
+      }
+      keep(true);
     } catch { /* killed */ }
   })();
   return {
     process,
     firstLine: text.slice(0, text.indexOf("\n")).trim(),
+    lines,
     async [Symbol.asyncDispose]() {
       try {
         process.kill("SIGKILL");

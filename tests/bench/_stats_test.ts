@@ -1,5 +1,14 @@
 import { assert, assertEquals } from "../../lib/testing/assert.ts";
-import { failedRow, freePorts, median, percentile, row, timeInterleaved } from "./_stats.ts";
+import {
+  failedRow,
+  freePorts,
+  heapAllocatedBytes,
+  median,
+  percentile,
+  row,
+  spawnChild,
+  timeInterleaved,
+} from "./_stats.ts";
 
 Deno.test("row() computes a time ratio as figure / floor and checks a ratio target", () => {
   const r = row({
@@ -64,4 +73,37 @@ Deno.test("freePorts() returns distinct ports that can be listened on", () => {
   const ports = freePorts(4);
   assertEquals(new Set(ports).size, 4);
   for (const port of ports) Deno.listen({ hostname: "127.0.0.1", port }).close();
+});
+
+Deno.test("heapAllocatedBytes() counts what a loop allocates, garbage collections included", () => {
+  const before = heapAllocatedBytes();
+  let keep: number[][] = [];
+  // 20,000 arrays of 100 doubles: at least 16 MB, several scavenges on the way
+  for (let i = 0; i < 20_000; i++) {
+    keep.push(new Array<number>(100).fill(i + 0.5));
+    if (keep.length > 100) keep = [];
+  }
+  const allocated = heapAllocatedBytes() - before;
+  assert(allocated >= 16e6, `counted ${allocated} bytes`);
+  assert(allocated < 64e6, `counted ${allocated} bytes`);
+  assert(keep.length <= 100);
+});
+
+Deno.test("spawnChild() keeps the lines the child prints after the first", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "tandem-stats-test-" });
+  try {
+    const script = `${dir}/child.ts`;
+    await Deno.writeTextFile(
+      script,
+      'console.log("ready"); console.log("one"); console.log("two"); await new Promise(() => {});',
+    );
+    await using child = await spawnChild(script, []);
+    assertEquals(child.firstLine, "ready");
+    for (let i = 0; i < 200 && child.lines.length < 2; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assertEquals(child.lines, ["one", "two"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

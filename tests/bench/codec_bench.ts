@@ -31,7 +31,7 @@ import { type BenchCase, timeInterleaved } from "./_stats.ts";
 const SENDING_TIME_MS = Date.UTC(2026, 10, 24, 5, 30, 0, 123);
 
 /** Encodes the benchmark's NewOrderSingle with `encoder`. */
-function encodeOrder(encoder: MessageEncoder, seqNum: number): Uint8Array {
+export function encodeOrder(encoder: MessageEncoder, seqNum: number): Uint8Array {
   return encoder.begin("D")
     .field(34, seqNum)
     .field(49, "CLIENT01")

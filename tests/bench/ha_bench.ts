@@ -11,6 +11,16 @@
  *   primary → client, with the same 200-byte message; sampled in interleaved
  *   blocks with the subject. For proportion, the same round trip through a
  *   pair with `ackStrategy: never` (no wait for the secondary).
+ * - the replicated round trip in parts, all sampled in interleaved blocks:
+ *   the relay floor; the relay whose secondary also writes what it receives
+ *   to a file (`writeSync`) before answering ("+ follower write"); the same
+ *   with `fdatasync` after each write ("+ follower fsync"); and two Tandem
+ *   pairs under `ackStrategy: forever` whose primary journals with
+ *   `syncPolicy: none` and whose secondary with `none` or `always`, each
+ *   beside the raw relay doing the same disk work. What a pair takes beyond
+ *   its raw relay is the engine's part: journaling on both sides, the
+ *   replication protocol and the ack path back to the waiting
+ *   ExecutionReport.
  * - failover time: from SIGKILL of the primary to the initiator logged on to
  *   the promoted secondary, each on a fresh pair, with `ackStrategy` never
  *   (several runs, the median), timeout (the default, 500 ms) and forever
@@ -53,8 +63,23 @@ export interface HaFigures {
    * with its own relay floor sampled in interleaved blocks.
    */
   readonly unreplicated?: { readonly fixUs: Latency; readonly relayUs: Latency };
+  /** The replicated round trip in parts (see the module doc). */
+  readonly parts?: HaParts;
   /** Failover times in ms, one per run, by the pair's ack strategy. */
   readonly failoverMs: Readonly<Record<AckStrategy, readonly number[] | string>>;
+}
+
+/** The replicated round trip in parts, sampled in interleaved blocks. */
+export interface HaParts {
+  readonly relayUs: Latency;
+  /** The relay whose secondary writes each message to a file before answering. */
+  readonly relayWriteUs: Latency;
+  /** The same with fdatasync after each write. */
+  readonly relayWriteSyncUs: Latency;
+  /** Tandem pair, ack forever, primary `syncPolicy: none`, secondary `none`. */
+  readonly followerNoneUs: Latency | string;
+  /** Tandem pair, ack forever, primary `syncPolicy: none`, secondary `always`. */
+  readonly followerAlwaysUs: Latency | string;
 }
 
 /** Options for {@linkcode runHaBench}. */
@@ -63,6 +88,8 @@ export interface HaBenchOptions {
   readonly samples?: number;
   /** Failovers measured (each on a fresh pair). Default 3. */
   readonly failovers?: number;
+  /** Round trips per subject for the parts (after warm-up). Default half of `samples`. */
+  readonly partSamples?: number;
 }
 
 // ---- relay children ---------------------------------------------------------
@@ -76,13 +103,38 @@ async function pipe(from: Deno.Conn, to: Deno.Conn): Promise<void> {
   } catch { /* closed */ }
 }
 
-async function serveRelay(kind: string, secondaryPort: number): Promise<void> {
+/** What a relay secondary does with each chunk before answering it. */
+type Disk = "none" | "write" | "write+sync";
+
+/** Answers each chunk it reads with itself (the "ack"), after writing it to `file` when given. */
+async function echoAfterDisk(conn: Deno.Conn, file: Deno.FsFile | undefined, sync: boolean) {
+  const buf = new Uint8Array(65536);
+  try {
+    for (let n = await conn.read(buf); n !== null; n = await conn.read(buf)) {
+      if (file !== undefined) {
+        for (let o = 0; o < n;) o += file.writeSync(buf.subarray(o, n));
+        if (sync) file.syncDataSync();
+      }
+      for (let o = 0; o < n;) o += await conn.write(buf.subarray(o, n));
+    }
+  } catch { /* closed */ }
+}
+
+async function serveRelay(
+  kind: string,
+  secondaryPort: number,
+  disk: Disk,
+  path: string | undefined,
+): Promise<void> {
   using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   console.log((listener.addr as Deno.NetAddr).port);
   for await (const conn of listener) {
     conn.setNoDelay(true);
     if (kind === "relay-secondary") {
-      pipe(conn, conn); // the secondary answers what it receives (its "ack")
+      const file = disk === "none" || path === undefined
+        ? undefined
+        : Deno.openSync(path, { write: true, create: true, append: true });
+      echoAfterDisk(conn, file, disk === "write+sync").finally(() => file?.close());
     } else {
       const next = await Deno.connect({ hostname: "127.0.0.1", port: secondaryPort });
       next.setNoDelay(true);
@@ -103,6 +155,12 @@ interface Ports {
 /** The replication acknowledgement strategies benchmarked. */
 export type AckStrategy = "never" | "forever" | "timeout";
 
+/** Journal sync policies of a pair's two nodes. */
+export interface PairSync {
+  readonly primary: "none" | "always";
+  readonly secondary: "none" | "always";
+}
+
 function nodeYaml(
   id: string,
   ha: "primary" | "secondary",
@@ -110,10 +168,11 @@ function nodeYaml(
   me: Ports,
   peer: Ports,
   ack: AckStrategy,
+  syncPolicy: "none" | "always",
 ) {
   return `node: { id: ${id}, role: acceptor, ha: ${ha}, dataDir: ${JSON.stringify(dir)} }
 fix: { listen: "127.0.0.1:${me.fix}", logoutTimeoutS: 1 }
-journal: { syncPolicy: always }
+journal: { syncPolicy: ${syncPolicy} }
 replication:
   listen: "127.0.0.1:${me.replication}"
   ${
@@ -205,15 +264,24 @@ class Pair implements AsyncDisposable {
     readonly secondaryPorts: Ports,
   ) {}
 
-  static async start(ack: AckStrategy): Promise<Pair> {
+  static async start(
+    ack: AckStrategy,
+    sync: PairSync = { primary: "always", secondary: "always" },
+  ): Promise<Pair> {
     const dir = await Deno.makeTempDir({ prefix: "tandem-ha-bench-" });
     const [a, b, c, d, e, f] = freePorts(6) as [number, number, number, number, number, number];
     const p = { fix: a, admin: b, replication: c };
     const s = { fix: d, admin: e, replication: f };
     await Deno.mkdir(`${dir}/p`);
     await Deno.mkdir(`${dir}/s`);
-    await Deno.writeTextFile(`${dir}/p.yaml`, nodeYaml("p", "primary", `${dir}/p`, p, s, ack));
-    await Deno.writeTextFile(`${dir}/s.yaml`, nodeYaml("s", "secondary", `${dir}/s`, s, p, ack));
+    await Deno.writeTextFile(
+      `${dir}/p.yaml`,
+      nodeYaml("p", "primary", `${dir}/p`, p, s, ack, sync.primary),
+    );
+    await Deno.writeTextFile(
+      `${dir}/s.yaml`,
+      nodeYaml("s", "secondary", `${dir}/s`, s, p, ack, sync.secondary),
+    );
     const primary = new NodeProcess("primary", `${dir}/p.yaml`);
     const secondary = new NodeProcess("secondary", `${dir}/s.yaml`);
     const pair = new Pair(dir, primary, secondary, p, s);
@@ -284,10 +352,106 @@ async function failoverTime(pair: Pair, b: BenchInitiator, limitMs = 10_000): Pr
   return ms;
 }
 
+/** A raw relay chain (primary relay → secondary relay doing `disk`) and a connection to it. */
+async function startRelay(disk: Disk, dir: string) {
+  const secondary = await spawnChild(SELF, [
+    "--serve",
+    "relay-secondary",
+    "--disk",
+    disk,
+    "--path",
+    `${dir}/relay-${disk}.bin`,
+  ]);
+  const primary = await spawnChild(SELF, [
+    "--serve",
+    "relay-primary",
+    "--secondary",
+    secondary.firstLine,
+  ]);
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: Number(primary.firstLine) });
+  conn.setNoDelay(true);
+  return {
+    conn,
+    async [Symbol.asyncDispose]() {
+      conn.close();
+      await primary[Symbol.asyncDispose]();
+      await secondary[Symbol.asyncDispose]();
+    },
+  };
+}
+
+/** The replicated round trip in parts; see the module doc. */
+async function runParts(samples: number, message: (e: unknown) => string): Promise<HaParts> {
+  const dir = await Deno.makeTempDir({ prefix: "tandem-ha-parts-" });
+  try {
+    await using relay = await startRelay("none", dir);
+    await using relayWrite = await startRelay("write", dir);
+    await using relayWriteSync = await startRelay("write+sync", dir);
+    const relayMs: number[] = [];
+    const writeMs: number[] = [];
+    const syncMs: number[] = [];
+    const pairs: { sync: PairSync; ms: number[]; result: Latency | string }[] = [
+      { sync: { primary: "none", secondary: "none" }, ms: [], result: "not run" },
+      { sync: { primary: "none", secondary: "always" }, ms: [], result: "not run" },
+    ];
+    const started: ({ pair: Pair; b: BenchInitiator } | undefined)[] = [];
+    try {
+      for (const p of pairs) {
+        try {
+          const pair = await Pair.start("forever", p.sync);
+          try {
+            const b = await BenchInitiator.start({ addresses: pair.addresses });
+            started.push({ pair, b });
+          } catch (e) {
+            await pair[Symbol.asyncDispose]();
+            throw e;
+          }
+        } catch (e) {
+          p.result = message(e);
+          started.push(undefined);
+        }
+      }
+      const block = 250;
+      for (let done = -block; done < samples; done += block) {
+        const warm = done < 0; // the first block warms up, discarded
+        await relayRoundTrips(relay.conn, block, warm ? [] : relayMs);
+        await relayRoundTrips(relayWrite.conn, block, warm ? [] : writeMs);
+        await relayRoundTrips(relayWriteSync.conn, block, warm ? [] : syncMs);
+        for (const [k, p] of pairs.entries()) {
+          const s = started[k];
+          if (s === undefined || typeof p.result === "string" && p.result !== "not run") continue;
+          try {
+            await fixRoundTrips(s.b, block, warm ? [] : p.ms);
+          } catch (e) {
+            p.result = message(e);
+          }
+        }
+      }
+      for (const p of pairs) if (p.result === "not run") p.result = latencyUs(p.ms);
+    } finally {
+      for (const s of started) {
+        if (s === undefined) continue;
+        await s.b[Symbol.asyncDispose]();
+        await s.pair[Symbol.asyncDispose]();
+      }
+    }
+    return {
+      relayUs: latencyUs(relayMs),
+      relayWriteUs: latencyUs(writeMs),
+      relayWriteSyncUs: latencyUs(syncMs),
+      followerNoneUs: pairs[0]!.result,
+      followerAlwaysUs: pairs[1]!.result,
+    };
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
 /** Runs the HA figures; pairs and relays are started and killed here. */
 export async function runHaBench(options: HaBenchOptions = {}): Promise<HaFigures> {
   const samples = options.samples ?? 2000;
   const failovers = options.failovers ?? 3;
+  const partSamples = options.partSamples ?? Math.ceil(samples / 2);
   await using relaySecondary = await spawnChild(SELF, ["--serve", "relay-secondary"]);
   await using relayPrimary = await spawnChild(SELF, [
     "--serve",
@@ -331,6 +495,8 @@ export async function runHaBench(options: HaBenchOptions = {}): Promise<HaFigure
     replicated = message(e);
     if (relayMs.length === 0) await relayRoundTrips(relay, samples, relayMs);
   }
+  let parts: HaParts | undefined;
+  if (partSamples > 0) parts = await runParts(partSamples, message);
   for (const [ack, runs] of [["never", failovers], ["timeout", 1]] as const) {
     const times: number[] = [];
     try {
@@ -358,6 +524,7 @@ export async function runHaBench(options: HaBenchOptions = {}): Promise<HaFigure
     ...(neverMs.length > 0
       ? { unreplicated: { fixUs: latencyUs(neverMs), relayUs: latencyUs(neverRelayMs) } }
       : {}),
+    ...(parts !== undefined ? { parts } : {}),
     failoverMs: failover,
   };
 }
@@ -369,15 +536,30 @@ if (import.meta.main) {
   };
   const serve = arg("--serve");
   if (serve !== undefined) {
-    await serveRelay(serve, Number(arg("--secondary") ?? 0));
+    const disk = (arg("--disk") ?? "none") as Disk;
+    await serveRelay(serve, Number(arg("--secondary") ?? 0), disk, arg("--path"));
   } else {
-    const f = await runHaBench();
+    const samples = arg("--samples");
+    const failovers = arg("--failovers");
+    const f = await runHaBench({
+      ...(samples ? { samples: Number(samples) } : {}),
+      ...(failovers ? { failovers: Number(failovers) } : {}),
+    });
     const l = (x: Latency | string) =>
       typeof x === "string"
         ? `not measured: ${x}`
         : `p50 ${x.p50.toFixed(0)} us, p99 ${x.p99.toFixed(0)} us`;
     console.log(`relay floor (3 processes)   ${l(f.relayUs)}`);
     console.log(`replicated round trip       ${l(f.replicatedUs)}`);
+    if (f.parts !== undefined) {
+      const p = f.parts;
+      console.log(`parts, interleaved:`);
+      console.log(`  relay floor               ${l(p.relayUs)}`);
+      console.log(`  + follower write          ${l(p.relayWriteUs)}`);
+      console.log(`  + follower fsync          ${l(p.relayWriteSyncUs)}`);
+      console.log(`  forever, follower none    ${l(p.followerNoneUs)}`);
+      console.log(`  forever, follower always  ${l(p.followerAlwaysUs)}`);
+    }
     for (const [ack, t] of Object.entries(f.failoverMs)) {
       console.log(
         `failover, ack ${ack} (SIGKILL -> logon) ${

@@ -5,7 +5,9 @@
  *
  * Sections, in order: codec (one process per figure, warm-up, then the
  * median of batches interleaved with the floor's), dictionary (same timer),
- * journal, session (two processes), HA (three processes and failover), then
+ * peer (the same messages through QuickFIX C++, `peer_codec_bench.ts`; its
+ * "floor" is QuickFIX's time, so the ratio is Tandem's cost relative to
+ * QuickFIX's; rows say "peer not installed" when qfcodec is not built), journal, session (two processes), HA (three processes and failover), then
  * every other `*_bench.ts` file of the repository that uses `Deno.bench`
  * (run by `deno bench --json`, figures are its means, no floor).
  *
@@ -14,7 +16,7 @@
  * better whatever the unit.
  *
  * Usage: `deno run -A tests/bench/report.ts [--json FILE] [--quick]
- * [--only codec,journal,session,ha,other]`. `--quick` cuts the sample counts
+ * [--only codec,dictionary,peer,journal,session,ha,other]`. `--quick` cuts the sample counts
  * (for trying the harness; its figures are noisier).
  *
  * @module
@@ -23,6 +25,7 @@
 import { CODEC_FIGURES } from "./codec_bench.ts";
 import { DICTIONARY_CASES } from "./dictionary_bench.ts";
 import { runJournalBench } from "./journal_bench.ts";
+import { PEER_CODEC_COMPARISONS, runPeerCodecBench } from "./peer_codec_bench.ts";
 import { runSessionBench } from "./session_bench.ts";
 import {
   type AckStrategy,
@@ -103,17 +106,51 @@ await section("dictionary", () => {
     rounds: quick ? 2 : 5,
     batchMs: 20,
   });
-  const floor = DICTIONARY_CASES.find((c) => c.baseline)!.name;
   for (const c of DICTIONARY_CASES) {
     if (c.baseline) continue;
     const v = (c.slow ? slow : ns).get(c.name)!;
+    const floor = c.floor;
     rows.push(row({
       section: "dictionary",
       figure: c.name,
       value: c.slow ? v / 1e6 : v,
       unit: c.slow ? "ms" : "ns",
-      ...(c.slow ? {} : { floorName: floor, floorValue: ns.get(floor)! }),
+      ...(floor === undefined ? {} : { floorName: floor, floorValue: ns.get(floor)! }),
     }));
+  }
+});
+
+await section("peer", async () => {
+  const s = "vs QuickFIX C++";
+  const floorName = "QuickFIX C++ 1.15, same work";
+  // issue 14: validation of a message with repeating groups at least 2.4× QuickFIX's speed
+  const targets: Record<string, number> = { "parse + validate ExecutionReport": 1 / 2.4 };
+  const figures = await runPeerCodecBench({ rounds: quick ? 8 : 30, alternations: quick ? 1 : 3 });
+  for (const [k, c] of PEER_CODEC_COMPARISONS.entries()) {
+    const key = Object.keys(targets).find((t) => c.figure.startsWith(t));
+    const target = key === undefined
+      ? undefined
+      : { on: "ratio" as const, max: Number(targets[key]!.toFixed(3)) };
+    const f = figures?.[k];
+    rows.push(
+      f === undefined
+        ? failedRow(
+          s,
+          `Tandem ${c.figure}`,
+          "ns",
+          "peer not installed: bash .ci/install_interop.sh builds tests/interop/build/qfcodec",
+          target,
+        )
+        : row({
+          section: s,
+          figure: `Tandem ${c.figure} (QuickFIX/Tandem ${(f.quickfixNs / f.tandemNs).toFixed(2)}x)`,
+          value: f.tandemNs,
+          unit: "ns",
+          floorName,
+          floorValue: f.quickfixNs,
+          ...(target === undefined ? {} : { target }),
+        }),
+    );
   }
 });
 
@@ -241,6 +278,41 @@ await section("session", async () => {
       unit: "/s",
     }),
   );
+  // the same initiator against QuickFIX C++ as the acceptor, sampled in the same blocks
+  const q = f.quickfixAcceptorUs;
+  for (const p of ["p50", "p99"] as const) {
+    const figure = `round trip NOS->ER ${p}, Tandem acceptor (journal off) vs QuickFIX C++`;
+    rows.push(
+      typeof q === "string" ? failedRow("vs QuickFIX C++", figure, "us", q) : row({
+        section: "vs QuickFIX C++",
+        figure,
+        value: f.journalOffUs[p],
+        unit: "us",
+        floorName: `QuickFIX C++ acceptor (memory store), ${p}`,
+        floorValue: q[p],
+      }),
+    );
+  }
+  // heap bytes allocated per round trip (NOS + 2 ER), V8's cumulative allocation counter
+  const a = f.allocatedPerRoundTrip;
+  const echoClient = "raw TCP echo client, per round trip";
+  for (
+    const [figure, value] of [
+      ["heap allocated per round trip, initiator, journal off", a.initiatorJournalOffBytes],
+      ["heap allocated per round trip, initiator, journal on", a.initiatorJournalOnBytes],
+      ["heap allocated per round trip, acceptor, journal off", a.acceptorJournalOffBytes],
+      ["heap allocated per round trip, acceptor, journal on", a.acceptorJournalOnBytes],
+    ] as const
+  ) {
+    rows.push(row({
+      section: s,
+      figure,
+      value,
+      unit: "B",
+      floorName: echoClient,
+      floorValue: a.echoClientBytes,
+    }));
+  }
 });
 
 await section("ha", async () => {
@@ -273,6 +345,59 @@ await section("ha", async () => {
       floorName: `${relay}, p50`,
       floorValue: f.unreplicated.relayUs.p50,
     }));
+  }
+  if (f.parts !== undefined) {
+    // the replicated round trip in parts (issue 14), sampled in interleaved blocks
+    const p = f.parts;
+    const write = "raw relay + follower write, p50";
+    const sync = "raw relay + follower write + fdatasync, p50";
+    rows.push(
+      row({
+        section: s,
+        figure: "parts: + follower write (relay secondary writeSync), p50",
+        value: p.relayWriteUs.p50,
+        unit: "us",
+        floorName: `${relay}, p50`,
+        floorValue: p.relayUs.p50,
+      }),
+      row({
+        section: s,
+        figure: "parts: + follower fsync (relay secondary fdatasync), p50",
+        value: p.relayWriteSyncUs.p50,
+        unit: "us",
+        floorName: write,
+        floorValue: p.relayWriteUs.p50,
+      }),
+    );
+    for (
+      const [policy, result, floorName, floorValue, target] of [
+        ["none", p.followerNoneUs, write, p.relayWriteUs.p50, { on: "ratio" as const, max: 1.4 }],
+        ["always", p.followerAlwaysUs, sync, p.relayWriteSyncUs.p50, undefined],
+      ] as const
+    ) {
+      const figure = `parts: replicated p50, ack forever, follower syncPolicy ${policy}`;
+      if (typeof result === "string") {
+        rows.push(failedRow(s, figure, "us", result, target));
+        continue;
+      }
+      rows.push(
+        row({
+          section: s,
+          figure: `${figure} (primary none)`,
+          value: result.p50,
+          unit: "us",
+          floorName,
+          floorValue,
+          ...(target === undefined ? {} : { target }),
+        }),
+        row({
+          section: s,
+          figure: `parts:   + ack path and engine (the difference), follower ${policy}`,
+          value: result.p50 - floorValue,
+          unit: "us",
+        }),
+      );
+    }
   }
   for (const ack of ["never", "timeout", "forever"] as AckStrategy[]) {
     const t = f.failoverMs[ack];

@@ -9,6 +9,24 @@
  *   journal with the default `always` policy, on both sides); floor: a 200-byte
  *   write echoed by a plain Deno TCP echo server in another process. The three
  *   are sampled in interleaved blocks so a noisy moment hits them alike.
+ *   When the interop peer is built (`bash .ci/install_interop.sh`), a fourth
+ *   subject in the same blocks: the same initiator against QuickFIX C++ 1.15
+ *   as the acceptor (`qfpeer acceptor --threaded --store memory`: a thread
+ *   per connection, memory store, dictionary validation, New and Filled
+ *   ExecutionReports per order), beside Tandem's acceptor with journal off.
+ * - heap bytes allocated per round trip (one NewOrderSingle and its two
+ *   ExecutionReports), on each side: V8's cumulative count of bytes
+ *   allocated on the JavaScript heap (`total_allocated_bytes` of
+ *   `node:v8`'s heap statistics, which garbage collections do not reset)
+ *   read before and after each measured block of round trips, summed over
+ *   the blocks and divided by their round trips. The initiator reads it in
+ *   this process around its blocks; each acceptor child reads it at the
+ *   1st and the {@linkcode ALLOCATION_BLOCK}th order of each block of its
+ *   orders and prints the difference, so the idle time between blocks is
+ *   left out. The counter moves in allocation-buffer steps (up to a few
+ *   hundred KB), hence blocks of hundreds of round trips. The raw echo
+ *   client's allocation, counted the same way, is the floor. ArrayBuffer
+ *   contents are outside the heap and not counted.
  * - one-way throughput of NewOrderSingles, journal on at both ends, the
  *   acceptor's application discarding them; the end is marked by a
  *   TestRequest whose Heartbeat comes back after every order was processed.
@@ -29,10 +47,22 @@ import { JournalSessionStore } from "../../lib/engine/journal_store.ts";
 import { Journal } from "../../lib/journal/mod.ts";
 import { ACCEPTOR_ID, BenchInitiator, INITIATOR_ID } from "./_bench_initiator.ts";
 import { ORDER } from "./codec_bench.ts";
-import { median, percentile, rawRoundTrips, spawnChild, within } from "./_stats.ts";
+import type { Application } from "../../lib/engine/application.ts";
+import { type QfAcceptor, QFPEER_PATH, startQfAcceptor } from "../interop/_peer.ts";
+import {
+  heapAllocatedBytes,
+  median,
+  percentile,
+  rawRoundTrips,
+  spawnChild,
+  within,
+} from "./_stats.ts";
 
 const SELF = new URL(import.meta.url).pathname;
 const WINDOWS_IN_FLIGHT = 3;
+/** Round trips per measured block (and per allocation block of an acceptor child). */
+export const ALLOCATION_BLOCK = 250;
+const WARMUP_ROUND_TRIPS = 2 * ALLOCATION_BLOCK;
 
 /** p50/p99 in microseconds. */
 export interface Latency {
@@ -41,8 +71,24 @@ export interface Latency {
   readonly samples: number;
 }
 
+/** Heap bytes allocated per round trip, see the module doc. */
+export interface AllocationFigures {
+  readonly initiatorJournalOffBytes: number;
+  readonly initiatorJournalOnBytes: number;
+  readonly acceptorJournalOffBytes: number;
+  readonly acceptorJournalOnBytes: number;
+  /** The raw TCP echo client (this process), the floor. */
+  readonly echoClientBytes: number;
+}
+
 /** Figures of one run. */
 export interface SessionFigures {
+  /**
+   * The round trip against QuickFIX C++ as the acceptor (memory store), or why it was not
+   * measured ("peer not installed" when qfpeer is not built).
+   */
+  readonly quickfixAcceptorUs: Latency | string;
+  readonly allocatedPerRoundTrip: AllocationFigures;
   readonly echoUs: Latency;
   readonly journalOffUs: Latency;
   readonly journalOnUs: Latency;
@@ -126,6 +172,105 @@ async function serveSink(): Promise<void> {
   }
 }
 
+/**
+ * `app` that also prints `{"allocated":{"fromOrder":K,"roundTrips":N,"bytes":B}}` for each block
+ * of {@linkcode ALLOCATION_BLOCK} NewOrderSingles: heap bytes allocated from the block's first
+ * order to its last (N = block − 1 round trips).
+ */
+function countingAllocation(app: Application): Application {
+  let orders = 0;
+  let startBytes = 0;
+  return {
+    onMessage(message, session, context) {
+      if (message.msgType === "D") {
+        orders++;
+        const k = orders % ALLOCATION_BLOCK;
+        if (k === 1) startBytes = heapAllocatedBytes();
+        else if (k === 0) {
+          const bytes = heapAllocatedBytes() - startBytes;
+          const fromOrder = orders - ALLOCATION_BLOCK + 1;
+          const roundTrips = ALLOCATION_BLOCK - 1;
+          console.log(JSON.stringify({ allocated: { fromOrder, roundTrips, bytes } }));
+        }
+      }
+      app.onMessage?.(message, session, context);
+    },
+  };
+}
+
+/** Per round trip from a child's `allocated` lines, leaving out blocks that start in warm-up. */
+function childAllocation(lines: readonly string[]): number {
+  let bytes = 0;
+  let roundTrips = 0;
+  for (const line of lines) {
+    if (!line.startsWith('{"allocated"')) continue;
+    const a = (JSON.parse(line) as {
+      allocated: { fromOrder: number; roundTrips: number; bytes: number };
+    }).allocated;
+    if (a.fromOrder <= WARMUP_ROUND_TRIPS) continue;
+    bytes += a.bytes;
+    roundTrips += a.roundTrips;
+  }
+  return roundTrips === 0 ? NaN : bytes / roundTrips;
+}
+
+/**
+ * The QuickFIX subject: its acceptor and a benchmark initiator logged on to it, or why there is
+ * none (`why` is "" when both run).
+ */
+async function startQuickfixSubject(dataDir: string): Promise<{
+  readonly initiator: BenchInitiator | undefined;
+  readonly why: string;
+  [Symbol.asyncDispose](): Promise<void>;
+}> {
+  let acceptor: QfAcceptor | undefined;
+  let initiator: BenchInitiator | undefined;
+  let why = "";
+  if (!existsFile(QFPEER_PATH)) {
+    why = "peer not installed: bash .ci/install_interop.sh builds tests/interop/build/qfpeer";
+  } else {
+    try {
+      acceptor = await startQfAcceptor({
+        dataDir,
+        senderCompId: ACCEPTOR_ID,
+        targetCompId: INITIATOR_ID,
+        fileLog: false,
+        extraArgs: ["--threaded", "--store", "memory"],
+      });
+      initiator = await BenchInitiator.start({
+        addresses: [{ hostname: "127.0.0.1", port: acceptor.port }],
+      });
+    } catch (e) {
+      why = `Cannot start the QuickFIX subject: ${e instanceof Error ? e.message : String(e)}`;
+    }
+  }
+  return {
+    initiator,
+    why,
+    async [Symbol.asyncDispose]() {
+      await initiator?.[Symbol.asyncDispose]();
+      await acceptor?.kill();
+    },
+  };
+}
+
+function existsFile(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
+}
+
+/** Heap bytes and round trips counted in this process, per subject. */
+class AllocationCount {
+  bytes = 0;
+  roundTrips = 0;
+  get perRoundTrip(): number {
+    return this.roundTrips === 0 ? NaN : this.bytes / this.roundTrips;
+  }
+}
+
 /** A Tandem acceptor for BENCH → EXEC, executor or discarding application. */
 async function serveFix(journalDir: string | undefined, app: string): Promise<void> {
   const journal = journalDir === undefined
@@ -139,7 +284,7 @@ async function serveFix(journalDir: string | undefined, app: string): Promise<vo
       validate: dictionaryValidator("FIX.4.4"),
     }],
     ...(journal ? { store: new JournalSessionStore(journal) } : {}),
-    application: app === "executor" ? executorApplication() : {},
+    application: app === "executor" ? countingAllocation(executorApplication()) : {},
     maxOutboundBufferedBytes: 256 * 1024 * 1024,
     logger: (level, message) => {
       if (level === "error") console.error(message);
@@ -151,11 +296,27 @@ async function serveFix(journalDir: string | undefined, app: string): Promise<vo
 
 // ---- measurements ---------------------------------------------------------
 
-function echoRoundTrips(conn: Deno.TcpConn, n: number, out: number[]): Promise<void> {
-  return rawRoundTrips(conn, ORDER, n, out, "Echo server");
+async function echoRoundTrips(
+  conn: Deno.TcpConn,
+  n: number,
+  out: number[],
+  count?: AllocationCount,
+): Promise<void> {
+  const before = heapAllocatedBytes();
+  await rawRoundTrips(conn, ORDER, n, out, "Echo server");
+  if (count !== undefined) {
+    count.bytes += heapAllocatedBytes() - before;
+    count.roundTrips += n;
+  }
 }
 
-async function fixRoundTrips(b: BenchInitiator, n: number, out: number[]): Promise<void> {
+async function fixRoundTrips(
+  b: BenchInitiator,
+  n: number,
+  out: number[],
+  count?: AllocationCount,
+): Promise<void> {
+  const allocatedBefore = heapAllocatedBytes();
   for (let i = 0; i < n; i++) {
     const before = b.executionReports;
     const t0 = performance.now();
@@ -163,6 +324,10 @@ async function fixRoundTrips(b: BenchInitiator, n: number, out: number[]): Promi
     await b.waitFor(() => b.executionReports > before);
     out.push(performance.now() - t0);
     await b.waitFor(() => b.executionReports >= before + 2); // the fill, before the next order
+  }
+  if (count !== undefined) {
+    count.bytes += heapAllocatedBytes() - allocatedBefore;
+    count.roundTrips += n;
   }
 }
 
@@ -243,20 +408,45 @@ export async function runSessionBench(options: SessionBenchOptions = {}): Promis
       addresses: at(on),
       journalDir: `${dir}/initiator-rtt`,
     });
+    await using quickfix = await startQuickfixSubject(`${dir}/quickfix`);
 
     const echoMs: number[] = [];
     const offMs: number[] = [];
     const onMs: number[] = [];
-    const block = 250;
+    const block = ALLOCATION_BLOCK;
     // Warm-up, discarded.
-    await echoRoundTrips(echoConn, 500, []);
-    await fixRoundTrips(fixOff, 500, []);
-    await fixRoundTrips(fixOn, 500, []);
+    await echoRoundTrips(echoConn, WARMUP_ROUND_TRIPS, []);
+    await fixRoundTrips(fixOff, WARMUP_ROUND_TRIPS, []);
+    await fixRoundTrips(fixOn, WARMUP_ROUND_TRIPS, []);
+    const qfMs: number[] = [];
+    let quickfixAcceptorUs: Latency | string = quickfix.why;
+    const qf = quickfix.initiator;
+    const qfRoundTrips = async (n: number, out: number[]) => {
+      if (qf === undefined) return;
+      try {
+        await within(fixRoundTrips(qf, n, out), 60_000, "round trips to the QuickFIX acceptor");
+      } catch (e) {
+        quickfixAcceptorUs = e instanceof Error ? e.message : String(e);
+      }
+    };
+    await qfRoundTrips(WARMUP_ROUND_TRIPS, []);
+    const echoAllocation = new AllocationCount();
+    const offAllocation = new AllocationCount();
+    const onAllocation = new AllocationCount();
     for (let done = 0; done < samples; done += block) {
-      await echoRoundTrips(echoConn, block, echoMs);
-      await fixRoundTrips(fixOff, block, offMs);
-      await fixRoundTrips(fixOn, block, onMs);
+      await echoRoundTrips(echoConn, block, echoMs, echoAllocation);
+      await fixRoundTrips(fixOff, block, offMs, offAllocation);
+      await fixRoundTrips(fixOn, block, onMs, onAllocation);
+      if (quickfixAcceptorUs === "") await qfRoundTrips(block, qfMs);
     }
+    if (quickfixAcceptorUs === "") quickfixAcceptorUs = latencyUs(qfMs);
+    const allocatedPerRoundTrip: AllocationFigures = {
+      initiatorJournalOffBytes: offAllocation.perRoundTrip,
+      initiatorJournalOnBytes: onAllocation.perRoundTrip,
+      acceptorJournalOffBytes: childAllocation(off.lines),
+      acceptorJournalOnBytes: childAllocation(on.lines),
+      echoClientBytes: echoAllocation.perRoundTrip,
+    };
 
     await using fixFlood = await BenchInitiator.start({
       addresses: at(flood),
@@ -271,6 +461,8 @@ export async function runSessionBench(options: SessionBenchOptions = {}): Promis
       oneWay.push(await within(fixOneWay(fixFlood, orders), 60_000, "one-way orders"));
     }
     return {
+      quickfixAcceptorUs,
+      allocatedPerRoundTrip,
       echoUs: latencyUs(echoMs),
       journalOffUs: latencyUs(offMs),
       journalOnUs: latencyUs(onMs),
@@ -301,6 +493,22 @@ if (import.meta.main) {
     console.log(`  tcp echo floor  ${l(f.echoUs)}`);
     console.log(`  journal off     ${l(f.journalOffUs)}`);
     console.log(`  journal on      ${l(f.journalOnUs)}`);
+    const q = f.quickfixAcceptorUs;
+    console.log(`  QuickFIX C++ acceptor (memory store) ${typeof q === "string" ? q : l(q)}`);
+    const a = f.allocatedPerRoundTrip;
+    const kb = (x: number) => `${(x / 1024).toFixed(1)} KB`;
+    console.log(`heap allocated per round trip (NOS + 2 ER)`);
+    console.log(`  tcp echo client ${kb(a.echoClientBytes)}`);
+    console.log(
+      `  journal off     initiator ${kb(a.initiatorJournalOffBytes)}, acceptor ${
+        kb(a.acceptorJournalOffBytes)
+      }`,
+    );
+    console.log(
+      `  journal on      initiator ${kb(a.initiatorJournalOnBytes)}, acceptor ${
+        kb(a.acceptorJournalOnBytes)
+      }`,
+    );
     console.log(
       `one-way NOS, journal on: ${f.oneWayPerS.toFixed(0)}/s (raw stream ${
         f.rawOneWayPerS.toFixed(0)

@@ -15,7 +15,7 @@
 //     prints one JSON summary line on stdout and exits 0 (1 on any anomaly or on timeout).
 //
 //   qfpeer acceptor --port P --begin FIX.4.4 --sender VENUE --target TANDEM --data-dir DIR
-//                   [--disconnect-after K] [--exit-on-logout]
+//                   [--disconnect-after K] [--exit-on-logout] [--threaded [--store memory]]
 //     Listens, prints {"listening":P} once the port is bound, answers every NewOrderSingle with an
 //     ExecutionReport New then Filled (a ClOrdID seen before is counted as a duplicate and not
 //     answered again), optionally drops the connection once after the K-th order, and prints one
@@ -23,6 +23,8 @@
 //     with --exit-on-logout, after the first Logout the counterparty initiates. With
 //     --refresh-on-logon QuickFIX reloads the store at each Logon, so a standby acceptor sharing
 //     DIR with a failed one continues its session (a venue-side failover for Tandem's initiator).
+//     With --threaded (the benchmark's peer) QuickFIX's ThreadedSocketAcceptor serves instead of
+//     the poll loop below, and --store memory replaces the file store.
 //
 // stdout carries only JSON lines: event lines ({"event":"logon",...}), the listening line and the
 // final summary (the only line with an "ok" key). Human-readable diagnostics go to stderr; the
@@ -38,6 +40,8 @@
 #include <quickfix/Exceptions.h>
 #include <quickfix/FileLog.h>
 #include <quickfix/FileStore.h>
+#include <quickfix/MessageStore.h>
+#include <quickfix/ThreadedSocketAcceptor.h>
 #include <quickfix/Message.h>
 #include <quickfix/Session.h>
 #include <quickfix/SessionID.h>
@@ -139,7 +143,7 @@ class JsonLine {
             << "                        [--timeout-s S] [--id-prefix ORD-]\n"
             << "       qfpeer acceptor --port P --begin BS --sender ID --target ID --data-dir DIR\n"
             << "                       [--disconnect-after K] [--exit-on-logout]\n"
-            << "                       [--max-duplicates D]\n"
+            << "                       [--max-duplicates D] [--threaded [--store memory|file]]\n"
             << "common: [--dictionary PATH] [--transport-dictionary PATH] [--spec-dir DIR]\n"
             << "        [--appl-ver FIX.5.0SP2] [--heartbeat-s S] [--log file|none]\n"
             << "        [--reconnect-interval-s S] [--refresh-on-logon]\n";
@@ -170,6 +174,8 @@ struct Options {
   bool exitOnLogout = false;
   bool refreshOnLogon = false;
   bool fileLog = true;
+  bool memoryStore = false;
+  bool threaded = false;
 };
 
 long parseLong(const std::string& flag, const std::string& value, long min, long max) {
@@ -229,6 +235,12 @@ Options parseArgs(int argc, char** argv) {
     else if (flag == "--reconnect-interval-s") o.reconnectIntervalS = parseLong(flag, value(), 1, 3600);
     else if (flag == "--exit-on-logout") o.exitOnLogout = true;
     else if (flag == "--refresh-on-logon") o.refreshOnLogon = true;
+    else if (flag == "--threaded") o.threaded = true;
+    else if (flag == "--store") {
+      std::string v = value();
+      if (v != "file" && v != "memory") usage("--store must be file or memory");
+      o.memoryStore = v == "memory";
+    }
     else if (flag == "--log") {
       std::string v = value();
       if (v != "file" && v != "none") usage("--log must be file or none");
@@ -722,7 +734,45 @@ int runInitiator(const Options& o) {
   return app.failure_.empty() ? 0 : 1;
 }
 
+// The benchmark's acceptor (--threaded): QuickFIX's ThreadedSocketAcceptor, a thread per
+// connection blocked in its socket read, the way QuickFIX applications are usually deployed, so
+// no poll back-off adds latency; --store memory keeps the store off the disk. It answers orders
+// like the polled acceptor; --disconnect-after and --exit-on-logout are not supported here.
+int runThreadedAcceptor(const Options& o) {
+  FIX::SessionSettings settings(writeSettings(o));
+  AcceptorApp app(o);
+  std::unique_ptr<FIX::MessageStoreFactory> store(
+      o.memoryStore ? static_cast<FIX::MessageStoreFactory*>(new FIX::MemoryStoreFactory())
+                    : new FIX::FileStoreFactory(settings));
+  auto logs = makeLogFactory(o, settings);
+  std::unique_ptr<FIX::ThreadedSocketAcceptor> acceptor(
+      logs ? new FIX::ThreadedSocketAcceptor(app, *store, settings, *logs)
+           : new FIX::ThreadedSocketAcceptor(app, *store, settings));
+  app.bindDictionary();
+  try {
+    acceptor->start();
+  } catch (FIX::RuntimeError& e) {
+    JsonLine().str("error", "listen").num("port", o.port).str("reason", e.what()).print();
+    return 3;
+  }
+  JsonLine().num("listening", o.port).print();
+  const long long startMs = nowMs();
+  while (g_signal == 0) ::usleep(20000);
+  acceptor->stop();
+  JsonLine j;
+  j.str("role", "acceptor")
+      .num("ordersReceived", app.ordersReceived_)
+      .num("execsSent", app.execsSent_)
+      .num("duplicates", app.duplicates_);
+  app.common(j);
+  j.num("elapsedMs", nowMs() - startMs).boolean("ok", app.failure_.empty());
+  if (!app.failure_.empty()) j.str("reason", app.failure_);
+  j.print();
+  return app.failure_.empty() ? 0 : 1;
+}
+
 int runAcceptor(const Options& o) {
+  if (o.threaded) return runThreadedAcceptor(o);
   FIX::SessionSettings settings(writeSettings(o));
   AcceptorApp app(o);
   FIX::FileStoreFactory store(settings);

@@ -153,6 +153,42 @@ Deno.test({
 });
 
 Deno.test({
+  name: "qfpeer acceptor --threaded --store memory (the benchmark's peer) answers every order",
+  ignore,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "qfpeer_self_" });
+    try {
+      await using acceptor = await startQfAcceptor({
+        dataDir: `${dir}/acceptor`,
+        senderCompId: "VENUE",
+        targetCompId: "CLIENT",
+        extraArgs: ["--threaded", "--store", "memory"],
+      });
+      const init = await runQfInitiator({
+        dataDir: `${dir}/initiator`,
+        port: acceptor.port,
+        senderCompId: "CLIENT",
+        targetCompId: "VENUE",
+        orders: 50,
+        timeoutS: 60,
+      });
+      assert(init.ok, init.reason);
+      assertEquals(init.execsReceived, 100);
+      await acceptor.waitForEvent("logout", 1);
+      const acc = await acceptor.stop();
+      assert(acc.ok, acc.reason);
+      assertEquals(acc.ordersReceived, 50);
+      assertEquals(acc.execsSent, 100);
+      // the memory store wrote nothing
+      const stored = await Array.fromAsync(Deno.readDir(`${dir}/acceptor/store`)).catch(() => []);
+      assertEquals(stored, []);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
   name: "qfpeer initiator continues persisted sequence numbers on its next run",
   ignore,
   async fn() {

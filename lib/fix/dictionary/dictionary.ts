@@ -55,6 +55,18 @@ export interface GroupMember {
 /** A member of a {@linkcode Layout}. */
 export type MemberDef = FieldMember | GroupMember;
 
+/** {@linkcode Layout.memberBits}: the member is a repeating group. @internal */
+export const MEMBER_GROUP = 1;
+/** {@linkcode Layout.memberBits}: the member is required. @internal */
+export const MEMBER_REQUIRED = 2;
+/** {@linkcode Layout.memberBits}: the member's index + 1 is stored from this bit on. @internal */
+export const MEMBER_INDEX_SHIFT = 2;
+/**
+ * Tags at and above this are left out of {@linkcode Layout.memberTable} (looked up by hash), so
+ * that a dictionary with a few very high user-defined tags does not get tables of their size.
+ */
+export const MEMBER_TABLE_TAG_LIMIT = 16384;
+
 /** An ordered list of members (fields and groups) with look-up by tag. */
 export class Layout {
   /** Members in dictionary order, components flattened, each tag once. */
@@ -68,6 +80,7 @@ export class Layout {
   readonly #values: Int32Array;
   readonly #shift: number;
   readonly #mask: number;
+  #memberTable: Int32Array | undefined;
 
   /** Builds the look-up tables for `members` (tags must be distinct). */
   constructor(members: readonly MemberDef[]) {
@@ -98,6 +111,38 @@ export class Layout {
       if (k === 0) return -1;
       h = (h + 1) & this.#mask;
     }
+  }
+
+  /**
+   * What the validator needs to know of each tag, as one number per tag (see
+   * {@linkcode memberBits}): a table indexed by tag, built on first use and kept, covering the
+   * tags below `min(largest member tag + 1, MEMBER_TABLE_TAG_LIMIT)`; for tags at or above its
+   * length call {@linkcode memberBits}. @internal
+   */
+  memberTable(): Int32Array {
+    if (this.#memberTable !== undefined) return this.#memberTable;
+    let maxTag = 0;
+    for (const m of this.members) if (m.tag > maxTag) maxTag = m.tag;
+    const table = new Int32Array(Math.min(maxTag + 1, MEMBER_TABLE_TAG_LIMIT));
+    for (let i = 0; i < this.members.length; i++) {
+      const tag = this.members[i]!.tag;
+      if (tag < table.length) table[tag] = this.memberBits(tag);
+    }
+    this.#memberTable = table;
+    return table;
+  }
+
+  /**
+   * The member with `tag` as one number: 0 when the tag is not a member, else
+   * `(index + 1) << MEMBER_INDEX_SHIFT`, plus {@linkcode MEMBER_REQUIRED} when the member is
+   * required and {@linkcode MEMBER_GROUP} when it is a repeating group. @internal
+   */
+  memberBits(tag: number): number {
+    const index = this.indexOf(tag);
+    if (index < 0) return 0;
+    const m = this.members[index]!;
+    return ((index + 1) << MEMBER_INDEX_SHIFT) | (m.required ? MEMBER_REQUIRED : 0) |
+      (m.kind === "group" ? MEMBER_GROUP : 0);
   }
 
   /** The member with `tag`, or undefined when the tag does not belong here. */

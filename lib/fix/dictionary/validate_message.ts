@@ -24,10 +24,12 @@
  *    ascending with CheckSum last, then the body (application dictionary) in ascending tag order;
  *    a NumInGroup field is followed by its entries' fields in wire order.
  *
- * Performance: one pass over the fields splits the message and runs every field check in wire
- * order, with look-up tables prepared when the dictionary was built and no allocation; a valid
- * message is done then. Only a message with a faulty field is checked again in QuickFIX's order,
- * to report the same fault QuickFIX would.
+ * Performance: a valid message takes one pass (`_validate_fast.ts`) over its fields, with
+ * per-message-type and per-group tables indexed by tag (membership, member index, required,
+ * group) built once per layout, required fields counted on the way, no allocation. Any doubt in
+ * that pass hands the message to the checks described here: one pass that splits the message and
+ * runs every field check in wire order and, only when a field is faulty, a second in QuickFIX's
+ * order, to report the same fault QuickFIX would.
  *
  * Group entries are split the way QuickFIX splits them: the delimiter starts a new entry, so does
  * a member tag that the current entry already holds; the first tag that is not a member ends the
@@ -57,6 +59,7 @@ import {
   Section,
 } from "./dictionary.ts";
 import { applVerIdToVersion, builtinDictionary } from "./builtin_dictionary.ts";
+import { isPlainlyValid } from "./_validate_fast.ts";
 
 /** SessionRejectReason (373) values. */
 export const SessionRejectReason = {
@@ -689,12 +692,38 @@ export function validateMessage(
   dictionaries: ValidationDictionaries,
   options: Partial<ValidationOptions> = DEFAULT_VALIDATION_OPTIONS,
 ): ValidationIssue | undefined {
+  return validate(msg, dictionaries, options, true);
+}
+
+/**
+ * {@linkcode validateMessage} without its fast path: every message through the full checks.
+ * For the tests that hold the fast path to the same answers. @internal
+ */
+export function validateMessageFully(
+  msg: FixMessage,
+  dictionaries: ValidationDictionaries,
+  options: Partial<ValidationOptions> = DEFAULT_VALIDATION_OPTIONS,
+): ValidationIssue | undefined {
+  return validate(msg, dictionaries, options, false);
+}
+
+function validate(
+  msg: FixMessage,
+  dictionaries: ValidationDictionaries,
+  options: Partial<ValidationOptions>,
+  fast: boolean,
+): ValidationIssue | undefined {
   const o = isComplete(options) ? options : { ...DEFAULT_VALIDATION_OPTIONS, ...options };
   const transport = dictionaries.transport;
   const msgType = msg.msgType;
   const application = applicationDictionary(msg, dictionaries);
   if (application === undefined) return issue(SessionRejectReason.InvalidApplVerId, 1128);
   const body = application.message(msgType);
+  // most messages are valid: one pass with per-layout tables says so, or hands over to the
+  // checks below, which find the fault and report it as QuickFIX would
+  if (fast && body !== undefined && isPlainlyValid(msg, transport, application, body)) {
+    return undefined;
+  }
   structure(msg, transport, application, body, o);
   if (o.checkFieldsOutOfOrder && outOfOrderTag >= 0) {
     return issue(SessionRejectReason.TagSpecifiedOutOfRequiredOrder, outOfOrderTag);
