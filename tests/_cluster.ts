@@ -66,6 +66,7 @@ replication:
   listen: 127.0.0.1:${ports.replication}
   advertise: 127.0.0.1:${routes.advertisePort}
   peers: [${all.map((p) => `127.0.0.1:${p.replication}`).join(", ")}]
+  peerIds: [${all.map((_, i) => `n${i + 1}`).filter((n) => n !== id).join(", ")}]
   secret: ${JSON.stringify(TEST_SECRET)}
   ackStrategy: ${o.ackStrategy ?? "forever"}
   heartbeatIntervalMs: 100

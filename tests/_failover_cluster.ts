@@ -70,7 +70,8 @@ export function acceptorYaml(
   peer: number,
   o: PairOptions,
   autoPromoteAfterMs: number,
-  peerIds: readonly string[] = [],
+  // The pairs of these tests are nodes "a" and "b": each names the other.
+  peerIds: readonly string[] = [id === "a" ? "b" : "a"],
   adminPeerPort?: number,
 ): string {
   return `node:

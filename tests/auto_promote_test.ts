@@ -21,6 +21,7 @@ fix: { listen: 127.0.0.1:9877 }
 replication:
   listen: 127.0.0.1:9881
   primary: 127.0.0.1:9880
+  peerIds: [a]
   secret: ${JSON.stringify(TEST_SECRET)}
   autoPromoteAfterMs: 1000
 sessions:

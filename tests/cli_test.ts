@@ -88,7 +88,7 @@ Deno.test("tandem check-config applies override flags and takes secrets from the
     const path = `${dir}/t.yaml`;
     await Deno.writeTextFile(
       path,
-      "replication:\n  primary: 127.0.0.1:9880\n  secret: ${ENV:REPL_SECRET}\n" +
+      "replication:\n  primary: 127.0.0.1:9880\n  peerIds: [a]\n  secret: ${ENV:REPL_SECRET}\n" +
         "sessions: [{ beginString: FIX.4.2, senderCompId: ISLD, targetCompId: TW42 }]\n",
     );
     const flags = [

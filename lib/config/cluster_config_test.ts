@@ -11,6 +11,7 @@ replication:
   listen: 127.0.0.1:9880
   peers: [127.0.0.1:9880, 127.0.0.1:9881, 127.0.0.1:9882]
   secret: \${ENV:SECRET}
+  peerIds: [n2, n3]
   ackStrategy: forever
   minInSync: 2
   maxLagMs: 1500

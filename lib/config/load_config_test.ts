@@ -309,12 +309,12 @@ Deno.test("loadConfig() refuses bad times of day and time zones", () => {
 
 Deno.test("loadConfig() substitutes ${ENV:NAME} and refuses a missing variable", () => {
   const text = MINIMAL.replace("role: acceptor", "role: acceptor\n  ha: primary") +
-    "replication:\n  listen: 127.0.0.1:9880\n  secret: ${ENV:REPL_SECRET}\nadmin:\n  token: tok-$${literal}\n";
+    "replication:\n  listen: 127.0.0.1:9880\n  peerIds: [b]\n  secret: ${ENV:REPL_SECRET}\nadmin:\n  token: tok-$${literal}\n";
   const c = load(text, { env: { REPL_SECRET: "0123456789abcdef0123" } });
   assertEquals(c.replication.secret, "0123456789abcdef0123");
   assertEquals(c.admin.token, "tok-${literal}");
   const missing = only(text, { env: {} });
-  assertEquals([missing.path, missing.line], ["replication.secret", 12]);
+  assertEquals([missing.path, missing.line], ["replication.secret", 13]);
   assertStringIncludes(missing.message, "environment variable REPL_SECRET is not set");
   assertStringIncludes(
     only(text.replace("${ENV:REPL_SECRET}", "${REPL_SECRET}")).message,
@@ -376,7 +376,7 @@ Deno.test("loadConfig() runs the cross-field checks", () => {
     [MINIMAL.replace("node:\n  role: acceptor\n", ""), "node.role", "--role"],
     [
       MINIMAL.replace("role: acceptor", "role: acceptor\n  ha: secondary") +
-      "replication:\n  secret: 0123456789abcdef\n",
+      "replication:\n  peerIds: [a]\n  secret: 0123456789abcdef\n",
       "replication.primary",
       "A secondary needs replication.primary",
     ],
@@ -447,7 +447,7 @@ Deno.test("loadConfig() runs the cross-field checks", () => {
 });
 
 const SECONDARY = MINIMAL.replace("role: acceptor", "role: acceptor\n  ha: secondary") +
-  "replication:\n  primary: 127.0.0.1:9880\n  secret: 0123456789abcdef\n";
+  "replication:\n  primary: 127.0.0.1:9880\n  peerIds: [a]\n  secret: 0123456789abcdef\n";
 
 Deno.test("loadConfig() refuses replication.autoPromoteAfterMs below 3 heartbeat intervals, naming both keys (the README's old 1000 ms with a 1000 ms heartbeat)", () => {
   const issue = only(SECONDARY + "  autoPromoteAfterMs: 1000\n");
@@ -724,4 +724,10 @@ sessions:
   assertStringIncludes(own.message, `this node's own id "a"`);
   const noCa = only(base.replace("    caFile: /ca.pem\n", ""));
   assertEquals(noCa.path, "replication.tls.caFile");
+});
+
+Deno.test("loadConfig() refuses a primary or secondary without replication.peerIds: membership is what the handshake proves", () => {
+  const issue = only(SECONDARY.replace("  peerIds: [a]\n", ""));
+  assertEquals(issue.path, "replication.peerIds");
+  assertStringIncludes(issue.message, "A secondary needs replication.peerIds");
 });

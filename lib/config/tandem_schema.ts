@@ -666,7 +666,7 @@ const replicationPeerIds = s.array(
   }),
   {
     doc:
-      "node.id of every other node of the cluster: a replication handshake from or to any other id is refused. Empty: any id but this node's own (a warning is logged).",
+      "node.id of every other node of the cluster: a replication handshake from or to any other id is refused. Required for a primary, a secondary and a cluster member.",
     default: [],
     maxItems: 16,
     example: ["tandem-b"],
@@ -1078,6 +1078,14 @@ export const tandemSchema = s.object(tandemFields, {
     if (rtls.caFile === undefined) {
       ctx.error("replication.tls.caFile", "replication.tls needs caFile to verify the peers");
     }
+  }
+  if (c.node.ha !== "standalone" && c.replication.peerIds.length === 0) {
+    // Without the list any holder of the secret could join under any id: membership is what a
+    // replication handshake proves, so a replicated node must say who its members are.
+    ctx.error(
+      "replication.peerIds",
+      `A ${c.node.ha} needs replication.peerIds: the node.id of every other member, the only ids it replicates with`,
+    );
   }
   if (c.replication.peerIds.includes(c.node.id)) {
     ctx.error("replication.peerIds", `peerIds lists this node's own id "${c.node.id}"`);

@@ -195,6 +195,7 @@ journal: { syncPolicy: always }
 replication:
   listen: 127.0.0.1:${listen}
   ${ha === "primary" ? `peers: [127.0.0.1:${peer}]` : `primary: 127.0.0.1:${peer}`}
+  peerIds: [${id === "p" ? "s" : "p"}]
   secret: "storage fault test secret, long enough"
   heartbeatIntervalMs: 100
   autoPromoteAfterMs: ${ha === "secondary" ? 600 : 0}

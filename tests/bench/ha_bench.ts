@@ -180,6 +180,7 @@ replication:
       ? `primary: "127.0.0.1:${peer.replication}"`
       : `peers: ["127.0.0.1:${peer.replication}"]`
   }
+  peerIds: [${id === "p" ? "s" : "p"}]
   secret: ${JSON.stringify(SECRET)}
   ackStrategy: ${ack}
   heartbeatIntervalMs: ${REPLICATION_HEARTBEAT_MS}
