@@ -6,6 +6,7 @@
  */
 
 import { EtcdServer, EtcdServers } from "../lib/testing/etcd_server.ts";
+import { ReplicationRelay } from "./_replication_relay.ts";
 import {
   ACCEPTOR_COMP_ID,
   freePorts,
@@ -108,8 +109,11 @@ export class EtcdCluster implements AsyncDisposable {
   readonly procs: (NodeProcess | undefined)[];
   /** With `relays`: member i's connection to etcd. */
   readonly etcdRelays: Relay[] = [];
-  /** With `relays`: followers' connections to member i's replication port. */
-  readonly replicationRelays: Relay[] = [];
+  /**
+   * With `relays`: followers' connections to member i's replication port (cut all, or one
+   * follower by id with `cutFollower`).
+   */
+  readonly replicationRelays: ReplicationRelay[] = [];
   readonly #echo: boolean;
 
   private constructor(
@@ -133,7 +137,7 @@ export class EtcdCluster implements AsyncDisposable {
       const etcdPort = Number(new URL(this.etcd!.endpoint).port);
       for (const p of this.ports) {
         this.etcdRelays.push(new Relay(etcdPort));
-        this.replicationRelays.push(new Relay(p.replication));
+        this.replicationRelays.push(new ReplicationRelay(p.replication));
       }
     }
     this.#echo = Deno.env.get("FAILOVER_DEBUG") !== undefined;

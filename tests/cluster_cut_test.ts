@@ -1,0 +1,205 @@
+/**
+ * Cluster mode with the replication link cut (TCP relays the test cuts) while
+ * every member stays alive and reaches etcd: a follower cut off from the
+ * leader leaves the in-sync set and can never lead or take a Logon, and a
+ * follower excluded from the in-sync set is not elected when the leader dies.
+ * Real etcd, real member processes.
+ *
+ * @module
+ */
+
+import { assert, assertEquals } from "../lib/testing/assert.ts";
+import { etcdInstalled } from "../lib/testing/etcd_server.ts";
+import { Journal } from "../lib/journal/mod.ts";
+import { EtcdCluster } from "./_cluster.ts";
+import { status, tryLogon, waitUntil } from "./_failover_cluster.ts";
+import { OrderClient } from "./_failover_client.ts";
+
+const ignore = !etcdInstalled();
+const WINDOW = 100;
+const SESSION = "FIX.4.4:EXEC->CLIENT";
+
+async function lastIndex(c: EtcdCluster, i: number): Promise<number> {
+  const s = await status(c.ports[i]!.admin);
+  return ((s?.journal as { lastIndex?: number } | undefined)?.lastIndex) ?? -1;
+}
+
+async function sequencesAgree(c: EtcdCluster, leader: number, client: OrderClient) {
+  const h = client.initiator.host.session;
+  await waitUntil(async () => {
+    const s = await status(c.ports[leader]!.admin);
+    const x =
+      ((s?.sessions ?? []) as { key: string; nextSenderSeqNum: number; nextTargetSeqNum: number }[])
+        .find((e) => e.key === SESSION);
+    return x !== undefined && x.nextTargetSeqNum === h.nextSenderSeqNum &&
+      x.nextSenderSeqNum === h.nextTargetSeqNum;
+  }, "sequence numbers to agree");
+}
+
+function exactlyOnce(client: OrderClient): void {
+  assertEquals(client.wrongOrders().slice(0, 10), []);
+  assertEquals(client.duplicates, 0);
+  assertEquals(client.unknown, 0);
+  assertEquals(client.rejects, []);
+}
+
+/** Asserts member `i` neither leads nor accepts logons; a real Logon attempt is refused. */
+async function notLeading(c: EtcdCluster, i: number, why: string): Promise<void> {
+  const s = await status(c.ports[i]!.admin);
+  assert(s !== undefined, `${c.names[i]} answers /status (${why})`);
+  assertEquals(s.role, "secondary", `${c.names[i]} role (${why})`);
+  assertEquals(s.acceptingLogons, false, `${c.names[i]} accepting logons (${why})`);
+  assertEquals(await tryLogon(c.ports[i]!.fix, 500), false, `${c.names[i]} took a Logon (${why})`);
+  const cl = s.cluster as { leading?: unknown } | undefined;
+  assertEquals(cl?.leading ?? null, null, `${c.names[i]} leading (${why})`);
+}
+
+Deno.test({
+  name:
+    "cluster: a follower cut off from the leader (alive, reaching etcd) leaves the in-sync set, never leads or takes a Logon, and rejoins once healed",
+  ignore,
+  async fn() {
+    await using c = await EtcdCluster.create({
+      nodes: 3,
+      minInSync: 2,
+      maxLagMs: 800,
+      leaseTtlMs: 2_000,
+      relays: true,
+    });
+    await Promise.all([c.start(0), c.start(1), c.start(2)]);
+    await using client = await OrderClient.start({
+      ports: c.fixPorts,
+      reconnectDelayMs: 50,
+      failOn: ["MsgSeqNum too low", "rejected", "Garbled"],
+    });
+    await client.until(() => client.loggedOn, "first logon");
+    const leader = await c.leader();
+    await waitUntil(async () => (await c.inSync(leader)).length === 3, "all three in sync");
+    await client.stream(200, WINDOW);
+    await client.until(() => client.filledOrders === 200, "200 filled");
+    const cut = (leader + 1) % 3;
+    const other = (leader + 2) % 3;
+    const cutId = c.names[cut]!;
+    // Only the link between this follower and the leader; it still reaches etcd and the
+    // other follower still streams.
+    c.replicationRelays[leader]!.cutFollower(cutId);
+    const streaming = client.stream(800, WINDOW);
+    streaming.catch(() => {});
+    await waitUntil(
+      async () => {
+        const s = await c.inSync(leader);
+        return s.length === 2 && !s.includes(cutId);
+      },
+      "the cut follower out of the in-sync set",
+    );
+    // Every member reads the shrink from etcd, the cut one included.
+    await waitUntil(async () => !(await c.inSync(cut)).includes(cutId), "the cut member sees it");
+    await streaming;
+    await client.until(() => client.filledOrders === 800, "800 filled with a follower cut off");
+    // Several lease TTLs with the cut in place: the cut member never leads nor takes a Logon.
+    const until = Date.now() + 3 * 2_000;
+    while (Date.now() < until) {
+      await notLeading(c, cut, "while cut");
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assertEquals(await c.leader(), leader, "the leader kept leading");
+    assert((await lastIndex(c, cut)) < (await lastIndex(c, leader)), "the cut member fell behind");
+    // Heal: it follows again, catches up and re-enters the in-sync set.
+    c.replicationRelays[leader]!.heal();
+    await client.stream(1_000, WINDOW);
+    await client.until(() => client.filledOrders === 1_000, "1000 filled");
+    await waitUntil(async () => (await c.inSync(leader)).length === 3, "the follower back in sync");
+    await waitUntil(
+      async () => (await lastIndex(c, cut)) === (await lastIndex(c, leader)),
+      "the healed follower at the leader's last index",
+    );
+    assertEquals(await lastIndex(c, other), await lastIndex(c, leader));
+    assertEquals(await c.leader(), leader, "no election");
+    await sequencesAgree(c, leader, client);
+    exactlyOnce(client);
+  },
+});
+
+Deno.test({
+  name:
+    "cluster: with minInSync 1 a follower cut off from the leader is dropped from the in-sync set; when the leader dies it is not elected, and nothing diverges once the leader returns",
+  ignore,
+  async fn() {
+    const ttlMs = 2_000;
+    await using c = await EtcdCluster.create({
+      nodes: 2,
+      minInSync: 1,
+      maxLagMs: 800,
+      leaseTtlMs: ttlMs,
+      relays: true,
+    });
+    await Promise.all([c.start(0), c.start(1)]);
+    await using client = await OrderClient.start({
+      ports: c.fixPorts,
+      reconnectDelayMs: 50,
+      failOn: ["MsgSeqNum too low", "rejected", "Garbled"],
+    });
+    await client.until(() => client.loggedOn, "first logon");
+    const leader = await c.leader();
+    const follower = 1 - leader;
+    await waitUntil(async () => (await c.inSync(leader)).length === 2, "both in sync");
+    await client.stream(200, WINDOW);
+    await client.until(() => client.filledOrders === 200, "200 filled");
+    c.replicationRelays[leader]!.cut();
+    const streaming = client.stream(700, WINDOW);
+    streaming.catch(() => {});
+    await waitUntil(
+      async () => (await c.inSync(leader)).join() === c.names[leader],
+      "the leader records the shrink to itself",
+    );
+    await waitUntil(
+      async () => (await c.inSync(follower)).join() === c.names[leader],
+      "the follower reads the shrink from etcd",
+    );
+    await streaming;
+    await client.until(() => client.filledOrders === 700, "700 filled by the leader alone");
+    const followerLast = await lastIndex(c, follower);
+    assert(followerLast < (await lastIndex(c, leader)), "the follower misses what came after");
+    // The leader dies. Its lease runs out at etcd; the excluded follower must not take over.
+    await c.kill(leader);
+    const until = Date.now() + 3 * ttlMs + 1_000;
+    while (Date.now() < until) {
+      await notLeading(c, follower, "after the leader died");
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assertEquals(client.loggedOn, false, "the client found no member to log on to");
+    assertEquals(await lastIndex(c, follower), followerLast, "the follower wrote nothing");
+    // The leader returns (the link healed): it is elected again, the follower catches up.
+    c.replicationRelays[leader]!.heal();
+    await c.start(leader);
+    assertEquals(await c.leader(60_000), leader);
+    await client.until(() => client.loggedOn, "logon on the returned leader", 60_000);
+    await client.stream(900, WINDOW);
+    await client.until(() => client.filledOrders === 900, "900 filled", 60_000);
+    await waitUntil(async () => (await c.inSync(leader)).length === 2, "the follower back in sync");
+    await waitUntil(
+      async () => (await lastIndex(c, follower)) === (await lastIndex(c, leader)),
+      "the follower at the leader's last index",
+    );
+    await sequencesAgree(c, leader, client);
+    exactlyOnce(client);
+    // No divergence: the two journals hold the same records (epoch, kind, bytes).
+    const end = await lastIndex(c, leader);
+    await c.kill(0);
+    await c.kill(1);
+    await using a = await Journal.open(`${c.dir}/${c.names[leader]}-data`, { syncPolicy: "none" });
+    await using b = await Journal.open(`${c.dir}/${c.names[follower]}-data`, {
+      syncPolicy: "none",
+    });
+    assertEquals(b.lastIndex, end);
+    for (let i = Math.max(1, a.firstIndex); i <= end; i++) {
+      const x = a.read(i)!;
+      const y = b.read(i)!;
+      assertEquals(
+        [y.epoch, y.kind, y.sessionId, y.seqNum, y.payload],
+        [x.epoch, x.kind, x.sessionId, x.seqNum, x.payload],
+        `record ${i}`,
+      );
+    }
+  },
+});
