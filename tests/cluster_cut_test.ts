@@ -203,3 +203,64 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "cluster: a follower cut off from the leader is not elected when the leader dies and the in-sync follower is frozen; the in-sync one is, once it wakes",
+  ignore,
+  async fn() {
+    const ttlMs = 2_000;
+    await using c = await EtcdCluster.create({
+      nodes: 3,
+      minInSync: 2,
+      maxLagMs: 800,
+      leaseTtlMs: ttlMs,
+      relays: true,
+    });
+    await Promise.all([c.start(0), c.start(1), c.start(2)]);
+    await using client = await OrderClient.start({
+      ports: c.fixPorts,
+      reconnectDelayMs: 50,
+      failOn: ["MsgSeqNum too low", "rejected", "Garbled"],
+    });
+    await client.until(() => client.loggedOn, "first logon");
+    const leader = await c.leader();
+    await waitUntil(async () => (await c.inSync(leader)).length === 3, "all three in sync");
+    const cut = (leader + 1) % 3;
+    const other = (leader + 2) % 3;
+    const cutId = c.names[cut]!;
+    c.replicationRelays[leader]!.cutFollower(cutId);
+    await client.stream(500, WINDOW);
+    await waitUntil(
+      async () => !(await c.inSync(cut)).includes(cutId),
+      "the cut member reads its exclusion from etcd",
+    );
+    await client.until(() => client.filledOrders === 500, "500 filled with a follower cut off");
+    // The only eligible member cannot campaign (frozen), the leader dies: nobody may lead.
+    c.procs[other]!.kill("SIGSTOP");
+    try {
+      await c.kill(leader);
+      const until = Date.now() + 3 * ttlMs + 1_000;
+      while (Date.now() < until) {
+        await notLeading(c, cut, "leader dead, in-sync follower frozen");
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    } finally {
+      c.procs[other]!.kill("SIGCONT");
+    }
+    assertEquals(await c.leader(60_000), other, "the in-sync follower is elected");
+    await client.until(() => client.loggedOn, "logon on the new leader", 60_000);
+    await client.stream(900, WINDOW);
+    await client.until(() => client.filledOrders === 900, "900 filled", 60_000);
+    await waitUntil(
+      async () => (await c.inSync(other)).includes(cutId),
+      "the formerly cut member in sync with the new leader",
+    );
+    await waitUntil(
+      async () => (await lastIndex(c, cut)) === (await lastIndex(c, other)),
+      "the formerly cut member at the new leader's last index",
+    );
+    await sequencesAgree(c, other, client);
+    exactlyOnce(client);
+  },
+});
