@@ -12,24 +12,23 @@
  * otherwise it refuses to open ({@linkcode JournalRewindError}) unless the
  * operator accepts the loss.
  *
- * Layout (little-endian), like `state.snap`: 8 bytes magic `TNDMCKPT`, u32
- * version (1), u32 length of the JSON body, u32 CRC-32C of the body, u32
- * reserved (0), then the UTF-8 JSON body ({@linkcode Checkpoint}). Replaced
- * atomically: written to `journal.checkpoint.tmp`, synced, renamed, directory
- * synced.
+ * Layout (little-endian, the framing of `_framed_file.ts`, as for
+ * `state.snap`): 8 bytes magic `TNDMCKPT`, u32 version (1), u32 length of the
+ * JSON body, u32 CRC-32C of the body, u32 reserved (0), then the UTF-8 JSON
+ * body ({@linkcode Checkpoint}). Replaced atomically: written to
+ * `journal.checkpoint.tmp`, synced, renamed, directory synced.
  *
  * @module
  */
 
-import { crc32c } from "./crc32c.ts";
 import { JournalCorruptionError } from "./errors.ts";
+import { decodeFramedJson, encodeFramedJson, replaceFileAtomically } from "./_framed_file.ts";
 import { type JournalStorage, readWholeFile } from "./storage.ts";
 
 /** File name of the checkpoint. */
 export const CHECKPOINT_FILE = "journal.checkpoint";
 const TMP = "journal.checkpoint.tmp";
 const MAGIC = new TextEncoder().encode("TNDMCKPT");
-const HEADER_BYTES = 24;
 
 /** What the checkpoint records. */
 export interface Checkpoint {
@@ -47,22 +46,14 @@ export interface Checkpoint {
 export function readCheckpoint(storage: JournalStorage): Checkpoint | undefined {
   if (!storage.exists(CHECKPOINT_FILE)) return undefined;
   const buf = readWholeFile(storage, CHECKPOINT_FILE);
+  // A damaged checkpoint's error carries no CRCs (unlike the snapshot's).
   const bad = (reason: string) =>
     new JournalCorruptionError({
       file: `${storage.location}/${CHECKPOINT_FILE}`,
       offsetBytes: 0,
       reason,
     });
-  if (buf.length < HEADER_BYTES || MAGIC.some((b, i) => buf[i] !== b)) {
-    throw bad("checkpoint header is damaged");
-  }
-  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  if (view.getUint32(8, true) !== 1 || HEADER_BYTES + view.getUint32(12, true) !== buf.length) {
-    throw bad("checkpoint length or version is wrong");
-  }
-  const body = buf.subarray(HEADER_BYTES);
-  if (view.getUint32(16, true) !== crc32c(body)) throw bad("checkpoint CRC mismatch");
-  const c = JSON.parse(new TextDecoder().decode(body)) as Checkpoint;
+  const c = decodeFramedJson(buf, MAGIC, "checkpoint", bad) as Checkpoint;
   if (
     !Number.isSafeInteger(c.lastIndex) || c.lastIndex < 0 ||
     !Number.isInteger(c.lastRecordCrc) || typeof c.newestSegment !== "string"
@@ -72,24 +63,7 @@ export function readCheckpoint(storage: JournalStorage): Checkpoint | undefined 
 
 /** Replaces the checkpoint atomically and durably. */
 export function writeCheckpoint(storage: JournalStorage, checkpoint: Checkpoint): void {
-  const body = new TextEncoder().encode(JSON.stringify(checkpoint));
-  const buf = new Uint8Array(HEADER_BYTES + body.length);
-  const view = new DataView(buf.buffer);
-  buf.set(MAGIC, 0);
-  view.setUint32(8, 1, true);
-  view.setUint32(12, body.length, true);
-  view.setUint32(16, crc32c(body), true);
-  buf.set(body, HEADER_BYTES);
-  if (storage.exists(TMP)) storage.remove(TMP);
-  const writer = storage.openWriter(TMP, { create: true });
-  try {
-    writer.append(buf);
-    writer.syncSync();
-  } finally {
-    writer.close();
-  }
-  storage.rename(TMP, CHECKPOINT_FILE);
-  storage.syncDirectory();
+  replaceFileAtomically(storage, CHECKPOINT_FILE, TMP, encodeFramedJson(MAGIC, checkpoint));
 }
 
 /** What is missing compared with the checkpoint, in words; undefined when nothing is. */

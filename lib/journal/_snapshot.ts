@@ -11,8 +11,8 @@
  * @module
  */
 
-import { crc32c } from "./crc32c.ts";
 import { JournalCorruptionError } from "./errors.ts";
+import { decodeFramedJson, encodeFramedJson, replaceFileAtomically } from "./_framed_file.ts";
 import type { StateSnapshot } from "./_state.ts";
 import { type JournalStorage, readWholeFile } from "./storage.ts";
 
@@ -20,19 +20,10 @@ import { type JournalStorage, readWholeFile } from "./storage.ts";
 export const SNAPSHOT_FILE = "state.snap";
 const TMP = "state.snap.tmp";
 const MAGIC = new TextEncoder().encode("TNDMSNAP");
-const HEADER_BYTES = 24;
 
 /** Encodes a snapshot file. */
 export function encodeSnapshot(snapshot: StateSnapshot): Uint8Array {
-  const body = new TextEncoder().encode(JSON.stringify(snapshot));
-  const buf = new Uint8Array(HEADER_BYTES + body.length);
-  const view = new DataView(buf.buffer);
-  buf.set(MAGIC, 0);
-  view.setUint32(8, 1, true);
-  view.setUint32(12, body.length, true);
-  view.setUint32(16, crc32c(body), true);
-  buf.set(body, HEADER_BYTES);
-  return buf;
+  return encodeFramedJson(MAGIC, snapshot);
 }
 
 /** Reads the snapshot if there is one; throws {@linkcode JournalCorruptionError} if it is damaged. */
@@ -48,19 +39,7 @@ export function readSnapshot(storage: JournalStorage): StateSnapshot | undefined
       ...(expectedCrc !== undefined ? { expectedCrc } : {}),
       ...(actualCrc !== undefined ? { actualCrc } : {}),
     });
-  if (buf.length < HEADER_BYTES || MAGIC.some((b, i) => buf[i] !== b)) {
-    throw bad("snapshot header is damaged");
-  }
-  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  const length = view.getUint32(12, true);
-  if (view.getUint32(8, true) !== 1 || HEADER_BYTES + length !== buf.length) {
-    throw bad("snapshot length or version is wrong");
-  }
-  const body = buf.subarray(HEADER_BYTES);
-  const stored = view.getUint32(16, true);
-  const actual = crc32c(body);
-  if (stored !== actual) throw bad("snapshot CRC mismatch", stored, actual);
-  const parsed = JSON.parse(new TextDecoder().decode(body)) as StateSnapshot;
+  const parsed = decodeFramedJson(buf, MAGIC, "snapshot", bad) as StateSnapshot;
   if (!Number.isSafeInteger(parsed.throughIndex) || !Array.isArray(parsed.sessions)) {
     throw bad("snapshot body is not a state snapshot");
   }
@@ -69,16 +48,7 @@ export function readSnapshot(storage: JournalStorage): StateSnapshot | undefined
 
 /** Replaces the snapshot atomically and durably. */
 export function writeSnapshot(storage: JournalStorage, snapshot: StateSnapshot): void {
-  if (storage.exists(TMP)) storage.remove(TMP);
-  const writer = storage.openWriter(TMP, { create: true });
-  try {
-    writer.append(encodeSnapshot(snapshot));
-    writer.syncSync();
-  } finally {
-    writer.close();
-  }
-  storage.rename(TMP, SNAPSHOT_FILE);
-  storage.syncDirectory();
+  replaceFileAtomically(storage, SNAPSHOT_FILE, TMP, encodeSnapshot(snapshot));
 }
 
 /** Removes a half-written snapshot left by a crash. */
