@@ -13,6 +13,7 @@
  */
 
 import { Child } from "./_child.ts";
+import { formatBookLines, newOrderFix, openExecutionBook } from "./_book.ts";
 import { DEMO_PHASE_TIMEOUT_MS, DEMO_WINDOW, type DemoOptions } from "./demo.ts";
 import { ETCD_BIN, etcdInstalled, EtcdServer } from "../testing/etcd_server.ts";
 
@@ -127,14 +128,6 @@ async function until(
   }
 }
 
-function field(fix: string, tag: number): string | undefined {
-  const key = `|${tag}=`;
-  const at = fix.indexOf(key);
-  if (at < 0) return undefined;
-  const end = fix.indexOf("|", at + key.length);
-  return fix.slice(at + key.length, end < 0 ? undefined : end);
-}
-
 /** Runs the cluster demo; resolves with the exit code. See the module doc. */
 export async function runClusterDemo(options: DemoOptions): Promise<number> {
   const out = options.stdout;
@@ -236,32 +229,7 @@ async function clusterDemo(
       | undefined)?.find((x) => x.key === SESSION);
   await until(async () => (await sessionOf())?.loggedOn === true, "for the initiator", signal);
 
-  const books = new Map<string, { fresh: number; filled: number }>();
-  let reports = 0;
-  let filled = 0;
-  let duplicates = 0;
-  let possDup = 0;
-  const ws = new WebSocket(`ws://127.0.0.1:${initApi}/stream?from=1`);
-  setWs(ws);
-  await new Promise<void>((resolve, reject) => {
-    ws.onopen = () => resolve();
-    ws.onerror = () => reject(new Error("Cannot open the initiator's /stream"));
-  });
-  ws.onmessage = (ev) => {
-    const m = JSON.parse(String(ev.data)) as { msgType: string; fix: string };
-    if (m.msgType !== "8") return;
-    reports++;
-    const fix = "|" + m.fix;
-    if (field(fix, 43) === "Y") possDup++;
-    const book = books.get(field(fix, 11) ?? "");
-    if (!book) return;
-    const st = field(fix, 39);
-    if (st === "0" && ++book.fresh > 1) duplicates++;
-    if (st === "2") {
-      if (++book.filled > 1) duplicates++;
-      else filled++;
-    }
-  };
+  const book = await openExecutionBook(initApi, setWs);
 
   const events: string[] = [];
   const logons = async (): Promise<number> => {
@@ -303,10 +271,8 @@ async function clusterDemo(
   const seqBefore = await sessionOf();
   const sendOne = async (n: number) => {
     const id = `C${n}`;
-    books.set(id, { fresh: 0, filled: 0 });
-    const d = new Date().toISOString();
-    const ts = `${d.slice(0, 4)}${d.slice(5, 7)}${d.slice(8, 10)}-${d.slice(11, 23)}`;
-    const body = `8=FIX.4.4|35=D|11=${id}|21=1|55=TNDM|54=1|60=${ts}|38=100|40=2|44=10.5`;
+    book.expect(id);
+    const body = newOrderFix(id);
     while (true) {
       signal.throwIfAborted();
       const res = await fetch(url, {
@@ -324,35 +290,38 @@ async function clusterDemo(
   const phases = [Math.floor(o.orders / 3), Math.floor((2 * o.orders) / 3)];
   while (sent < o.orders) {
     signal.throwIfAborted();
-    if (sent - filled >= DEMO_WINDOW) {
+    if (sent - book.filled >= DEMO_WINDOW) {
       await sleep(2, signal);
       continue;
     }
     if (sent === phases[0] || sent === phases[1]) {
-      await until(() => filled === sent, "for the orders in flight", signal);
+      await until(() => book.filled === sent, "for the orders in flight", signal);
       await failover(sent === phases[0] ? "SIGKILL" : "SIGSTOP");
     }
     await sendOne(++sent);
-    if (o.isTerminal) out(`\r  sent ${sent}/${o.orders}  filled ${filled}`.padEnd(60));
+    if (o.isTerminal) out(`\r  sent ${sent}/${o.orders}  filled ${book.filled}`.padEnd(60));
   }
-  await until(() => filled === sent, "for every order to be filled", signal);
+  await until(() => book.filled === sent, "for every order to be filled", signal);
   const seqAfter = await sessionOf();
-  const lost = [...books.values()].reduce(
-    (n, x) => n + (x.fresh === 0 ? 1 : 0) + (x.filled === 0 ? 1 : 0),
-    0,
-  );
+  const lost = book.lost();
   return `
 Summary (cluster of 3 with etcd, ack strategy ${o.ackStrategy}, measured by the initiator):
-  orders sent              ${sent}
-  executions received      ${reports} (expected ${2 * sent}; ${possDup} as PossDup resends)
-  orders filled            ${filled}
-  messages lost            ${lost}
-  duplicates               ${duplicates}
-  sequence numbers before  next out ${seqBefore?.nextSenderSeqNum}, next in ${seqBefore?.nextTargetSeqNum}
+${
+    formatBookLines({
+      sent,
+      reports: book.reports,
+      possDup: book.possDup,
+      filled: book.filled,
+      lost,
+      duplicates: book.duplicates,
+    })
+  }  sequence numbers before  next out ${seqBefore?.nextSenderSeqNum}, next in ${seqBefore?.nextTargetSeqNum}
   sequence numbers after   next out ${seqAfter?.nextSenderSeqNum}, next in ${seqAfter?.nextTargetSeqNum}
 ${events.map((e) => `  ${e}\n`).join("")}  total run time           ${Date.now() - t0} ms
   verdict                  ${
-    lost === 0 && duplicates === 0 ? "every order was executed exactly once" : "see lost/duplicates"
+    lost === 0 && book.duplicates === 0
+      ? "every order was executed exactly once"
+      : "see lost/duplicates"
   }
 `;
 }

@@ -20,6 +20,7 @@
  */
 
 import { Child } from "./_child.ts";
+import { formatBookLines, newOrderFix, openExecutionBook } from "./_book.ts";
 
 /** Secondary's auto-promotion delay in the demo. */
 export const DEMO_AUTO_PROMOTE_MS = 300;
@@ -186,14 +187,6 @@ async function until(
   }
 }
 
-function field(fix: string, tag: number): string | undefined {
-  const key = `|${tag}=`;
-  const at = fix.indexOf(key);
-  if (at < 0) return undefined;
-  const end = fix.indexOf("|", at + key.length);
-  return fix.slice(at + key.length, end < 0 ? undefined : end);
-}
-
 /** Runs the demo; resolves with the exit code. See the module doc. */
 export async function runDemo(options: DemoOptions): Promise<number> {
   const out = options.stdout;
@@ -297,32 +290,7 @@ async function demo(
   );
 
   // Executions, booked from the initiator's journal stream.
-  const books = new Map<string, { fresh: number; filled: number }>();
-  let reports = 0;
-  let filled = 0;
-  let duplicates = 0;
-  let possDup = 0;
-  const ws = new WebSocket(`ws://127.0.0.1:${initApi}/stream?from=1`);
-  setWs(ws);
-  await new Promise<void>((resolve, reject) => {
-    ws.onopen = () => resolve();
-    ws.onerror = () => reject(new Error("Cannot open the initiator's /stream"));
-  });
-  ws.onmessage = (ev) => {
-    const m = JSON.parse(String(ev.data)) as { msgType: string; fix: string };
-    if (m.msgType !== "8") return;
-    reports++;
-    const fix = "|" + m.fix;
-    if (field(fix, 43) === "Y") possDup++;
-    const book = books.get(field(fix, 11) ?? "");
-    if (!book) return;
-    const st = field(fix, 39);
-    if (st === "0" && ++book.fresh > 1) duplicates++;
-    if (st === "2") {
-      if (++book.filled > 1) duplicates++;
-      else filled++;
-    }
-  };
+  const book = await openExecutionBook(initApi, setWs);
 
   const t0 = Date.now();
   const killAt = Math.floor(o.orders / 2);
@@ -344,7 +312,8 @@ async function demo(
       : failoverMs === undefined
       ? "primary a KILLED, failing over"
       : `on b after ${failoverMs} ms`;
-    const line = `  sent ${sent}/${o.orders}  filled ${filled}  reports ${reports}  [${phase}]`;
+    const line =
+      `  sent ${sent}/${o.orders}  filled ${book.filled}  reports ${book.reports}  [${phase}]`;
     out(o.isTerminal ? `\r${line.padEnd(78)}` : `${line}\n`);
   };
 
@@ -388,8 +357,8 @@ async function demo(
   const url = `http://127.0.0.1:${initApi}/sessions/${encodeURIComponent(SESSION)}/messages`;
   const sendOne = async (n: number) => {
     const id = `C${n}`;
-    books.set(id, { fresh: 0, filled: 0 });
-    const body = `8=FIX.4.4|35=D|11=${id}|21=1|55=TNDM|54=1|60=${fixNow()}|38=100|40=2|44=10.5`;
+    book.expect(id);
+    const body = newOrderFix(id);
     while (halted === undefined) {
       signal.throwIfAborted();
       const res = await fetch(url, {
@@ -409,7 +378,7 @@ async function demo(
   while (sent < o.orders && halted === undefined) {
     signal.throwIfAborted();
     progress();
-    if (sent - filled >= DEMO_WINDOW || inFlight.size >= DEMO_CONCURRENT_SENDS) {
+    if (sent - book.filled >= DEMO_WINDOW || inFlight.size >= DEMO_CONCURRENT_SENDS) {
       await Promise.race([...inFlight, sleep(2, signal)]);
       continue;
     }
@@ -424,7 +393,7 @@ async function demo(
   await Promise.all(inFlight);
   await failover;
   const deadline = Date.now() + DEMO_PHASE_TIMEOUT_MS;
-  while (filled < sent && halted === undefined && Date.now() < deadline) {
+  while (book.filled < sent && halted === undefined && Date.now() < deadline) {
     progress();
     await sleep(20, signal);
   }
@@ -433,14 +402,11 @@ async function demo(
   const seqAfter = await sessionState(initAdmin);
   return {
     ordersSent: sent,
-    executionsReceived: reports,
-    ordersFilled: filled,
-    lost: [...books.values()].reduce(
-      (n, x) => n + (x.fresh === 0 ? 1 : 0) + (x.filled === 0 ? 1 : 0),
-      0,
-    ),
-    duplicates,
-    possDup,
+    executionsReceived: book.reports,
+    ordersFilled: book.filled,
+    lost: book.lost(),
+    duplicates: book.duplicates,
+    possDup: book.possDup,
     killedAtOrder: killAt,
     seqBefore: {
       nextSenderSeqNum: seqBefore?.nextSenderSeqNum ?? 0,
@@ -457,11 +423,6 @@ async function demo(
   };
 }
 
-function fixNow(): string {
-  const d = new Date().toISOString(); // 2026-11-24T06:03:48.123Z
-  return `${d.slice(0, 4)}${d.slice(5, 7)}${d.slice(8, 10)}-${d.slice(11, 23)}`;
-}
-
 /** The summary as printed. */
 export function formatSummary(s: DemoSummary, o: Pick<DemoOptions, "ackStrategy">): string {
   const ms = (v: number | undefined) =>
@@ -475,14 +436,16 @@ export function formatSummary(s: DemoSummary, o: Pick<DemoOptions, "ackStrategy"
     : `expected risk of the ${o.ackStrategy} strategy`;
   return `
 Summary (ack strategy ${o.ackStrategy}, measured by the initiator):
-  orders sent              ${s.ordersSent}
-  executions received      ${s.executionsReceived} (expected ${
-    2 * s.ordersSent
-  }; ${s.possDup} as PossDup resends)
-  orders filled            ${s.ordersFilled}
-  messages lost            ${s.lost}
-  duplicates               ${s.duplicates}
-  primary killed at order  ${s.killedAtOrder} (SIGKILL)
+${
+    formatBookLines({
+      sent: s.ordersSent,
+      reports: s.executionsReceived,
+      possDup: s.possDup,
+      filled: s.ordersFilled,
+      lost: s.lost,
+      duplicates: s.duplicates,
+    })
+  }  primary killed at order  ${s.killedAtOrder} (SIGKILL)
   sequence numbers before  next out ${s.seqBefore.nextSenderSeqNum}, next in ${s.seqBefore.nextTargetSeqNum}
   sequence numbers after   next out ${s.seqAfter.nextSenderSeqNum}, next in ${s.seqAfter.nextTargetSeqNum}
   secondary promoted after ${
