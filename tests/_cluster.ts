@@ -5,7 +5,9 @@
  * @module
  */
 
+import { assertEquals } from "../lib/testing/assert.ts";
 import { EtcdServer, EtcdServers } from "../lib/testing/etcd_server.ts";
+import { OrderClient, type OrderClientOptions } from "./_failover_client.ts";
 import { ReplicationRelay } from "./_replication_relay.ts";
 import {
   ACCEPTOR_COMP_ID,
@@ -189,13 +191,20 @@ export class EtcdCluster implements AsyncDisposable {
     return s?.cluster as Record<string, unknown> | undefined;
   }
 
-  /** Index of the member that leads and accepts logons, once one does. */
-  async leader(timeoutMs = 30_000): Promise<number> {
+  /**
+   * Index of the member that leads and accepts logons, once one does; with `except`, a member
+   * other than that one (a new leader after it was cut off or frozen).
+   */
+  async leader(
+    timeoutMs = 30_000,
+    except = -1,
+    what = "a leader accepting logons",
+  ): Promise<number> {
     let found = -1;
     await waitUntil(
       async () => {
         for (let i = 0; i < this.procs.length; i++) {
-          if (this.procs[i] === undefined) continue;
+          if (i === except || this.procs[i] === undefined) continue;
           const s = await status(this.ports[i]!.admin);
           if (s?.role === "primary" && s.acceptingLogons === true) {
             found = i;
@@ -204,7 +213,7 @@ export class EtcdCluster implements AsyncDisposable {
         }
         return false;
       },
-      "a leader accepting logons",
+      what,
       timeoutMs,
     );
     return found;
@@ -231,4 +240,54 @@ export class EtcdCluster implements AsyncDisposable {
     await this.etcdServers?.[Symbol.asyncDispose]();
     await Deno.remove(this.dir, { recursive: true });
   }
+}
+
+/** Key of the acceptor's session on every member. */
+export const CLUSTER_SESSION = "FIX.4.4:EXEC->CLIENT";
+
+/**
+ * Starts the order client on `ports` (the members' FIX ports, in order), reconnecting every
+ * 50 ms and failing the test on a sequence or protocol anomaly; `extra` adds options.
+ */
+export function startStrictClient(
+  ports: readonly number[],
+  extra: Omit<Partial<OrderClientOptions>, "ports"> = {},
+): Promise<OrderClient> {
+  return OrderClient.start({
+    ports,
+    reconnectDelayMs: 50,
+    failOn: ["MsgSeqNum too low", "rejected", "Garbled"],
+    ...extra,
+  });
+}
+
+/** Last journal index member `i` reports in `/status` (-1 when it does not answer). */
+export async function lastIndex(c: EtcdCluster, i: number): Promise<number> {
+  const s = await status(c.ports[i]!.admin);
+  return ((s?.journal as { lastIndex?: number } | undefined)?.lastIndex) ?? -1;
+}
+
+/** Waits until the leader's and the client's sequence numbers agree: nothing skipped, nothing reused. */
+export async function sequencesAgree(
+  c: EtcdCluster,
+  leader: number,
+  client: OrderClient,
+): Promise<void> {
+  const h = client.initiator.host.session;
+  await waitUntil(async () => {
+    const s = await status(c.ports[leader]!.admin);
+    const x =
+      ((s?.sessions ?? []) as { key: string; nextSenderSeqNum: number; nextTargetSeqNum: number }[])
+        .find((e) => e.key === CLUSTER_SESSION);
+    return x !== undefined && x.nextTargetSeqNum === h.nextSenderSeqNum &&
+      x.nextSenderSeqNum === h.nextTargetSeqNum;
+  }, "sequence numbers to agree");
+}
+
+/** Asserts every order the client sent was executed exactly once, with no reject. */
+export function exactlyOnce(client: OrderClient): void {
+  assertEquals(client.wrongOrders().slice(0, 10), []);
+  assertEquals(client.duplicates, 0);
+  assertEquals(client.unknown, 0);
+  assertEquals(client.rejects, []);
 }

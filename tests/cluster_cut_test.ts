@@ -11,37 +11,17 @@
 import { assert, assertEquals } from "../lib/testing/assert.ts";
 import { etcdInstalled } from "../lib/testing/etcd_server.ts";
 import { Journal } from "../lib/journal/mod.ts";
-import { EtcdCluster } from "./_cluster.ts";
+import {
+  EtcdCluster,
+  exactlyOnce,
+  lastIndex,
+  sequencesAgree,
+  startStrictClient,
+} from "./_cluster.ts";
 import { status, tryLogon, waitUntil } from "./_failover_cluster.ts";
-import { OrderClient } from "./_failover_client.ts";
 
 const ignore = !etcdInstalled();
 const WINDOW = 100;
-const SESSION = "FIX.4.4:EXEC->CLIENT";
-
-async function lastIndex(c: EtcdCluster, i: number): Promise<number> {
-  const s = await status(c.ports[i]!.admin);
-  return ((s?.journal as { lastIndex?: number } | undefined)?.lastIndex) ?? -1;
-}
-
-async function sequencesAgree(c: EtcdCluster, leader: number, client: OrderClient) {
-  const h = client.initiator.host.session;
-  await waitUntil(async () => {
-    const s = await status(c.ports[leader]!.admin);
-    const x =
-      ((s?.sessions ?? []) as { key: string; nextSenderSeqNum: number; nextTargetSeqNum: number }[])
-        .find((e) => e.key === SESSION);
-    return x !== undefined && x.nextTargetSeqNum === h.nextSenderSeqNum &&
-      x.nextSenderSeqNum === h.nextTargetSeqNum;
-  }, "sequence numbers to agree");
-}
-
-function exactlyOnce(client: OrderClient): void {
-  assertEquals(client.wrongOrders().slice(0, 10), []);
-  assertEquals(client.duplicates, 0);
-  assertEquals(client.unknown, 0);
-  assertEquals(client.rejects, []);
-}
 
 /** Asserts member `i` neither leads nor accepts logons; a real Logon attempt is refused. */
 async function notLeading(c: EtcdCluster, i: number, why: string): Promise<void> {
@@ -67,11 +47,7 @@ Deno.test({
       relays: true,
     });
     await Promise.all([c.start(0), c.start(1), c.start(2)]);
-    await using client = await OrderClient.start({
-      ports: c.fixPorts,
-      reconnectDelayMs: 50,
-      failOn: ["MsgSeqNum too low", "rejected", "Garbled"],
-    });
+    await using client = await startStrictClient(c.fixPorts);
     await client.until(() => client.loggedOn, "first logon");
     const leader = await c.leader();
     await waitUntil(async () => (await c.inSync(leader)).length === 3, "all three in sync");
@@ -134,11 +110,7 @@ Deno.test({
       relays: true,
     });
     await Promise.all([c.start(0), c.start(1)]);
-    await using client = await OrderClient.start({
-      ports: c.fixPorts,
-      reconnectDelayMs: 50,
-      failOn: ["MsgSeqNum too low", "rejected", "Garbled"],
-    });
+    await using client = await startStrictClient(c.fixPorts);
     await client.until(() => client.loggedOn, "first logon");
     const leader = await c.leader();
     const follower = 1 - leader;
@@ -218,11 +190,7 @@ Deno.test({
       relays: true,
     });
     await Promise.all([c.start(0), c.start(1), c.start(2)]);
-    await using client = await OrderClient.start({
-      ports: c.fixPorts,
-      reconnectDelayMs: 50,
-      failOn: ["MsgSeqNum too low", "rejected", "Garbled"],
-    });
+    await using client = await startStrictClient(c.fixPorts);
     await client.until(() => client.loggedOn, "first logon");
     const leader = await c.leader();
     await waitUntil(async () => (await c.inSync(leader)).length === 3, "all three in sync");

@@ -8,32 +8,11 @@
 
 import { assert, assertEquals } from "../lib/testing/assert.ts";
 import { etcdInstalled } from "../lib/testing/etcd_server.ts";
-import { EtcdCluster } from "./_cluster.ts";
+import { EtcdCluster, exactlyOnce, sequencesAgree, startStrictClient } from "./_cluster.ts";
 import { status, waitUntil } from "./_failover_cluster.ts";
-import { OrderClient } from "./_failover_client.ts";
 
 const ignore = !etcdInstalled();
 const WINDOW = 100;
-const SESSION = "FIX.4.4:EXEC->CLIENT";
-
-async function sequencesAgree(c: EtcdCluster, leader: number, client: OrderClient) {
-  const h = client.initiator.host.session;
-  await waitUntil(async () => {
-    const s = await status(c.ports[leader]!.admin);
-    const x =
-      ((s?.sessions ?? []) as { key: string; nextSenderSeqNum: number; nextTargetSeqNum: number }[])
-        .find((e) => e.key === SESSION);
-    return x !== undefined && x.nextTargetSeqNum === h.nextSenderSeqNum &&
-      x.nextSenderSeqNum === h.nextTargetSeqNum;
-  }, "sequence numbers to agree");
-}
-
-function exactlyOnce(client: OrderClient): void {
-  assertEquals(client.wrongOrders().slice(0, 10), []);
-  assertEquals(client.duplicates, 0);
-  assertEquals(client.unknown, 0);
-  assertEquals(client.rejects, []);
-}
 
 async function quarantineFiles(dir: string): Promise<number> {
   let n = 0;
@@ -51,11 +30,7 @@ Deno.test({
   async fn() {
     await using c = await EtcdCluster.create({ nodes: 3, minInSync: 2, maxLagMs: 800 });
     await Promise.all([c.start(0), c.start(1), c.start(2)]);
-    await using client = await OrderClient.start({
-      ports: c.fixPorts,
-      reconnectDelayMs: 50,
-      failOn: ["MsgSeqNum too low", "rejected", "Garbled"],
-    });
+    await using client = await startStrictClient(c.fixPorts);
     await client.until(() => client.loggedOn, "first logon");
     const leader = await c.leader();
     await waitUntil(async () => (await c.inSync(leader)).length === 3, "all three in sync");
@@ -87,11 +62,7 @@ Deno.test({
       relays: true,
     });
     await Promise.all([c.start(0), c.start(1), c.start(2)]);
-    await using client = await OrderClient.start({
-      ports: c.fixPorts,
-      reconnectDelayMs: 50,
-      failOn: ["MsgSeqNum too low", "rejected", "Garbled"],
-    });
+    await using client = await startStrictClient(c.fixPorts);
     await client.until(() => client.loggedOn, "first logon");
     const old = await c.leader();
     await waitUntil(async () => (await c.inSync(old)).length === 3, "all three in sync");
@@ -105,18 +76,7 @@ Deno.test({
     const streaming = client.stream(800, WINDOW);
     streaming.catch(() => {});
     await c.procs[old]!.waitFor("fencing: this node stops leading", 30_000);
-    let next = -1;
-    await waitUntil(async () => {
-      for (let i = 0; i < 3; i++) {
-        if (i === old) continue;
-        const s = await status(c.ports[i]!.admin);
-        if (s?.role === "primary" && s.acceptingLogons === true) {
-          next = i;
-          return true;
-        }
-      }
-      return false;
-    }, "the majority side elects");
+    const next = await c.leader(30_000, old, "the majority side elects");
     assert(((await status(c.ports[next]!.admin))!.epoch as number) > epochBefore);
     await streaming;
     await client.until(() => client.filledOrders === 800, "800 filled on the new leader", 60_000);
@@ -139,11 +99,7 @@ Deno.test({
   async fn() {
     await using c = await EtcdCluster.create({ nodes: 3, minInSync: 2, leaseTtlMs: 2_000 });
     await Promise.all([c.start(0), c.start(1), c.start(2)]);
-    await using client = await OrderClient.start({
-      ports: c.fixPorts,
-      reconnectDelayMs: 50,
-      failOn: ["MsgSeqNum too low", "rejected", "Garbled"],
-    });
+    await using client = await startStrictClient(c.fixPorts);
     await client.until(() => client.loggedOn, "first logon");
     const old = await c.leader();
     await client.stream(200, WINDOW);
@@ -186,11 +142,7 @@ Deno.test({
       etcdCluster: true,
     });
     await Promise.all([c.start(0), c.start(1), c.start(2)]);
-    await using client = await OrderClient.start({
-      ports: c.fixPorts,
-      reconnectDelayMs: 50,
-      failOn: ["MsgSeqNum too low", "rejected", "Garbled"],
-    });
+    await using client = await startStrictClient(c.fixPorts);
     await client.until(() => client.loggedOn, "first logon");
     const leader = await c.leader();
     const epoch = (await status(c.ports[leader]!.admin))!.epoch as number;

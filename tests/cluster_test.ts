@@ -10,7 +10,13 @@
 
 import { assert, assertEquals } from "../lib/testing/assert.ts";
 import { etcdInstalled } from "../lib/testing/etcd_server.ts";
-import { EtcdCluster } from "./_cluster.ts";
+import {
+  CLUSTER_SESSION,
+  EtcdCluster,
+  exactlyOnce,
+  sequencesAgree,
+  startStrictClient,
+} from "./_cluster.ts";
 import { admin, metricValue, status, waitUntil } from "./_failover_cluster.ts";
 import { OrderClient } from "./_failover_client.ts";
 
@@ -20,7 +26,6 @@ if (ignore) console.warn("etcd is not installed (bash .ci/install_etcd.sh): clus
 const KILLS = Number(Deno.env.get("CLUSTER_KILLS") ?? 10);
 const ORDERS_PER_TRIAL = 1_000;
 const WINDOW = 100;
-const SESSION = "FIX.4.4:EXEC->CLIENT";
 
 interface SessionStatus {
   key: string;
@@ -30,18 +35,9 @@ interface SessionStatus {
 
 async function sessionOf(adminPort: number): Promise<SessionStatus> {
   const s = await status(adminPort);
-  const found = ((s?.sessions ?? []) as SessionStatus[]).find((x) => x.key === SESSION);
-  if (!found) throw new Error(`no session ${SESSION} in /status of port ${adminPort}`);
+  const found = ((s?.sessions ?? []) as SessionStatus[]).find((x) => x.key === CLUSTER_SESSION);
+  if (!found) throw new Error(`no session ${CLUSTER_SESSION} in /status of port ${adminPort}`);
   return found;
-}
-
-/** Both sides' sequence numbers agree: nothing skipped, nothing reused. */
-async function sequencesAgree(c: EtcdCluster, leader: number, client: OrderClient) {
-  const h = client.initiator.host.session;
-  await waitUntil(async () => {
-    const s = await sessionOf(c.ports[leader]!.admin);
-    return s.nextTargetSeqNum === h.nextSenderSeqNum && s.nextSenderSeqNum === h.nextTargetSeqNum;
-  }, "sequence numbers to agree");
 }
 
 Deno.test({
@@ -53,10 +49,7 @@ Deno.test({
     await Promise.all([c.start(0), c.start(1), c.start(2)]);
     let killedAtMs = 0;
     const failoverMs: number[] = [];
-    await using client = await OrderClient.start({
-      ports: c.fixPorts,
-      reconnectDelayMs: 50,
-      failOn: ["MsgSeqNum too low", "rejected", "Garbled"],
+    await using client = await startStrictClient(c.fixPorts, {
       onLogon: () => {
         if (killedAtMs > 0) failoverMs.push(Date.now() - killedAtMs);
         killedAtMs = 0;
@@ -98,10 +91,7 @@ Deno.test({
         `${c.names[leader]} back in the in-sync set`,
       );
     }
-    assertEquals(client.wrongOrders().slice(0, 10), []);
-    assertEquals(client.duplicates, 0);
-    assertEquals(client.unknown, 0);
-    assertEquals(client.rejects, []);
+    exactlyOnce(client);
     assertEquals(client.filledOrders, KILLS * ORDERS_PER_TRIAL);
     assertEquals(failoverMs.length, KILLS);
     for (let i = 1; i < epochs.length; i++) {
@@ -209,11 +199,7 @@ Deno.test({
     try {
       // Long heartbeats: the client stays connected to the frozen leader, so anything the
       // leader sent after waking would reach it.
-      await using client = await OrderClient.start({
-        ports: relays.map((r) => r.port),
-        reconnectDelayMs: 50,
-        failOn: ["MsgSeqNum too low", "rejected", "Garbled"],
-      });
+      await using client = await startStrictClient(relays.map((r) => r.port));
       await client.until(() => client.loggedOn, "first logon");
       const old = await c.leader();
       await client.stream(300, WINDOW);
@@ -229,22 +215,7 @@ Deno.test({
       const stoppedAt = Date.now();
       // Orders the frozen leader will find in its socket when it wakes.
       for (let i = 0; i < 50; i++) client.sendOrder();
-      let next = -1;
-      await waitUntil(
-        async () => {
-          for (let i = 0; i < 3; i++) {
-            if (i === old) continue;
-            const s = await status(c.ports[i]!.admin);
-            if (s?.role === "primary" && s.acceptingLogons === true) {
-              next = i;
-              return true;
-            }
-          }
-          return false;
-        },
-        "a new leader",
-        30_000,
-      );
+      const next = await c.leader(30_000, old, "a new leader");
       const electedMs = Date.now() - stoppedAt;
       const sentBefore = relays[old]!.toClientBytes;
       c.procs[old]!.kill("SIGCONT");
