@@ -8,6 +8,7 @@
  * tandem check-config FILE [override flags]                            validate, start nothing
  * tandem journal …                                                     journal tools
  * tandem promote --admin HOST:PORT [--token T] [--reason TEXT] [--timeout-ms N]
+ * tandem cluster status --admin HOST:PORT [--token T] [--json] [--timeout-ms N]
  * tandem demo [--orders N] [--ack-strategy forever|timeout|never] [--cluster]  failover demo
  * tandem help [COMMAND] | COMMAND --help | --help                       usage
  * tandem --version
@@ -40,6 +41,7 @@ export const COMMAND_NAMES = [
   "check-config",
   "journal",
   "promote",
+  "cluster",
   "demo",
   "help",
 ] as const;
@@ -99,6 +101,14 @@ export type CliCommand =
     readonly admin: HostPort;
     readonly token: string | undefined;
     readonly reason: string;
+    readonly timeoutMs: number;
+  }
+  | {
+    readonly kind: "cluster-status";
+    readonly admin: HostPort;
+    readonly token: string | undefined;
+    /** Print the summary as JSON instead of a table. */
+    readonly json: boolean;
     readonly timeoutMs: number;
   }
   | {
@@ -164,6 +174,8 @@ export function parseCliArgs(
         return parseCheckConfig(rest);
       case "promote":
         return parsePromote(rest, env);
+      case "cluster":
+        return parseCluster(rest, env);
       case "demo":
         return parseDemo(rest);
       case "journal":
@@ -300,28 +312,67 @@ function parsePromote(
   if (positionals.length > 0) {
     throw new CliUsageError(`Unexpected argument ${positionals[0]}`, "promote");
   }
+  return {
+    kind: "promote",
+    admin: adminFlag(flags, "promote"),
+    token: flags.get("--token") ?? env[ADMIN_TOKEN_ENV],
+    reason: flags.get("--reason") ?? "promote command",
+    timeoutMs: timeoutFlag(flags, "promote"),
+  };
+}
+
+function adminFlag(flags: Map<string, string>, command: CommandName): HostPort {
   const adminText = flags.get("--admin");
-  if (adminText === undefined) throw new CliUsageError("Missing --admin HOST:PORT", "promote");
+  if (adminText === undefined) throw new CliUsageError("Missing --admin HOST:PORT", command);
   let admin: HostPort;
   try {
     admin = parseHostPort(adminText);
   } catch (e) {
-    throw new CliUsageError(`Invalid --admin: ${(e as Error).message}`, "promote");
+    throw new CliUsageError(`Invalid --admin: ${(e as Error).message}`, command);
   }
   if (admin.port === 0) {
-    throw new CliUsageError("Invalid --admin: port 0 cannot be connected to", "promote");
+    throw new CliUsageError("Invalid --admin: port 0 cannot be connected to", command);
   }
+  return admin;
+}
+
+function timeoutFlag(flags: Map<string, string>, command: CommandName): number {
   const timeoutText = flags.get("--timeout-ms");
   const timeoutMs = timeoutText === undefined ? DEFAULT_PROMOTE_TIMEOUT_MS : Number(timeoutText);
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 3_600_000) {
-    throw new CliUsageError(`Invalid --timeout-ms ${timeoutText}: expected 1–3600000`, "promote");
+    throw new CliUsageError(`Invalid --timeout-ms ${timeoutText}: expected 1–3600000`, command);
+  }
+  return timeoutMs;
+}
+
+function parseCluster(
+  all: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): CliCommand {
+  const json = all.includes("--json");
+  const args = all.filter((a) => a !== "--json");
+  const { flags, positionals } = splitFlags(
+    args,
+    ["--admin", "--token", "--timeout-ms"],
+    "cluster",
+  );
+  if (positionals[0] !== "status") {
+    throw new CliUsageError(
+      positionals[0] === undefined
+        ? "Missing subcommand: expected status"
+        : `Unknown subcommand ${positionals[0]}: expected status`,
+      "cluster",
+    );
+  }
+  if (positionals.length > 1) {
+    throw new CliUsageError(`Unexpected argument ${positionals[1]}`, "cluster");
   }
   return {
-    kind: "promote",
-    admin,
+    kind: "cluster-status",
+    admin: adminFlag(flags, "cluster"),
     token: flags.get("--token") ?? env[ADMIN_TOKEN_ENV],
-    reason: flags.get("--reason") ?? "promote command",
-    timeoutMs,
+    json,
+    timeoutMs: timeoutFlag(flags, "cluster"),
   };
 }
 

@@ -88,6 +88,7 @@ Usage:
   tandem check-config FILE [flags]    validate a configuration; start nothing
   tandem journal COMMAND ...          inspect and repair a journal
   tandem promote --admin HOST:PORT    promote a secondary to primary
+  tandem cluster status --admin H:P   members, leader, epoch, in-sync set, lag, etcd health
   tandem demo                         failover demo: primary, secondary, initiator; kill the primary
   tandem help [COMMAND|ROLE]          this text, a command's, or a role's (acceptor, primary,
                                       secondary, initiator; also: --role ... --help)
@@ -133,6 +134,17 @@ other users can see in the process list). --timeout-ms defaults to ${DEFAULT_PRO
 
 Exit codes: 0 promoted, 1 refused or unreachable, 2 usage error.
 `,
+  cluster: `Usage: tandem cluster status --admin HOST:PORT [--token TOKEN] [--json] [--timeout-ms N]
+
+Reads a cluster member's admin API (GET /status) and prints what it sees of the cluster: the
+coordination service and its health, the leader and its epoch, the in-sync set, and one line per
+member with its role, whether it is in sync, its replication link and its lag (records and ms).
+Ask the leader for every follower's lag; a follower shows its own. --json prints the same as JSON.
+The token defaults to the ${ADMIN_TOKEN_ENV} environment variable. --timeout-ms defaults to
+${DEFAULT_PROMOTE_TIMEOUT_MS}.
+
+Exit codes: 0 shown, 1 unreachable, refused or not in cluster mode, 2 usage error.
+`,
   demo: `Usage: tandem demo [--orders N] [--ack-strategy forever|timeout|never] [--cluster]
 
 Starts a primary, a secondary (both with the executor application) and an initiator as child
@@ -150,7 +162,7 @@ Exit codes: 0 the demo ran (see the summary), 1 it could not run, 2 usage error.
 `,
   help: `Usage: tandem help [COMMAND]
 
-Prints the usage of tandem or of COMMAND (run, check-config, journal, promote, demo).
+Prints the usage of tandem or of COMMAND (run, check-config, journal, promote, cluster, demo).
 `,
 };
 

@@ -22,6 +22,15 @@ export {
   DEFAULT_PROMOTE_TIMEOUT_MS,
   parseCliArgs,
 } from "./cli_args.ts";
+export {
+  type ClusterSummary,
+  fetchNodeStatus,
+  formatClusterStatus,
+  type MemberRow,
+  type StatusRequestOptions,
+  type StatusResult,
+  summarizeCluster,
+} from "./cluster_status.ts";
 export { EXIT_CODE_MEANINGS, ExitCode, type ExitCodeValue } from "./exit_codes.ts";
 export { helpText } from "./help.ts";
 export {

@@ -67,7 +67,8 @@ export async function requestPromotion(options: PromoteOptions): Promise<Promote
   };
 }
 
-async function readLimited(response: Response): Promise<string> {
+/** Reads at most {@linkcode MAX_PROMOTE_RESPONSE_BYTES} of an admin API answer as text. */
+export async function readLimited(response: Response): Promise<string> {
   if (!response.body) return "";
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];

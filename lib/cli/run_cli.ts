@@ -31,6 +31,7 @@ import { type CliCommand, CliUsageError, parseCliArgs } from "./cli_args.ts";
 import { ExitCode } from "./exit_codes.ts";
 import { helpText } from "./help.ts";
 import { requestPromotion } from "./promote.ts";
+import { fetchNodeStatus, formatClusterStatus, summarizeCluster } from "./cluster_status.ts";
 import { runJournalCommand } from "../journal/cli.ts";
 import { runDemo } from "../demo/mod.ts";
 import { runClusterDemo } from "../demo/cluster_demo.ts";
@@ -103,6 +104,8 @@ export async function runCli(
       return await runJournal(command.args, io);
     case "promote":
       return await promote(command, io);
+    case "cluster-status":
+      return await clusterStatus(command, io);
     case "demo":
       return await (command.cluster ? runClusterDemo : runDemo)({
         orders: command.orders,
@@ -259,5 +262,40 @@ async function promote(
     return ExitCode.Failure;
   }
   io.stdout(result.epoch !== undefined ? `Promoted: epoch ${result.epoch}\n` : "Promoted\n");
+  return ExitCode.Ok;
+}
+
+async function clusterStatus(
+  command: Extract<CliCommand, { kind: "cluster-status" }>,
+  io: CliIo,
+): Promise<number> {
+  const timeout = new AbortController();
+  const timer = setTimeout(
+    () => timeout.abort(new DOMException("timed out", "TimeoutError")),
+    command.timeoutMs,
+  );
+  let result;
+  try {
+    result = await fetchNodeStatus({
+      admin: command.admin,
+      token: command.token,
+      signal: AbortSignal.any([io.signal, timeout.signal]),
+    });
+  } finally {
+    clearTimeout(timer);
+  }
+  if (!result.ok) {
+    io.stderr(`tandem: ${result.message}\n`);
+    return ExitCode.Failure;
+  }
+  let summary;
+  try {
+    summary = summarizeCluster(result.body);
+  } catch (e) {
+    if (!(e instanceof TypeError)) throw e;
+    io.stderr(`tandem: ${e.message}\n`);
+    return ExitCode.Failure;
+  }
+  io.stdout(command.json ? JSON.stringify(summary, null, 2) + "\n" : formatClusterStatus(summary));
   return ExitCode.Ok;
 }
