@@ -232,10 +232,14 @@ async function runCommand(ws: Workspace, label: string, text: string): Promise<s
   }
 }
 
-/** Stops the section's long-running commands with SIGINT; returns the failures. */
+/**
+ * Stops the section's long-running commands with SIGINT, the last started first, each once the
+ * one after it stopped (as a reader would: the nodes before the etcd they use); returns the
+ * failures.
+ */
 async function stopSection(ws: Workspace): Promise<string[]> {
   const failures: string[] = [];
-  const running = ws.running;
+  const running = ws.running.toReversed();
   ws.running = [];
   for (const p of running) {
     if (p.status !== undefined) {
@@ -245,8 +249,6 @@ async function stopSection(ws: Workspace): Promise<string[]> {
       continue;
     }
     signalGroup(p, "SIGINT");
-  }
-  for (const p of running) {
     const stopped = await Promise.race([p.child.status, sleep(STOP_TIMEOUT_MS).then(() => null)]);
     if (stopped === null) {
       signalGroup(p, "SIGKILL");
