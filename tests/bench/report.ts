@@ -33,6 +33,7 @@ import {
   RECONNECT_DELAY_MS,
   runHaBench,
 } from "./ha_bench.ts";
+import { runClusterBench } from "./cluster_bench.ts";
 import { failedRow, median, type Row, row, timeInterleaved, type Unit } from "./_stats.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -419,6 +420,11 @@ await section("ha", async () => {
     );
   }
 });
+
+await section(
+  "cluster",
+  async () => void rows.push(...await runClusterBench(quick ? { kills: 2 } : {})),
+);
 
 /** Every `*_bench.ts` outside tests/bench that registers `Deno.bench`. */
 async function otherBenchFiles(): Promise<string[]> {
