@@ -19,6 +19,7 @@ import {
 } from "./_cluster.ts";
 import { admin, metricValue, status, waitUntil } from "./_failover_cluster.ts";
 import { OrderClient } from "./_failover_client.ts";
+import { type CliIo, runCli } from "../lib/cli/mod.ts";
 
 const ignore = !etcdInstalled();
 if (ignore) console.warn("etcd is not installed (bash .ci/install_etcd.sh): cluster tests skipped");
@@ -285,5 +286,47 @@ Deno.test({
     assertEquals(s?.role, "secondary");
     assertEquals(s?.acceptingLogons, false);
     assertEquals(client.wrongOrders().slice(0, 10), []);
+  },
+});
+
+Deno.test({
+  name:
+    "tandem cluster status against real members: the leader lists every member in sync with its lag, a follower names the leader",
+  ignore,
+  async fn() {
+    await using c = await EtcdCluster.create({ nodes: 3, minInSync: 2 });
+    await Promise.all([c.start(0), c.start(1), c.start(2)]);
+    const leader = await c.leader();
+    await waitUntil(async () => (await c.inSync(leader)).length === 3, "3 members in sync");
+    const ask = async (i: number, json: boolean) => {
+      const out: string[] = [];
+      const io: CliIo = {
+        stdout: (t) => out.push(t),
+        stderr: (t) => out.push(t),
+        env: {},
+        stderrIsTerminal: false,
+        signal: new AbortController().signal,
+      };
+      const args = ["cluster", "status", "--admin", `127.0.0.1:${c.ports[i]!.admin}`];
+      assertEquals(await runCli(json ? [...args, "--json"] : args, io), 0, out.join(""));
+      return out.join("");
+    };
+    const fromLeader = JSON.parse(await ask(leader, true));
+    assertEquals(fromLeader.leader, c.names[leader]);
+    assertEquals(fromLeader.etcdHealthy, true);
+    assertEquals([...fromLeader.inSync].sort(), ["n1", "n2", "n3"]);
+    assertEquals(
+      fromLeader.members.map((m: { member: string; role: string; inSync: boolean }) => [
+        m.member,
+        m.role,
+        m.inSync,
+      ]),
+      c.names.map((n) => [n, n === c.names[leader] ? "leader" : "follower", true]),
+    );
+    for (const m of fromLeader.members) assertEquals(typeof m.lagRecords, "number");
+    const follower = (leader + 1) % 3;
+    const text = await ask(follower, false);
+    assert(text.includes(`leader:       ${c.names[leader]} at 127.0.0.1:`), text);
+    assert(/^n\d +follower +yes +streaming/m.test(text), text);
   },
 });
