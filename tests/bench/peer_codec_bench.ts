@@ -33,8 +33,7 @@ import { type BenchCase, median, timeInterleaved } from "./_stats.ts";
 /** The QuickFIX codec benchmark program. */
 export const QFCODEC_PATH: string = new URL("../interop/build/qfcodec", import.meta.url).pathname;
 /** The QuickFIX FIX.4.4 dictionary it validates with (the one the interop tests use). */
-export const QUICKFIX_FIX44_XML: string =
-  new URL("../../../shared/fix-spec/FIX44.xml", import.meta.url).pathname;
+export const QUICKFIX_FIX44_XML: string = new URL("../../spec/FIX44.xml", import.meta.url).pathname;
 
 /** One comparison: Tandem's and QuickFIX's ns per operation for the same work. */
 export interface PeerCodecFigure {
