@@ -237,26 +237,38 @@ function runJournal(args: readonly string[], io: CliIo): Promise<number> {
   });
 }
 
+/**
+ * Runs `request` with a signal that aborts on `signal` or after `timeoutMs` (a `TimeoutError`),
+ * clearing the timer when it settles.
+ */
+async function withTimeout<T>(
+  signal: AbortSignal,
+  timeoutMs: number,
+  request: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const timeout = new AbortController();
+  const timer = setTimeout(
+    () => timeout.abort(new DOMException("timed out", "TimeoutError")),
+    timeoutMs,
+  );
+  try {
+    return await request(AbortSignal.any([signal, timeout.signal]));
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 async function promote(
   command: Extract<CliCommand, { kind: "promote" }>,
   io: CliIo,
 ): Promise<number> {
-  const timeout = new AbortController();
-  const timer = setTimeout(
-    () => timeout.abort(new DOMException("timed out", "TimeoutError")),
-    command.timeoutMs,
-  );
-  let result;
-  try {
-    result = await requestPromotion({
+  const result = await withTimeout(io.signal, command.timeoutMs, (signal) =>
+    requestPromotion({
       admin: command.admin,
       token: command.token,
       reason: command.reason,
-      signal: AbortSignal.any([io.signal, timeout.signal]),
-    });
-  } finally {
-    clearTimeout(timer);
-  }
+      signal,
+    }));
   if (!result.ok) {
     io.stderr(`tandem: ${result.message}\n`);
     return ExitCode.Failure;
@@ -269,21 +281,11 @@ async function clusterStatus(
   command: Extract<CliCommand, { kind: "cluster-status" }>,
   io: CliIo,
 ): Promise<number> {
-  const timeout = new AbortController();
-  const timer = setTimeout(
-    () => timeout.abort(new DOMException("timed out", "TimeoutError")),
+  const result = await withTimeout(
+    io.signal,
     command.timeoutMs,
+    (signal) => fetchNodeStatus({ admin: command.admin, token: command.token, signal }),
   );
-  let result;
-  try {
-    result = await fetchNodeStatus({
-      admin: command.admin,
-      token: command.token,
-      signal: AbortSignal.any([io.signal, timeout.signal]),
-    });
-  } finally {
-    clearTimeout(timer);
-  }
   if (!result.ok) {
     io.stderr(`tandem: ${result.message}\n`);
     return ExitCode.Failure;
