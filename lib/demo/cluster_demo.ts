@@ -14,7 +14,8 @@
 
 import { Child } from "./_child.ts";
 import { formatBookLines, newOrderFix, openExecutionBook } from "./_book.ts";
-import { DEMO_PHASE_TIMEOUT_MS, DEMO_WINDOW, type DemoOptions } from "./demo.ts";
+import { DEMO_WINDOW, type DemoOptions } from "./demo.ts";
+import { freePorts, sleep, until } from "./_wait.ts";
 import { ETCD_BIN, etcdInstalled, EtcdServer } from "../testing/etcd_server.ts";
 
 /** Lease of the demo's leader: a hung leader is replaced within about this. */
@@ -26,13 +27,6 @@ interface Ports {
   fix: number;
   admin: number;
   replication: number;
-}
-
-function freePorts(n: number): number[] {
-  const ls = Array.from({ length: n }, () => Deno.listen({ hostname: "127.0.0.1", port: 0 }));
-  const ports = ls.map((l) => (l.addr as Deno.NetAddr).port);
-  for (const l of ls) l.close();
-  return ports;
 }
 
 export function memberYaml(
@@ -100,31 +94,6 @@ async function getJson(port: number, path: string): Promise<Record<string, unkno
     return res.ok ? JSON.parse(text) : undefined;
   } catch {
     return undefined;
-  }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
-}
-
-async function until(
-  pred: () => boolean | Promise<boolean>,
-  what: string,
-  signal: AbortSignal,
-): Promise<void> {
-  const deadline = Date.now() + DEMO_PHASE_TIMEOUT_MS;
-  while (!(await pred())) {
-    signal.throwIfAborted();
-    if (Date.now() > deadline) throw new Error(`Cannot finish the demo: timed out waiting ${what}`);
-    await sleep(10, signal);
   }
 }
 

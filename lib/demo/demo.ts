@@ -21,6 +21,7 @@
 
 import { Child } from "./_child.ts";
 import { formatBookLines, newOrderFix, openExecutionBook } from "./_book.ts";
+import { DEMO_PHASE_TIMEOUT_MS, freePorts, sleep, until } from "./_wait.ts";
 
 /** Secondary's auto-promotion delay in the demo. */
 export const DEMO_AUTO_PROMOTE_MS = 300;
@@ -28,8 +29,7 @@ export const DEMO_AUTO_PROMOTE_MS = 300;
 export const DEMO_WINDOW = 200;
 /** Concurrent HTTP sends, at most. */
 export const DEMO_CONCURRENT_SENDS = 8;
-/** Longest wait for any one phase of the demo. */
-export const DEMO_PHASE_TIMEOUT_MS = 60_000;
+export { DEMO_PHASE_TIMEOUT_MS } from "./_wait.ts";
 
 const SESSION = "FIX.4.4:CLIENT->EXEC";
 
@@ -61,13 +61,6 @@ export interface DemoSummary {
   elapsedMs: number;
   /** Set when the session could not continue on the new primary, with the protocol error. */
   halted: string | undefined;
-}
-
-function freePorts(n: number): number[] {
-  const ls = Array.from({ length: n }, () => Deno.listen({ hostname: "127.0.0.1", port: 0 }));
-  const ports = ls.map((l) => (l.addr as Deno.NetAddr).port);
-  for (const l of ls) l.close();
-  return ports;
 }
 
 interface Ports {
@@ -159,32 +152,6 @@ async function logons(adminPort: number): Promise<number> {
     // not up yet
   }
   return 0;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
-}
-
-async function until(
-  pred: () => boolean | Promise<boolean>,
-  what: string,
-  signal: AbortSignal,
-  pollMs = 10,
-): Promise<void> {
-  const deadline = Date.now() + DEMO_PHASE_TIMEOUT_MS;
-  while (!(await pred())) {
-    signal.throwIfAborted();
-    if (Date.now() > deadline) throw new Error(`Cannot finish the demo: timed out waiting ${what}`);
-    await sleep(pollMs, signal);
-  }
 }
 
 /** Runs the demo; resolves with the exit code. See the module doc. */
