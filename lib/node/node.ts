@@ -664,11 +664,6 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
     }
     const listen = r.listen;
     const tls = await replicationTlsOptions(r.tls);
-    if (r.peerIds.length === 0) {
-      this.#log.warn("replication.peerIds is empty: any node id but this node's own is accepted", {
-        nodeId: c.node.id,
-      });
-    }
     const refusals = this.registry.counter(
       "tandem_replication_refusals_total",
       "Replication handshakes refused, by reason",
