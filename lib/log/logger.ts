@@ -200,11 +200,14 @@ export class Logger {
     }
     // Already redacted by the caller: written as is (redacting FIX text twice costs a pass).
     if (redacted !== undefined) Object.assign(record, redacted);
-    for (const tap of core.taps) {
-      try {
-        tap(level, record);
-      } catch {
-        core.taps.delete(tap);
+    // size check first: no Set iterator per line when no tap is set (the usual case)
+    if (core.taps.size > 0) {
+      for (const tap of core.taps) {
+        try {
+          tap(level, record);
+        } catch {
+          core.taps.delete(tap);
+        }
       }
     }
     core.sink(core.format === "json" ? JSON.stringify(record) : formatText(record));

@@ -625,7 +625,7 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
         if (msgType === "3" || msgType === "j") {
           this.#m.rejects.inc({ session: s.key, kind: msgType === "3" ? "session" : "business" });
         }
-        if (hasFlag(bytes, GAP_FILL_FLAG) && msgType === "4") {
+        if (msgType === "4" && hasFlag(bytes, GAP_FILL_FLAG)) {
           this.#m.gapFills.inc({ session: s.key });
         } else if (hasFlag(bytes, POSS_DUP_FLAG)) {
           this.#m.resends.inc({ session: s.key, msg_type: msgType });

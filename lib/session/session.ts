@@ -431,6 +431,8 @@ export class Session {
   readonly #idHeader: readonly Field[];
   readonly #idTags: ReadonlySet<number>;
   readonly #idExpected: readonly (readonly [number, string])[];
+  /** LastMsgSeqNumProcessed (369) goes on every outbound message (config and version, once). */
+  readonly #put369: boolean;
 
   constructor(config: SessionConfig) {
     const rank = VERSION_RANK[config.beginString];
@@ -471,6 +473,7 @@ export class Session {
     this.#idHeader = identityHeader(config);
     this.#idTags = new Set(this.#idHeader.map(([tag]) => tag));
     this.#idExpected = expectedInboundIdentity(config);
+    this.#put369 = (config.enableLastMsgSeqNumProcessed ?? false) && rank >= 42;
   }
 
   /** The configuration. */
@@ -929,10 +932,16 @@ export class Session {
     e.field(56, this.#c.targetCompId);
     const ids = this.#idHeader;
     for (let i = 0; i < ids.length; i++) e.field(ids[i]![0], ids[i]![1]);
-    if (this.#c.enableLastMsgSeqNumProcessed && this.#rank >= 42) {
-      if (!header.some((f) => f[0] === 369)) e.field(369, this.#nextTarget - 1);
+    if (this.#put369) {
+      let own = false;
+      for (let i = 0; i < header.length; i++) if (header[i]![0] === 369) own = true;
+      if (!own) e.field(369, this.#nextTarget - 1);
     }
-    for (const [tag, value] of header) if (!this.#idTags.has(tag)) e.field(tag, value);
+    // a caller's own sub/location IDs are dropped for ours; no set lookups when none are set
+    const skip = ids.length === 0 ? undefined : this.#idTags;
+    for (const [tag, value] of header) {
+      if (skip === undefined || !skip.has(tag)) e.field(tag, value);
+    }
     return e;
   }
 
