@@ -208,6 +208,31 @@ export class NodeProcess implements AsyncDisposable {
   }
 }
 
+/** The exit status of `p`, or an error naming what it printed if it is still running after `ms`. */
+export async function exitWithin(p: NodeProcess, ms: number): Promise<Deno.CommandStatus> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      p.status,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () =>
+            reject(
+              new Error(
+                `${p.name} still runs after ${ms} ms; last lines:\n${
+                  p.lines.slice(-15).join("\n")
+                }`,
+              ),
+            ),
+          ms,
+        );
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Calls the admin API of a node; `undefined` when it cannot be reached. */
 export async function admin(
   port: number,

@@ -178,6 +178,65 @@ export function nodeYaml(o: {
   return lines.join("\n") + "\n";
 }
 
+/**
+ * Writes `${dir}/venue.yaml`: acceptor `venue` on `fixPort` with sessions
+ * EXEC->`targets` (default GW) running `executor`; returns its path.
+ */
+export async function writeVenueYaml(
+  dir: string,
+  fixPort: number,
+  o: { fixTls?: string; targets?: string[] } = {},
+): Promise<string> {
+  const path = `${dir}/venue.yaml`;
+  await Deno.writeTextFile(
+    path,
+    nodeYaml({
+      id: "venue",
+      role: "acceptor",
+      dataDir: `${dir}/venue`,
+      fixPort,
+      ...(o.fixTls === undefined ? {} : { fixTls: o.fixTls }),
+      sessions: (o.targets ?? ["GW"]).map((target) => ({
+        sender: "EXEC",
+        target,
+        application: "executor" as const,
+      })),
+    }),
+  );
+  return path;
+}
+
+/** Writes `${dir}/gateway.yaml`: initiator `gateway` with its API on `apiPort`; returns its path. */
+export async function writeGatewayYaml(
+  dir: string,
+  apiPort: number,
+  sessions: YamlSession[],
+): Promise<string> {
+  const path = `${dir}/gateway.yaml`;
+  await Deno.writeTextFile(
+    path,
+    nodeYaml({ id: "gateway", role: "initiator", dataDir: `${dir}/gateway`, apiPort, sessions }),
+  );
+  return path;
+}
+
+/** A JSON NewOrderSingle for the gateway API: 100 IBM at market, with `extra` fields on top. */
+export function orderJson(clOrdId: string, extra: Record<string, string> = {}): string {
+  return JSON.stringify({
+    msgType: "D",
+    fields: {
+      ClOrdID: clOrdId,
+      HandlInst: "1",
+      Symbol: "IBM",
+      Side: "1",
+      TransactTime: "20261124-12:00:00",
+      OrderQty: "100",
+      OrdType: "1",
+      ...extra,
+    },
+  });
+}
+
 /** A message from the `/stream` WebSocket. */
 export interface Streamed {
   index: number;

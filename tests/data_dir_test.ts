@@ -8,37 +8,13 @@ import { assert, assertEquals, assertStringIncludes } from "../lib/testing/asser
 import { ExitCode } from "../lib/cli/exit_codes.ts";
 import {
   ACCEPTOR_COMP_ID,
+  exitWithin,
   freePorts,
   INITIATOR_COMP_ID,
   NodeProcess,
   status,
 } from "./_failover_cluster.ts";
 import { OrderClient } from "./_failover_client.ts";
-
-/** The exit status of `p`, or an error naming what it printed if it is still running after `ms`. */
-async function exitWithin(p: NodeProcess, ms: number): Promise<Deno.CommandStatus> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      p.status,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () =>
-            reject(
-              new Error(
-                `${p.name} still runs after ${ms} ms; last lines:\n${
-                  p.lines.slice(-15).join("\n")
-                }`,
-              ),
-            ),
-          ms,
-        );
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
@@ -82,6 +58,26 @@ function portsOf(yaml: string): { fix: number; admin: number } {
   };
 }
 
+/**
+ * Runs the node of `config` until 400 orders are filled, stops it cleanly,
+ * and returns the sorted journal segment names in `data` (at least 3).
+ */
+async function fillSegments(config: string, fixPort: number, data: string): Promise<string[]> {
+  {
+    await using node = new NodeProcess("solo", ["--config", config]);
+    await node.waitFor("node started");
+    await using client = await OrderClient.start({ ports: [fixPort] });
+    await client.stream(400, 50);
+    await client.until(() => client.filledOrders === 400, "400 fills");
+    node.kill("SIGTERM");
+    assertEquals((await node.status).code, 0);
+  }
+  const segments = [...Deno.readDirSync(data)].map((e) => e.name).filter((n) => n.endsWith(".seg"))
+    .sort();
+  assert(segments.length >= 3, `segments: ${segments}`);
+  return segments;
+}
+
 Deno.test("a second node on the same data directory refuses to start (exit 6) naming the holder's pid; journal verify and dump still work, repair refuses", async () => {
   const root = await Deno.makeTempDir({ prefix: "tandem-lock-" });
   const data = `${root}/data`;
@@ -122,19 +118,7 @@ Deno.test("a node whose newest journal segment was deleted refuses to start (exi
   const config = await writeConfig(root, "solo", data);
   const ports = portsOf(await Deno.readTextFile(config));
   try {
-    {
-      await using node = new NodeProcess("solo", ["--config", config]);
-      await node.waitFor("node started");
-      await using client = await OrderClient.start({ ports: [ports.fix] });
-      await client.stream(400, 50);
-      await client.until(() => client.filledOrders === 400, "400 fills");
-      node.kill("SIGTERM");
-      assertEquals((await node.status).code, 0);
-    }
-    const segments = [...Deno.readDirSync(data)].map((e) => e.name).filter((n) =>
-      n.endsWith(".seg")
-    ).sort();
-    assert(segments.length >= 3, `segments: ${segments}`);
+    const segments = await fillSegments(config, ports.fix, data);
     const newest = segments.at(-1)!;
     await Deno.remove(`${data}/${newest}`);
 
@@ -172,19 +156,7 @@ Deno.test("journal repair of a flipped byte in an older segment changes nothing 
   const config = await writeConfig(root, "solo", data);
   const ports = portsOf(await Deno.readTextFile(config));
   try {
-    {
-      await using node = new NodeProcess("solo", ["--config", config]);
-      await node.waitFor("node started");
-      await using client = await OrderClient.start({ ports: [ports.fix] });
-      await client.stream(400, 50);
-      await client.until(() => client.filledOrders === 400, "400 fills");
-      node.kill("SIGTERM");
-      assertEquals((await node.status).code, 0);
-    }
-    const segments = [...Deno.readDirSync(data)].map((e) => e.name).filter((n) =>
-      n.endsWith(".seg")
-    ).sort();
-    assert(segments.length >= 3, `segments: ${segments}`);
+    const segments = await fillSegments(config, ports.fix, data);
     const older = `${data}/${segments[0]}`;
     const bytes = await Deno.readFile(older);
     bytes[bytes.length >> 1] = bytes[bytes.length >> 1]! ^ 0x20;

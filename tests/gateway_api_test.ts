@@ -13,30 +13,17 @@ import {
   api,
   freePorts,
   journalLastIndex,
-  nodeYaml,
+  orderJson,
   sessionState,
   StreamClient,
   type Streamed,
   TandemProcess,
+  writeGatewayYaml,
+  writeVenueYaml,
 } from "./_gateway_process.ts";
 
 const KEY = "FIX.4.4:GW->EXEC";
 const PATH = `/sessions/${encodeURIComponent(KEY)}/messages`;
-
-function order(clOrdId: string): string {
-  return JSON.stringify({
-    msgType: "D",
-    fields: {
-      ClOrdID: clOrdId,
-      HandlInst: "1",
-      Symbol: "IBM",
-      Side: "1",
-      TransactTime: "20261124-12:00:00",
-      OrderQty: "100",
-      OrdType: "1",
-    },
-  });
-}
 
 function field(fix: string, tag: number): string | undefined {
   return fix.split("|").find((f) => f.startsWith(`${tag}=`))?.slice(String(tag).length + 1);
@@ -53,43 +40,23 @@ interface Setup extends AsyncDisposable {
 async function setup(extraSessions = false): Promise<Setup> {
   const dir = await Deno.makeTempDir({ prefix: "tandem-gw-api-" });
   const [fixPort, apiPort, deadPort] = freePorts(3);
-  const venueYaml = `${dir}/venue.yaml`;
-  const gatewayYaml = `${dir}/gateway.yaml`;
-  await Deno.writeTextFile(
-    venueYaml,
-    nodeYaml({
-      id: "venue",
-      role: "acceptor",
-      dataDir: `${dir}/venue`,
-      fixPort: fixPort!,
-      sessions: [{ sender: "EXEC", target: "GW", application: "executor" }],
-    }),
-  );
-  await Deno.writeTextFile(
-    gatewayYaml,
-    nodeYaml({
-      id: "gateway",
-      role: "initiator",
-      dataDir: `${dir}/gateway`,
-      apiPort: apiPort!,
-      sessions: [
-        {
-          sender: "GW",
-          target: "EXEC",
-          application: "api",
-          connect: { addresses: [`127.0.0.1:${fixPort}`] },
-        },
-        ...(extraSessions
-          ? [{
-            sender: "GW",
-            target: "NOBODY",
-            application: "api" as const,
-            connect: { addresses: [`127.0.0.1:${deadPort}`], extra: "backoffMs: [10000]" },
-          }]
-          : []),
-      ],
-    }),
-  );
+  const venueYaml = await writeVenueYaml(dir, fixPort!);
+  const gatewayYaml = await writeGatewayYaml(dir, apiPort!, [
+    {
+      sender: "GW",
+      target: "EXEC",
+      application: "api",
+      connect: { addresses: [`127.0.0.1:${fixPort}`] },
+    },
+    ...(extraSessions
+      ? [{
+        sender: "GW",
+        target: "NOBODY",
+        application: "api" as const,
+        connect: { addresses: [`127.0.0.1:${deadPort}`], extra: "backoffMs: [10000]" },
+      }]
+      : []),
+  ]);
   const venue = new TandemProcess("venue", venueYaml);
   await venue.waitFor("accepting FIX connections");
   const gateway = new TandemProcess("gateway", gatewayYaml);
@@ -126,7 +93,7 @@ Deno.test("API stream resumes by index across a client reconnect and a gateway S
   await using s = await setup();
   const sent: string[] = [];
   const post = async (id: string) => {
-    const r = await api(s.apiPort, "POST", PATH, order(id));
+    const r = await api(s.apiPort, "POST", PATH, orderJson(id));
     assertEquals(r.status, 200, JSON.stringify(r.json));
     sent.push(id);
   };
@@ -193,7 +160,7 @@ Deno.test("API refuses bad input with a 4xx naming what and where, and sends not
     [
       "unknown session",
       "/sessions/FIX.4.4:GW-%3ENOPE/messages",
-      order("X1"),
+      orderJson("X1"),
       404,
       "Unknown session FIX.4.4:GW->NOPE",
     ],
@@ -216,7 +183,7 @@ Deno.test("API refuses bad input with a 4xx naming what and where, and sends not
     [
       "a session that is not logged on",
       `/sessions/${encodeURIComponent("FIX.4.4:GW->NOBODY")}/messages`,
-      order("X3"),
+      orderJson("X3"),
       409,
       "not logged on",
     ],
@@ -231,7 +198,7 @@ Deno.test("API refuses bad input with a 4xx naming what and where, and sends not
   const nobody = await sessionState(s.apiPort, "FIX.4.4:GW->NOBODY");
   assertEquals([nobody.loggedOn, nobody.nextSenderSeqNum], [false, 1]);
   // The venue received nothing but the Logon: its next expected MsgSeqNum from GW is 2.
-  const ok = await api(s.apiPort, "POST", PATH, order("OK1"));
+  const ok = await api(s.apiPort, "POST", PATH, orderJson("OK1"));
   assertEquals(
     ok.json["msgSeqNum"],
     before.nextSenderSeqNum,

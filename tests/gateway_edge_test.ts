@@ -14,30 +14,16 @@ import {
   api,
   freePorts,
   journalLastIndex,
-  nodeYaml,
+  orderJson,
   sessionState,
   StreamClient,
   TandemProcess,
+  writeGatewayYaml,
+  writeVenueYaml,
 } from "./_gateway_process.ts";
 
 const KEY = "FIX.4.4:GW->EXEC";
 const PATH = `/sessions/${encodeURIComponent(KEY)}/messages`;
-
-function order(clOrdId: string, extra: Record<string, string> = {}): string {
-  return JSON.stringify({
-    msgType: "D",
-    fields: {
-      ClOrdID: clOrdId,
-      HandlInst: "1",
-      Symbol: "IBM",
-      Side: "1",
-      TransactTime: "20261124-12:00:00",
-      OrderQty: "100",
-      OrdType: "1",
-      ...extra,
-    },
-  });
-}
 
 interface Setup extends AsyncDisposable {
   readonly apiPort: number;
@@ -49,34 +35,16 @@ interface Setup extends AsyncDisposable {
 async function setup(): Promise<Setup> {
   const dir = await Deno.makeTempDir({ prefix: "tandem-gw-edge-" });
   const [fixPort, apiPort] = freePorts(2);
-  await Deno.writeTextFile(
-    `${dir}/venue.yaml`,
-    nodeYaml({
-      id: "venue",
-      role: "acceptor",
-      dataDir: `${dir}/venue`,
-      fixPort: fixPort!,
-      sessions: [{ sender: "EXEC", target: "GW", application: "executor" }],
-    }),
-  );
-  await Deno.writeTextFile(
-    `${dir}/gateway.yaml`,
-    nodeYaml({
-      id: "gateway",
-      role: "initiator",
-      dataDir: `${dir}/gateway`,
-      apiPort: apiPort!,
-      sessions: [{
-        sender: "GW",
-        target: "EXEC",
-        application: "api",
-        connect: { addresses: [`127.0.0.1:${fixPort}`] },
-      }],
-    }),
-  );
-  const venue = new TandemProcess("venue", `${dir}/venue.yaml`);
+  const venueYaml = await writeVenueYaml(dir, fixPort!);
+  const gatewayYaml = await writeGatewayYaml(dir, apiPort!, [{
+    sender: "GW",
+    target: "EXEC",
+    application: "api",
+    connect: { addresses: [`127.0.0.1:${fixPort}`] },
+  }]);
+  const venue = new TandemProcess("venue", venueYaml);
   await venue.waitFor("accepting FIX connections");
-  const gateway = new TandemProcess("gateway", `${dir}/gateway.yaml`);
+  const gateway = new TandemProcess("gateway", gatewayYaml);
   await gateway.waitFor(['"logged on"', KEY]);
   return {
     apiPort: apiPort!,
@@ -101,7 +69,7 @@ async function snapshot(s: Setup): Promise<unknown> {
 }
 
 async function nextOrderTakes(s: Setup, expected: number): Promise<void> {
-  const ok = await api(s.apiPort, "POST", PATH, order("OK1"));
+  const ok = await api(s.apiPort, "POST", PATH, orderJson("OK1"));
   assertEquals(ok.status, 200, JSON.stringify(ok.json));
   assertEquals(ok.json["msgSeqNum"], expected, "the next accepted order takes the next number");
 }
@@ -115,16 +83,16 @@ Deno.test("Gateway API refuses control characters and multi-message raw FIX: 400
     [
       "SOH in a JSON value",
       "application/json",
-      order("X1", { Symbol: "IBM\u00011=VICTIM-ACCT" }),
+      orderJson("X1", { Symbol: "IBM\u00011=VICTIM-ACCT" }),
       "fields.Symbol",
     ],
     [
       "NUL in a JSON value",
       "application/json",
-      order("X2", { Symbol: "IBM\u0000" }),
+      orderJson("X2", { Symbol: "IBM\u0000" }),
       "fields.Symbol",
     ],
-    ["LF in a JSON value", "application/json", order("X3\n"), "fields.ClOrdID"],
+    ["LF in a JSON value", "application/json", orderJson("X3\n"), "fields.ClOrdID"],
     [
       "two raw messages",
       "application/fix",
@@ -164,7 +132,7 @@ Deno.test("Gateway API refuses web pages: cross-origin POST and WebSocket, forei
   const before = await snapshot(s);
   const url = `http://127.0.0.1:${s.apiPort}${PATH}`;
   const post = (headers: Record<string, string>) =>
-    fetch(url, { method: "POST", headers, body: order("EVIL") });
+    fetch(url, { method: "POST", headers, body: orderJson("EVIL") });
   const cross = await post({ "content-type": "application/json", origin: "http://evil.example" });
   assertEquals(cross.status, 403);
   assertStringIncludes((await cross.json()).error, "origin");
@@ -177,7 +145,7 @@ Deno.test("Gateway API refuses web pages: cross-origin POST and WebSocket, forei
   const rebound = await rawRequest(
     s.apiPort,
     `POST ${PATH} HTTP/1.1\r\nhost: evil.example:${s.apiPort}\r\ncontent-type: application/json`,
-    order("EVIL"),
+    orderJson("EVIL"),
   );
   assertEquals(rebound.status, 421, rebound.text);
   const query = await fetch(`http://127.0.0.1:${s.apiPort}/sessions?token=abc`);

@@ -19,6 +19,7 @@ import {
   ACCEPTOR_COMP_ID,
   admin,
   Cluster,
+  exitWithin,
   freePorts,
   INITIATOR_COMP_ID,
   NodeProcess,
@@ -26,31 +27,6 @@ import {
   waitUntil,
 } from "./_failover_cluster.ts";
 import { OrderClient } from "./_failover_client.ts";
-
-/** The exit status of `p`, or an error naming what it printed if it is still running after `ms`. */
-async function exitWithin(p: NodeProcess, ms: number): Promise<Deno.CommandStatus> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      p.status,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () =>
-            reject(
-              new Error(
-                `${p.name} still runs after ${ms} ms; last lines:\n${
-                  p.lines.slice(-15).join("\n")
-                }`,
-              ),
-            ),
-          ms,
-        );
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 const TMPFS_SIZE = "2m";
 

@@ -13,25 +13,12 @@ import {
   adminPortOf,
   api,
   freePorts,
-  nodeYaml,
+  orderJson,
   sessionState,
   TandemProcess,
+  writeGatewayYaml,
+  writeVenueYaml,
 } from "./_gateway_process.ts";
-
-function order(clOrdId: string): string {
-  return JSON.stringify({
-    msgType: "D",
-    fields: {
-      ClOrdID: clOrdId,
-      HandlInst: "1",
-      Symbol: "IBM",
-      Side: "1",
-      TransactTime: "20261124-12:00:00",
-      OrderQty: "100",
-      OrdType: "1",
-    },
-  });
-}
 
 Deno.test("TLS both ways through the CLI: the gateway refuses an acceptor with an untrusted certificate, fails over to the trusted one and trades", async () => {
   await using certs = await generateTestCertificates();
@@ -46,44 +33,27 @@ Deno.test("TLS both ways through the CLI: the gateway refuses an acceptor with a
       logger: () => {},
     }).start();
     const [fixPort, apiPort] = freePorts(2);
-    await Deno.writeTextFile(
-      `${dir}/venue.yaml`,
-      nodeYaml({
-        id: "venue",
-        role: "acceptor",
-        dataDir: `${dir}/venue`,
-        fixPort: fixPort!,
-        fixTls: `certFile: ${certs.server.certFile}\nkeyFile: ${certs.server.keyFile}`,
-        sessions: [{ sender: "EXEC", target: "GW", application: "executor" }],
-      }),
-    );
-    await Deno.writeTextFile(
-      `${dir}/gateway.yaml`,
-      nodeYaml({
-        id: "gateway",
-        role: "initiator",
-        dataDir: `${dir}/gateway`,
-        apiPort: apiPort!,
-        sessions: [{
-          sender: "GW",
-          target: "EXEC",
-          application: "api",
-          connect: {
-            addresses: [`127.0.0.1:${rogue.port}`, `127.0.0.1:${fixPort}`],
-            extra: `attemptsPerAddress: 1\ntls:\n  caFile: ${certs.ca.certFile}`,
-          },
-        }],
-      }),
-    );
-    await using venue = new TandemProcess("venue", `${dir}/venue.yaml`);
+    const venueYaml = await writeVenueYaml(dir, fixPort!, {
+      fixTls: `certFile: ${certs.server.certFile}\nkeyFile: ${certs.server.keyFile}`,
+    });
+    const gatewayYaml = await writeGatewayYaml(dir, apiPort!, [{
+      sender: "GW",
+      target: "EXEC",
+      application: "api",
+      connect: {
+        addresses: [`127.0.0.1:${rogue.port}`, `127.0.0.1:${fixPort}`],
+        extra: `attemptsPerAddress: 1\ntls:\n  caFile: ${certs.ca.certFile}`,
+      },
+    }]);
+    await using venue = new TandemProcess("venue", venueYaml);
     await venue.waitFor("accepting FIX connections");
-    await using gateway = new TandemProcess("gateway", `${dir}/gateway.yaml`);
+    await using gateway = new TandemProcess("gateway", gatewayYaml);
     await gateway.waitFor(['"logged on"', '"addressIndex":1']);
     const failed = JSON.parse(await gateway.waitFor("connection attempt failed"));
     assertEquals([failed.addressIndex, failed.failure], [0, "connect-error"]);
     assertEquals(rogue.connections, 0, "the rogue acceptor never saw a FIX byte");
 
-    const r = await api(apiPort!, "POST", "/sessions/FIX.4.4:GW-%3EEXEC/messages", order("T1"));
+    const r = await api(apiPort!, "POST", "/sessions/FIX.4.4:GW-%3EEXEC/messages", orderJson("T1"));
     assertEquals(r.status, 200, JSON.stringify(r.json));
     await venue.waitFor("session logged on");
     // New and Filled came back over TLS: the gateway's next expected MsgSeqNum is 4.
@@ -112,27 +82,15 @@ Deno.test("An acceptor requiring client certificates refuses a gateway session w
   const dir = await Deno.makeTempDir({ prefix: "tandem-mtls-fix-" });
   try {
     const [fixPort, apiPort] = freePorts(2);
-    const venueSession = (target: string) => ({
-      sender: "EXEC",
-      target,
-      application: "executor" as const,
+    const venueYaml = await writeVenueYaml(dir, fixPort!, {
+      fixTls: [
+        `certFile: ${certs.server.certFile}`,
+        `keyFile: ${certs.server.keyFile}`,
+        `caFile: ${certs.ca.certFile}`,
+        "requireClientCert: true",
+      ].join("\n"),
+      targets: ["NOCERT", "ROGUE", "GOOD"],
     });
-    await Deno.writeTextFile(
-      `${dir}/venue.yaml`,
-      nodeYaml({
-        id: "venue",
-        role: "acceptor",
-        dataDir: `${dir}/venue`,
-        fixPort: fixPort!,
-        fixTls: [
-          `certFile: ${certs.server.certFile}`,
-          `keyFile: ${certs.server.keyFile}`,
-          `caFile: ${certs.ca.certFile}`,
-          "requireClientCert: true",
-        ].join("\n"),
-        sessions: [venueSession("NOCERT"), venueSession("ROGUE"), venueSession("GOOD")],
-      }),
-    );
     const session = (sender: string, cert?: { certFile: string; keyFile: string }) => ({
       sender,
       target: "EXEC",
@@ -146,23 +104,14 @@ Deno.test("An acceptor requiring client certificates refuses a gateway session w
         ].join("\n"),
       },
     });
-    await Deno.writeTextFile(
-      `${dir}/gateway.yaml`,
-      nodeYaml({
-        id: "gateway",
-        role: "initiator",
-        dataDir: `${dir}/gateway`,
-        apiPort: apiPort!,
-        sessions: [
-          session("NOCERT"),
-          session("ROGUE", certs.rogueClient),
-          session("GOOD", certs.client),
-        ],
-      }),
-    );
-    await using venue = new TandemProcess("venue", `${dir}/venue.yaml`);
+    const gatewayYaml = await writeGatewayYaml(dir, apiPort!, [
+      session("NOCERT"),
+      session("ROGUE", certs.rogueClient),
+      session("GOOD", certs.client),
+    ]);
+    await using venue = new TandemProcess("venue", venueYaml);
     await venue.waitFor("accepting FIX connections");
-    await using gateway = new TandemProcess("gateway", `${dir}/gateway.yaml`);
+    await using gateway = new TandemProcess("gateway", gatewayYaml);
     await gateway.waitFor(['"logged on"', "FIX.4.4:GOOD->EXEC"]);
     for (const who of ["NOCERT", "ROGUE"]) {
       const line = await gateway.waitFor(["connection attempt failed", `FIX.4.4:${who}->EXEC`]);

@@ -1,5 +1,6 @@
 import { assert, assertEquals, assertStringIncludes } from "../testing/assert.ts";
-import { type CliIo, runCli, summarizeCluster } from "./mod.ts";
+import { runCli, summarizeCluster } from "./mod.ts";
+import { memoryIo, withAdmin } from "./_fake_admin_test_util.ts";
 
 /** A leader's /status as the node serves it (trimmed to what the command reads). */
 const LEADER_STATUS = {
@@ -38,27 +39,6 @@ const LEADER_STATUS = {
     lastError: null,
   },
 };
-
-async function withAdmin(
-  handler: (req: Request) => Response | Promise<Response>,
-  body: (port: number) => Promise<void>,
-): Promise<void> {
-  await using server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, handler);
-  await body(server.addr.port);
-}
-
-function memoryIo(env: Record<string, string> = {}) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = {
-    stdout: (t) => out.push(t),
-    stderr: (t) => err.push(t),
-    env,
-    stderrIsTerminal: false,
-    signal: new AbortController().signal,
-  };
-  return { io, out, err };
-}
 
 Deno.test("cluster status GETs /status with the token from the environment and prints one row per member", async () => {
   const seen: { method: string; path: string; auth: string | null; type: string | null }[] = [];

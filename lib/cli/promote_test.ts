@@ -1,26 +1,6 @@
 import { assertEquals, assertStringIncludes } from "../testing/assert.ts";
-import { type CliIo, requestPromotion, runCli } from "./mod.ts";
-
-async function withAdmin(
-  handler: (req: Request) => Response | Promise<Response>,
-  body: (port: number) => Promise<void>,
-): Promise<void> {
-  await using server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, handler);
-  await body(server.addr.port);
-}
-
-function memoryIo(env: Record<string, string> = {}) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = {
-    stdout: (t) => out.push(t),
-    stderr: (t) => err.push(t),
-    env,
-    stderrIsTerminal: false,
-    signal: new AbortController().signal,
-  };
-  return { io, out, err };
-}
+import { requestPromotion, runCli } from "./mod.ts";
+import { memoryIo, withAdmin } from "./_fake_admin_test_util.ts";
 
 Deno.test("requestPromotion() POSTs /promote with the bearer token and reads the epoch", async () => {
   const seen: { method: string; path: string; auth: string | null; body: unknown }[] = [];
