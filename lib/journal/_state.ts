@@ -13,6 +13,7 @@ import {
   decodeSessionDefinition,
 } from "./payloads.ts";
 import { RecordKind } from "./record.ts";
+import type { SessionInfo } from "./journal_options.ts";
 
 /** One session as the journal knows it. */
 export interface SessionEntry {
@@ -44,6 +45,17 @@ export class JournalState {
 
   constructor(keepResendIndex: boolean) {
     this.keepResendIndex = keepResendIndex;
+  }
+
+  /** Every defined session with its next sequence numbers and last reset (`Journal.sessions`). */
+  sessionInfos(): SessionInfo[] {
+    return this.byId.filter((s): s is SessionEntry => s !== undefined).map((s) => ({
+      id: s.id,
+      key: s.key,
+      nextSenderSeqNum: s.nextSenderSeqNum,
+      nextTargetSeqNum: s.nextTargetSeqNum,
+      lastResetIndex: s.lastResetIndex,
+    }));
   }
 
   /** The session with `id`, creating a placeholder if a record names an unknown one. */

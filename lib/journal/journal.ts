@@ -23,13 +23,43 @@
  * wakes on append (no polling in-process; a read-only journal opened by
  * another process polls with {@linkcode JournalOptions.pollIntervalMs}).
  *
+ * This file holds the {@linkcode Journal} class, the one place that owns the
+ * journal's state and composes the parts:
+ * - `journal_options.ts`: options, their defaults and checks, report types;
+ * - `_segment.ts`: a segment in memory, creating it, reading a span of it;
+ * - `_open.ts`: verifying the segments at open, torn-tail recovery, picking
+ *   up another process's appends (with `_scan.ts`, `_checkpoint.ts`,
+ *   `_snapshot.ts` and `_state.ts`);
+ * - `_record_input.ts`: the checks before a record is staged;
+ *   `_control_records.ts`: the records of the convenience appends;
+ * - `_staging.ts`: the staging buffer; `_sync.ts`: the sync policy and the
+ *   durable index; `_durable_waiters.ts`: callers of `durable`;
+ * - `_tail.ts`: following; `_retention.ts`; `_truncate.ts`.
+ *
  * @module
  */
 
-import { JournalState, type SessionEntry, type StateSnapshot } from "./_state.ts";
+import { JournalState } from "./_state.ts";
 import { readSnapshot, removeStaleSnapshot, SNAPSHOT_FILE, writeSnapshot } from "./_snapshot.ts";
-import { type RecoveryReport, scanRecords } from "./_scan.ts";
+import type { RecoveryReport } from "./_scan.ts";
 import { CHECKPOINT_FILE, describeRewind, readCheckpoint, writeCheckpoint } from "./_checkpoint.ts";
+import { createSegment, readSpan, Segment, segmentOf } from "./_segment.ts";
+import { type LoadContext, loadSegments, scanAppended } from "./_open.ts";
+import { checkRecordInput } from "./_record_input.ts";
+import { DurableWaiters } from "./_durable_waiters.ts";
+import { Syncer } from "./_sync.ts";
+import { StagingBuffer } from "./_staging.ts";
+import {
+  appCursorRecord,
+  auditRecord,
+  epochChangeRecord,
+  sequenceChangeRecord,
+  sessionDefinitionRecord,
+  sessionResetRecord,
+} from "./_control_records.ts";
+import { AppendWake, followJournal, tailBatchEnd } from "./_tail.ts";
+import { advanceBaseState, removableSegments } from "./_retention.ts";
+import { checkQuarantinePath, copySuffixToQuarantine, cutSegmentsAfter } from "./_truncate.ts";
 import {
   JournalClosedError,
   JournalCorruptionError,
@@ -39,219 +69,49 @@ import {
 } from "./errors.ts";
 import { FileStorage } from "./file_storage.ts";
 import {
-  decodeAppCursor,
-  decodeEpochChange,
-  decodeSequenceChange,
-  decodeSessionDefinition,
-  encodeAppCursor,
-  encodeAudit,
-  encodeEpochChange,
-  encodeSequenceChange,
-  encodeSessionDefinition,
-  encodeSessionReset,
-} from "./payloads.ts";
+  type JournalBaseline,
+  type JournalOptions,
+  type JournalStats,
+  resolveJournalOptions,
+  type RetentionOptions,
+  type SessionInfo,
+  type SessionSeqState,
+  type SyncPolicy,
+  type TruncateReport,
+} from "./journal_options.ts";
+import { decodeEpochChange } from "./payloads.ts";
 import {
-  checkRecordAt,
-  decodeRecordAt,
-  decodeSegmentHeader,
-  encodeRecordFields,
-  encodeSegmentHeader,
-  isRecordKind,
   type JournalRecord,
-  parseSegmentFileName,
   type RecordInput,
   RecordKind,
   recordSizeBytes,
-  SEGMENT_HEADER_BYTES,
   segmentFileName,
 } from "./record.ts";
-import { type DailyRoll, nextDailyRollAtMs, parseRollTime } from "./roll_schedule.ts";
+import { type DailyRoll, nextDailyRollAtMs } from "./roll_schedule.ts";
 import {
   type JournalStorage,
   readFully,
-  readWholeFile,
   type StorageReader,
   type StorageWriter,
 } from "./storage.ts";
 
 export type { RecoveryReport } from "./_scan.ts";
-
-/**
- * When appended records become durable.
- * - `none`: left to the page cache; durable once written to the OS.
- * - `interval`: an `fdatasync` at most every `syncIntervalMs` while data is unsynced.
- * - `always`: group commit; one `fdatasync` covers every record written while
- *   the previous one was in flight.
- */
-export type SyncPolicy = "none" | "interval" | "always";
-
-/** Retention of old segments. Only whole segments before the active one are removed. */
-export interface RetentionOptions {
-  /** Remove a segment once its last record is older than this. */
-  maxAgeMs?: number;
-  /** Remove the oldest segments while all segments together exceed this. */
-  maxTotalBytes?: number;
-}
-
-/** Default segment size: 64 MiB. */
-export const DEFAULT_SEGMENT_SIZE_BYTES = 64 * 1024 * 1024;
-/** Largest allowed segment size: 1 GiB (offsets are kept as u32). */
-export const MAX_SEGMENT_SIZE_BYTES = 1024 * 1024 * 1024;
-/** Default largest payload: 4 MiB. */
-export const DEFAULT_MAX_PAYLOAD_BYTES = 4 * 1024 * 1024;
-/** Default staging limit: 8 MiB. */
-export const DEFAULT_MAX_STAGED_BYTES = 8 * 1024 * 1024;
-/** Default sync interval for the `interval` policy. */
-export const DEFAULT_SYNC_INTERVAL_MS = 100;
-/** Default poll interval of a read-only journal's tail. */
-export const DEFAULT_POLL_INTERVAL_MS = 200;
-/** Most bytes a tail reads in one go. */
-const TAIL_BATCH_BYTES = 256 * 1024;
-
-/** Options of {@linkcode Journal.open}. */
-export interface JournalOptions {
-  /** Where the files live; default: {@linkcode FileStorage} on `dir`. */
-  storage?: JournalStorage;
-  /** Default `always`. */
-  syncPolicy?: SyncPolicy;
-  /** For the `interval` policy; default {@linkcode DEFAULT_SYNC_INTERVAL_MS}. */
-  syncIntervalMs?: number;
-  /** Roll to a new segment before one would exceed this; default {@linkcode DEFAULT_SEGMENT_SIZE_BYTES}. */
-  segmentSizeBytes?: number;
-  /** Roll daily at a wall-clock time in a time zone. */
-  roll?: DailyRoll;
-  /** Largest payload accepted by `append`; default {@linkcode DEFAULT_MAX_PAYLOAD_BYTES}. */
-  maxPayloadBytes?: number;
-  /**
-   * Most bytes staged before `append` writes them itself, synchronously, in
-   * the caller's turn (the backpressure: a producer faster than the disk pays
-   * for the write at once instead of growing memory); default
-   * {@linkcode DEFAULT_MAX_STAGED_BYTES}.
-   */
-  maxStagedBytes?: number;
-  /** Segment retention, applied after every roll and by {@linkcode Journal.applyRetention}. */
-  retention?: RetentionOptions;
-  /** The clock (milliseconds since the epoch); default `Date.now`. */
-  clock?: () => number;
-  /** Told the duration of every completed sync in ms (metrics); measured with `performance.now()`. */
-  onSync?: (durationMs: number, records: number) => void;
-  /** Open for reading only: no recovery writes, no appends; tails poll for other processes' appends. */
-  readOnly?: boolean;
-  /** Poll interval for tails of a read-only journal; default {@linkcode DEFAULT_POLL_INTERVAL_MS}. */
-  pollIntervalMs?: number;
-  /**
-   * Called once, synchronously, when a write, sync, roll or other file
-   * operation first fails: from then on the journal accepts nothing (a node
-   * stops serving on it). Never called for a read-only journal.
-   */
-  onFailure?: (error: JournalFailedError) => void;
-  /**
-   * Open even when the journal ends before its checkpoint (a missing or
-   * rewound newest segment): the loss is reported in
-   * {@linkcode Journal.rewind} and the checkpoint moves back. Without it, open
-   * throws {@linkcode JournalRewindError}. A read-only journal never throws
-   * for this; it reports it in {@linkcode Journal.rewind}.
-   */
-  acceptRewind?: boolean;
-}
-
-/** A session as listed by {@linkcode Journal.sessions}. */
-export interface SessionInfo {
-  id: number;
-  key: string;
-  nextSenderSeqNum: number;
-  nextTargetSeqNum: number;
-  /** Index of the session's last SessionReset record, 0 if none. */
-  lastResetIndex: number;
-}
-
-/** Sequence state of one session. */
-export interface SessionSeqState {
-  nextSenderSeqNum: number;
-  nextTargetSeqNum: number;
-}
-
-/**
- * The state a journal starts from when its first records were removed by
- * retention (or never held): sessions, sequence numbers, epoch and cursors as
- * of `throughIndex`. JSON-serialisable, so a primary can send it to a new
- * follower, which installs it with {@linkcode Journal.installBaseline} and
- * then appends replicated records from `throughIndex + 1`.
- */
-export type JournalBaseline = StateSnapshot;
-
-/** What {@linkcode Journal.truncateAfter} did. */
-export interface TruncateReport {
-  /** Records moved to the quarantine file. */
-  movedRecords: number;
-  /** The quarantine file (a segment-format file), or undefined when nothing was moved. */
-  quarantineFile: string | undefined;
-}
-
-/** Counters for metrics. */
-export interface JournalStats {
-  segments: number;
-  firstIndex: number;
-  lastIndex: number;
-  writtenIndex: number;
-  durableIndex: number;
-  stagedBytes: number;
-  totalBytes: number;
-  writes: number;
-  syncs: number;
-}
-
-interface Waiter {
-  index: number;
-  resolve: () => void;
-  reject: (err: Error) => void;
-}
-
-class Segment {
-  readonly name: string;
-  readonly firstIndex: number;
-  readonly createdAtMs: number;
-  offsets = new Uint32Array(1024);
-  count = 0;
-  /** End offset of the last record (staged included). */
-  sizeBytes = SEGMENT_HEADER_BYTES;
-  /** Per session, the index of the last Outbound record in this segment. */
-  readonly outboundMax = new Map<number, number>();
-  lastTimestampMs = 0;
-  reader: StorageReader | undefined;
-
-  constructor(name: string, firstIndex: number, createdAtMs: number) {
-    this.name = name;
-    this.firstIndex = firstIndex;
-    this.createdAtMs = createdAtMs;
-  }
-
-  get lastIndex(): number {
-    return this.firstIndex + this.count - 1;
-  }
-
-  push(offset: number, sizeBytes: number): void {
-    if (this.count === this.offsets.length) {
-      const grown = new Uint32Array(this.offsets.length * 2);
-      grown.set(this.offsets);
-      this.offsets = grown;
-    }
-    this.offsets[this.count++] = offset;
-    this.sizeBytes = offset + sizeBytes;
-  }
-
-  /** Byte range of the record at position `i`. */
-  range(i: number): [number, number] {
-    return [this.offsets[i]!, i + 1 < this.count ? this.offsets[i + 1]! : this.sizeBytes];
-  }
-}
-
-function positiveInt(name: string, value: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (!Number.isSafeInteger(value) || value < 1 || value > max) {
-    throw new RangeError(`Cannot use ${name} ${value}: expected an integer from 1 to ${max}`);
-  }
-  return value;
-}
+export {
+  DEFAULT_MAX_PAYLOAD_BYTES,
+  DEFAULT_MAX_STAGED_BYTES,
+  DEFAULT_POLL_INTERVAL_MS,
+  DEFAULT_SEGMENT_SIZE_BYTES,
+  DEFAULT_SYNC_INTERVAL_MS,
+  type JournalBaseline,
+  type JournalOptions,
+  type JournalStats,
+  MAX_SEGMENT_SIZE_BYTES,
+  type RetentionOptions,
+  type SessionInfo,
+  type SessionSeqState,
+  type SyncPolicy,
+  type TruncateReport,
+} from "./journal_options.ts";
 
 /**
  * The journal. Open with {@linkcode Journal.open}; dispose with `await using`
@@ -294,82 +154,61 @@ export class Journal implements AsyncDisposable {
   readonly #roll: DailyRoll | undefined;
   readonly #maxPayloadBytes: number;
   readonly #maxStagedBytes: number;
-  readonly #syncIntervalMs: number;
   readonly #retention: RetentionOptions | undefined;
   readonly #pollIntervalMs: number;
 
   #segments: Segment[] = [];
   #writer: StorageWriter | undefined;
-  #retiredWriters: StorageWriter[] = [];
   #nextRollAtMs = Infinity;
 
-  #staged = new Uint8Array(64 * 1024);
-  #stagedView = new DataView(this.#staged.buffer);
-  #stagedLength = 0;
+  readonly #staging = new StagingBuffer();
   #flushScheduled = false;
 
   #lastIndex = 0;
   #writtenIndex = 0;
-  #durableIndex = 0;
   /** The state before the first retained record (from the snapshot). */
   #baseState = new JournalState(false);
   #baseIndex = 0;
   #state = new JournalState(true);
 
-  #waiters: Waiter[] = [];
-  #syncInFlight = false;
-  #syncTimer: ReturnType<typeof setTimeout> | undefined;
-  #syncIdle: Promise<void> | undefined;
+  readonly #waiters = new DurableWaiters();
   #failure: JournalFailedError | undefined;
   readonly #onFailure: ((error: JournalFailedError) => void) | undefined;
   readonly #acceptRewind: boolean;
   #closed = false;
-  #appendWake: { promise: Promise<void>; resolve: () => void } | undefined;
+  readonly #appendWake = new AppendWake();
   #writes = 0;
-  #syncs = 0;
-  readonly #onSync: ((durationMs: number, records: number) => void) | undefined;
+  readonly #sync: Syncer;
 
   private constructor(storage: JournalStorage, options: JournalOptions) {
     this.#storage = storage;
     this.location = storage.location;
-    this.#clock = options.clock ?? Date.now;
-    this.syncPolicy = options.syncPolicy ?? "always";
-    this.readOnly = options.readOnly ?? false;
-    this.#segmentSizeBytes = positiveInt(
-      "segmentSizeBytes",
-      options.segmentSizeBytes ?? DEFAULT_SEGMENT_SIZE_BYTES,
-      MAX_SEGMENT_SIZE_BYTES,
+    const o = resolveJournalOptions(options);
+    this.#clock = o.clock;
+    this.syncPolicy = o.syncPolicy;
+    this.readOnly = o.readOnly;
+    this.#segmentSizeBytes = o.segmentSizeBytes;
+    this.#maxPayloadBytes = o.maxPayloadBytes;
+    this.#maxStagedBytes = o.maxStagedBytes;
+    this.#onFailure = o.onFailure;
+    this.#acceptRewind = o.acceptRewind;
+    this.#pollIntervalMs = o.pollIntervalMs;
+    this.#roll = o.roll;
+    this.#retention = o.retention;
+    this.#sync = new Syncer(
+      {
+        writtenIndex: () => this.#writtenIndex,
+        lastIndex: () => this.#lastIndex,
+        closed: () => this.#closed,
+        failed: () => this.#failure !== undefined,
+        writer: () => this.#writer!,
+        fail: (err, name) => this.#fail(err, name),
+        resolveWaiters: () => this.#resolveWaiters(),
+      },
+      this.syncPolicy,
+      o.syncIntervalMs,
+      o.onSync,
     );
-    this.#maxPayloadBytes = positiveInt(
-      "maxPayloadBytes",
-      options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES,
-    );
-    this.#maxStagedBytes = positiveInt(
-      "maxStagedBytes",
-      options.maxStagedBytes ?? DEFAULT_MAX_STAGED_BYTES,
-    );
-    this.#syncIntervalMs = positiveInt(
-      "syncIntervalMs",
-      options.syncIntervalMs ?? DEFAULT_SYNC_INTERVAL_MS,
-    );
-    this.#onSync = options.onSync;
-    this.#onFailure = options.onFailure;
-    this.#acceptRewind = options.acceptRewind ?? false;
-    this.#pollIntervalMs = positiveInt(
-      "pollIntervalMs",
-      options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
-    );
-    if (!["none", "interval", "always"].includes(this.syncPolicy)) {
-      throw new RangeError(
-        `Cannot use sync policy "${this.syncPolicy}": expected none, interval or always`,
-      );
-    }
-    if (options.roll !== undefined) {
-      parseRollTime(options.roll.rollDailyAt);
-      nextDailyRollAtMs(0, options.roll); // validates the time zone
-    }
-    this.#roll = options.roll;
-    this.#retention = options.retention;
   }
 
   /**
@@ -406,6 +245,18 @@ export class Journal implements AsyncDisposable {
     return name.startsWith("/") ? name : `${this.location}/${name}`;
   }
 
+  #loadContext(): LoadContext {
+    return {
+      storage: this.#storage,
+      readOnly: this.readOnly,
+      clock: this.#clock,
+      path: (name) => this.#path(name),
+      recovered: this.recovered,
+      state: this.#state,
+      baseIndex: this.#baseIndex,
+    };
+  }
+
   /** Reads the files; `intendedCut` after truncateAfter/installBaseline (the checkpoint moves back). */
   #load(intendedCut: boolean): void {
     if (!this.readOnly) removeStaleSnapshot(this.#storage);
@@ -420,99 +271,13 @@ export class Journal implements AsyncDisposable {
     }
     for (const s of this.#segments) s.reader?.close();
     this.#segments = [];
-    const names = this.#storage.list()
-      .map((name) => ({ name, first: parseSegmentFileName(name) }))
-      .filter((s): s is { name: string; first: number } => s.first !== undefined)
-      .sort((a, b) => a.first - b.first);
-    let next = this.#baseIndex + 1;
-    if (names.length > 0 && names[0]!.first > next) {
-      throw new JournalCorruptionError({
-        file: this.#path(names[0]!.name),
-        offsetBytes: 0,
-        reason: `segment starts at index ${names[0]!.first} but the journal continues from ${next}`,
-      });
-    }
-    if (names.length > 0) next = names[0]!.first;
-    for (let k = 0; k < names.length; k++) {
-      const { name, first } = names[k]!;
-      const isLast = k === names.length - 1;
-      const file = this.#path(name);
-      if (first !== next) {
-        throw new JournalCorruptionError({
-          file,
-          offsetBytes: 0,
-          reason: `segment starts at index ${first}, expected ${next} (a segment is missing)`,
-        });
-      }
-      const data = readWholeFile(this.#storage, name);
-      const header = decodeSegmentHeader(data.subarray(0, SEGMENT_HEADER_BYTES));
-      if (typeof header === "string") {
-        const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-        const tornHeader = isLast && data.length <= SEGMENT_HEADER_BYTES ||
-          isLast && !scanHasValid(data, view, first);
-        if (!tornHeader) {
-          throw new JournalCorruptionError({ file, offsetBytes: 0, reason: header });
-        }
-        this.recovered.push({
-          file,
-          offsetBytes: 0,
-          droppedBytes: data.length,
-          droppedRecords: 0,
-          reason: header,
-        });
-        const createdAtMs = this.#clock();
-        if (!this.readOnly) {
-          const w = this.#storage.openWriter(name, { create: false });
-          try {
-            w.truncate(0);
-            w.append(encodeSegmentHeader(first, createdAtMs));
-            w.syncSync();
-          } finally {
-            w.close();
-          }
-        }
-        this.#segments.push(new Segment(name, first, createdAtMs));
-        continue;
-      }
-      if (header.firstIndex !== first) {
-        throw new JournalCorruptionError({
-          file,
-          offsetBytes: 16,
-          reason: `segment header says first index ${header.firstIndex}, file name says ${first}`,
-        });
-      }
-      const segment = new Segment(name, first, header.createdAtMs);
-      const result = this.#scanInto(segment, data, SEGMENT_HEADER_BYTES, isLast, file);
-      next = result.nextIndex;
-      if (result.torn !== undefined) {
-        this.recovered.push(result.torn);
-        if (!this.readOnly) {
-          const w = this.#storage.openWriter(name, { create: false });
-          try {
-            w.truncate(result.endOffset);
-            w.syncSync();
-          } finally {
-            w.close();
-          }
-        }
-      }
-      this.#segments.push(segment);
-    }
-    if (names.length > 0 && next - 1 < this.#baseIndex) {
-      throw new JournalCorruptionError({
-        file: this.#path(names.at(-1)!.name),
-        offsetBytes: 0,
-        reason: `segments end at index ${
-          next - 1
-        } but ${SNAPSHOT_FILE} covers up to ${this.#baseIndex}`,
-      });
-    }
+    const next = loadSegments(this.#loadContext(), this.#segments);
     if (this.#segments.length === 0 && !this.readOnly) {
-      this.#segments.push(this.#createSegment(next, this.#clock()));
+      this.#segments.push(createSegment(this.#storage, this.syncPolicy, next, this.#clock()));
     }
     this.#lastIndex = next - 1;
     this.#writtenIndex = this.#lastIndex;
-    this.#durableIndex = this.#lastIndex;
+    this.#sync.durableIndex = this.#lastIndex;
     if (!intendedCut) this.#checkCheckpoint();
     if (!this.readOnly) this.#writeCheckpoint();
     const active = this.#segments.at(-1);
@@ -558,75 +323,13 @@ export class Journal implements AsyncDisposable {
 
   /** Records the durable end of the journal and the newest segment in the checkpoint file. */
   #writeCheckpoint(): void {
-    const last = Math.min(this.#durableIndex, this.#writtenIndex);
+    const last = Math.min(this.#sync.durableIndex, this.#writtenIndex);
     writeCheckpoint(this.#storage, {
       lastIndex: last,
       lastRecordCrc: last > 0 ? this.#crcAt(last) ?? 0 : 0,
       newestSegment: this.#segments.at(-1)?.name ?? "",
       writtenAtMs: this.#clock(),
     });
-  }
-
-  #scanInto(
-    segment: Segment,
-    data: Uint8Array,
-    start: number,
-    isLast: boolean,
-    file: string,
-  ): { nextIndex: number; endOffset: number; torn?: RecoveryReport } {
-    const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-    const state = this.#state;
-    const base = this.#baseIndex;
-    return scanRecords(
-      data,
-      start,
-      data.length,
-      segment.firstIndex + segment.count,
-      file,
-      isLast,
-      (offset, sizeBytes, index) => {
-        segment.push(offset, sizeBytes);
-        segment.lastTimestampMs = view.getUint32(offset + 16, true) +
-          view.getUint32(offset + 20, true) * 0x1_0000_0000;
-        const kind = data[offset + 40]!;
-        const sessionId = view.getUint32(offset + 36, true);
-        if (kind === RecordKind.Outbound) segment.outboundMax.set(sessionId, index);
-        if (index <= base) return;
-        const seqNum = view.getUint32(offset + 24, true) +
-          view.getUint32(offset + 28, true) * 0x1_0000_0000;
-        const n = view.getUint32(offset + 4, true);
-        try {
-          state.apply(
-            kind,
-            sessionId,
-            seqNum,
-            index,
-            view.getUint32(offset + 32, true),
-            data.subarray(offset + 48, offset + 48 + n),
-          );
-        } catch (err) {
-          throw new JournalCorruptionError({
-            file,
-            offsetBytes: offset,
-            reason: `record ${index} cannot be applied: ${(err as Error).message}`,
-          });
-        }
-      },
-    );
-  }
-
-  #createSegment(firstIndex: number, createdAtMs: number): Segment {
-    const name = segmentFileName(firstIndex);
-    if (this.#storage.exists(name)) this.#storage.remove(name);
-    const w = this.#storage.openWriter(name, { create: true });
-    try {
-      w.append(encodeSegmentHeader(firstIndex, createdAtMs));
-      if (this.syncPolicy !== "none") w.syncSync();
-    } finally {
-      w.close();
-    }
-    if (this.syncPolicy !== "none") this.#storage.syncDirectory();
-    return new Segment(name, firstIndex, createdAtMs);
   }
 
   /**
@@ -636,29 +339,10 @@ export class Journal implements AsyncDisposable {
   refresh(): number {
     if (!this.readOnly) return 0;
     const before = this.#lastIndex;
-    const last = this.#segments.at(-1);
-    if (last !== undefined) {
-      const data = readWholeFile(this.#storage, last.name);
-      if (data.length > last.sizeBytes) {
-        const r = this.#scanInto(last, data, last.sizeBytes, true, this.#path(last.name));
-        this.#lastIndex = r.nextIndex - 1;
-      }
-    }
-    const names = this.#storage.list().map(parseSegmentFileName)
-      .filter((n): n is number => n !== undefined && n === this.#lastIndex + 1).sort((a, b) =>
-        a - b
-      );
-    for (const first of names) {
-      const name = segmentFileName(first);
-      const data = readWholeFile(this.#storage, name);
-      const header = decodeSegmentHeader(data.subarray(0, SEGMENT_HEADER_BYTES));
-      if (typeof header === "string") break;
-      const seg = new Segment(name, first, header.createdAtMs);
-      const r = this.#scanInto(seg, data, SEGMENT_HEADER_BYTES, true, this.#path(name));
-      this.#segments.push(seg);
-      this.#lastIndex = r.nextIndex - 1;
-    }
-    this.#writtenIndex = this.#durableIndex = this.#lastIndex;
+    scanAppended(this.#loadContext(), this.#segments, this.#lastIndex, (lastIndex) => {
+      this.#lastIndex = lastIndex;
+    });
+    this.#writtenIndex = this.#sync.durableIndex = this.#lastIndex;
     if (this.#lastIndex > before) this.#wakeTails();
     return this.#lastIndex - before;
   }
@@ -679,48 +363,7 @@ export class Journal implements AsyncDisposable {
   }
 
   #checkInput(record: RecordInput): void {
-    if (!isRecordKind(record.kind)) {
-      throw new RangeError(`Cannot append record: kind ${record.kind} is unknown`);
-    }
-    if (
-      !Number.isInteger(record.sessionId) || record.sessionId < 0 || record.sessionId > 0xffff_ffff
-    ) {
-      throw new RangeError(`Cannot append record: session id ${record.sessionId} is out of range`);
-    }
-    if (!Number.isSafeInteger(record.seqNum) || record.seqNum < 0) {
-      throw new RangeError(`Cannot append record: seqNum ${record.seqNum} is out of range`);
-    }
-    if (!Number.isSafeInteger(record.timestampMs) || record.timestampMs < 0) {
-      throw new RangeError(
-        `Cannot append record: timestampMs ${record.timestampMs} is out of range`,
-      );
-    }
-    if (record.payload.length > this.#maxPayloadBytes) {
-      throw new RangeError(
-        `Cannot append record: payload is ${record.payload.length} bytes, the limit is ${this.#maxPayloadBytes}`,
-      );
-    }
-    // Payloads that carry state must decode now: a record that cannot be
-    // applied must never reach the file (it would make the journal unreadable).
-    switch (record.kind) {
-      case RecordKind.SessionDefinition:
-        decodeSessionDefinition(record.payload);
-        break;
-      case RecordKind.SequenceChange:
-        decodeSequenceChange(record.payload);
-        break;
-      case RecordKind.EpochChange:
-        decodeEpochChange(record.payload);
-        break;
-      case RecordKind.AppCursor:
-        decodeAppCursor(record.payload);
-        break;
-    }
-    const sessionKind = record.kind === RecordKind.Outbound || record.kind === RecordKind.Inbound ||
-      record.kind === RecordKind.SequenceChange || record.kind === RecordKind.SessionReset;
-    if (sessionKind && this.#state.byId[record.sessionId] === undefined) {
-      throw new RangeError(`Cannot append record: session id ${record.sessionId} is not defined`);
-    }
+    checkRecordInput(record, this.#maxPayloadBytes, this.#state);
   }
 
   /**
@@ -784,30 +427,10 @@ export class Journal implements AsyncDisposable {
         segment = this.#rollTo(index);
       }
     }
-    if (this.#stagedLength > 0 && this.#stagedLength + size > this.#maxStagedBytes) {
+    if (this.#staging.length > 0 && this.#staging.length + size > this.#maxStagedBytes) {
       this.#flush();
     }
-    if (this.#stagedLength + size > this.#staged.length) {
-      let capacity = this.#staged.length * 2;
-      while (capacity < this.#stagedLength + size) capacity *= 2;
-      const grown = new Uint8Array(capacity);
-      grown.set(this.#staged.subarray(0, this.#stagedLength));
-      this.#staged = grown;
-      this.#stagedView = new DataView(grown.buffer);
-    }
-    encodeRecordFields(
-      this.#staged,
-      this.#stagedView,
-      this.#stagedLength,
-      index,
-      epoch,
-      input.kind,
-      input.sessionId,
-      input.seqNum,
-      input.timestampMs,
-      input.payload,
-    );
-    this.#stagedLength += size;
+    this.#staging.push(input, size, index, epoch);
     segment.push(segment.sizeBytes, size);
     segment.lastTimestampMs = input.timestampMs;
     if (input.kind === RecordKind.Outbound) segment.outboundMax.set(input.sessionId, index);
@@ -835,16 +458,15 @@ export class Journal implements AsyncDisposable {
     if (this.syncPolicy !== "none") this.#io(old.name, () => old.syncSync());
     const segment = this.#io(
       segmentFileName(firstIndex),
-      () => this.#createSegment(firstIndex, now),
+      () => createSegment(this.#storage, this.syncPolicy, firstIndex, now),
     );
-    if (this.#syncInFlight) this.#retiredWriters.push(old);
-    else old.close();
+    this.#sync.retire(old);
     this.#segments.push(segment);
     this.#writer = undefined;
     this.#io(segment!.name, () => {
       this.#writer = this.#storage.openWriter(segment.name, { create: false });
       // Everything before the new segment is synced (policies other than none).
-      if (this.syncPolicy !== "none") this.#durableIndex = this.#writtenIndex;
+      if (this.syncPolicy !== "none") this.#sync.durableIndex = this.#writtenIndex;
       this.#writeCheckpoint();
     });
     this.#resolveWaiters();
@@ -869,9 +491,9 @@ export class Journal implements AsyncDisposable {
   }
 
   #flush(): void {
-    if (this.#stagedLength === 0) return;
+    if (this.#staging.length === 0) return;
     if (this.#failure !== undefined) throw this.#failedError();
-    const bytes = this.#staged.subarray(0, this.#stagedLength);
+    const bytes = this.#staging.bytes();
     try {
       this.#writer!.append(bytes);
     } catch (err) {
@@ -879,33 +501,9 @@ export class Journal implements AsyncDisposable {
       throw this.#failedError();
     }
     this.#writes++;
-    this.#stagedLength = 0;
+    this.#staging.clear(this.#maxStagedBytes);
     this.#writtenIndex = this.#lastIndex;
-    if (this.#staged.length > this.#maxStagedBytes * 2 && this.#staged.length > 64 * 1024) {
-      this.#staged = new Uint8Array(64 * 1024);
-      this.#stagedView = new DataView(this.#staged.buffer);
-    }
-    switch (this.syncPolicy) {
-      case "none":
-        this.#durableIndex = this.#writtenIndex;
-        this.#resolveWaiters();
-        break;
-      case "always":
-        this.#startSync();
-        break;
-      case "interval":
-        if (this.#syncTimer === undefined && !this.#syncInFlight) {
-          this.#syncTimer = setTimeout(() => {
-            this.#syncTimer = undefined;
-            this.#startSync();
-          }, this.#syncIntervalMs);
-        }
-        break;
-      default: {
-        const never: never = this.syncPolicy;
-        throw new TypeError(`Unknown sync policy ${never}`);
-      }
-    }
+    this.#sync.afterWrite();
   }
 
   #failedError(): JournalFailedError {
@@ -928,9 +526,7 @@ export class Journal implements AsyncDisposable {
       { cause: err, file },
     );
     const failed = this.#failedError();
-    const waiters = this.#waiters;
-    this.#waiters = [];
-    for (const w of waiters) w.reject(failed);
+    this.#waiters.rejectAll(() => failed);
     this.#wakeTails();
     try {
       this.#onFailure?.(this.#failure);
@@ -955,48 +551,9 @@ export class Journal implements AsyncDisposable {
     return this.#failure;
   }
 
-  #startSync(): void {
-    if (this.#syncInFlight || this.#failure !== undefined) return;
-    if (this.#durableIndex >= this.#writtenIndex) return;
-    const writer = this.#writer!;
-    const target = this.#writtenIndex;
-    this.#syncInFlight = true;
-    this.#syncs++;
-    const startedAt = this.#onSync ? performance.now() : 0;
-    const from = this.#durableIndex;
-    this.#syncIdle = writer.sync().then(
-      () => {
-        this.#syncInFlight = false;
-        this.#onSync?.(performance.now() - startedAt, target - from);
-        for (const w of this.#retiredWriters) w.close();
-        this.#retiredWriters = [];
-        if (target > this.#durableIndex) this.#durableIndex = Math.min(target, this.#lastIndex);
-        this.#resolveWaiters();
-        if (this.#writtenIndex > this.#durableIndex && !this.#closed) {
-          if (this.syncPolicy === "always") this.#startSync();
-          else if (this.#syncTimer === undefined) {
-            this.#syncTimer = setTimeout(() => {
-              this.#syncTimer = undefined;
-              this.#startSync();
-            }, this.#syncIntervalMs);
-          }
-        }
-      },
-      (err: Error) => {
-        this.#syncInFlight = false;
-        this.#fail(err, writer.name);
-      },
-    );
-  }
-
   #resolveWaiters(): void {
-    const durable = this.#durableIndex;
-    let i = 0;
-    const waiters = this.#waiters;
-    while (i < waiters.length && waiters[i]!.index <= durable) waiters[i++]!.resolve();
-    if (i > 0) this.#waiters = i === waiters.length ? [] : waiters.slice(i);
+    this.#waiters.resolveThrough(this.#sync.durableIndex);
   }
-
   /**
    * Resolves when record `index` is durable under the sync policy (`none`:
    * written to the OS). Rejects with {@linkcode JournalFailedError} if a write
@@ -1005,7 +562,7 @@ export class Journal implements AsyncDisposable {
    * first.
    */
   durable(index: number): Promise<void> {
-    if (index <= this.#durableIndex) return Promise.resolve();
+    if (index <= this.#sync.durableIndex) return Promise.resolve();
     if (this.#failure !== undefined) return Promise.reject(this.#failedError());
     if (this.#closed) return Promise.reject(new JournalClosedError());
     if (index > this.#lastIndex) {
@@ -1013,22 +570,7 @@ export class Journal implements AsyncDisposable {
         new RangeError(`Cannot wait for index ${index}: the last index is ${this.#lastIndex}`),
       );
     }
-    return new Promise((resolve, reject) => {
-      const waiter = { index, resolve, reject };
-      const waiters = this.#waiters;
-      if (waiters.length === 0 || waiters[waiters.length - 1]!.index <= index) {
-        waiters.push(waiter);
-      } else {
-        let lo = 0;
-        let hi = waiters.length;
-        while (lo < hi) {
-          const mid = (lo + hi) >>> 1;
-          if (waiters[mid]!.index <= index) lo = mid + 1;
-          else hi = mid;
-        }
-        waiters.splice(lo, 0, waiter);
-      }
-    });
+    return this.#waiters.add(index);
   }
 
   // ---------------------------------------------------------------- convenience appends
@@ -1039,13 +581,7 @@ export class Journal implements AsyncDisposable {
     if (existing !== undefined) return existing;
     if (key.length === 0) throw new RangeError("Cannot define session: key is empty");
     const id = Math.max(0, this.#state.byId.length - 1) + 1;
-    this.append({
-      kind: RecordKind.SessionDefinition,
-      sessionId: id,
-      seqNum: 0,
-      timestampMs,
-      payload: encodeSessionDefinition(key),
-    });
+    this.append(sessionDefinitionRecord(id, key, timestampMs));
     return id;
   }
 
@@ -1055,57 +591,27 @@ export class Journal implements AsyncDisposable {
     change: { nextSenderSeqNum: number; nextTargetSeqNum: number; reason: string },
     timestampMs: number = this.#clock(),
   ): number {
-    return this.append({
-      kind: RecordKind.SequenceChange,
-      sessionId,
-      seqNum: 0,
-      timestampMs,
-      payload: encodeSequenceChange(change),
-    });
+    return this.append(sequenceChangeRecord(sessionId, change, timestampMs));
   }
 
   /** Appends a SessionReset record. */
   resetSession(sessionId: number, reason: string, timestampMs: number = this.#clock()): number {
-    return this.append({
-      kind: RecordKind.SessionReset,
-      sessionId,
-      seqNum: 0,
-      timestampMs,
-      payload: encodeSessionReset(reason),
-    });
+    return this.append(sessionResetRecord(sessionId, reason, timestampMs));
   }
 
   /** Appends an EpochChange record starting `epoch` (must exceed the current epoch). */
   beginEpoch(epoch: number, reason: string, timestampMs: number = this.#clock()): number {
-    return this.append({
-      kind: RecordKind.EpochChange,
-      sessionId: 0,
-      seqNum: 0,
-      timestampMs,
-      payload: encodeEpochChange({ epoch, reason }),
-    });
+    return this.append(epochChangeRecord(epoch, reason, timestampMs));
   }
 
   /** Appends an AppCursor record: application `name` has processed up to `index`. */
   recordAppCursor(name: string, index: number, timestampMs: number = this.#clock()): number {
-    return this.append({
-      kind: RecordKind.AppCursor,
-      sessionId: 0,
-      seqNum: 0,
-      timestampMs,
-      payload: encodeAppCursor({ name, index }),
-    });
+    return this.append(appCursorRecord(name, index, timestampMs));
   }
 
   /** Appends an Audit record. */
   audit(text: string, sessionId = 0, timestampMs: number = this.#clock()): number {
-    return this.append({
-      kind: RecordKind.Audit,
-      sessionId,
-      seqNum: 0,
-      timestampMs,
-      payload: encodeAudit(text),
-    });
+    return this.append(auditRecord(text, sessionId, timestampMs));
   }
 
   // ---------------------------------------------------------------- state
@@ -1127,7 +633,7 @@ export class Journal implements AsyncDisposable {
 
   /** Highest index durable under the sync policy. */
   get durableIndex(): number {
-    return this.#durableIndex;
+    return this.#sync.durableIndex;
   }
 
   /** The current epoch (0 until the first EpochChange). */
@@ -1144,11 +650,11 @@ export class Journal implements AsyncDisposable {
       firstIndex: this.firstIndex,
       lastIndex: this.#lastIndex,
       writtenIndex: this.#writtenIndex,
-      durableIndex: this.#durableIndex,
-      stagedBytes: this.#stagedLength,
+      durableIndex: this.#sync.durableIndex,
+      stagedBytes: this.#staging.length,
       totalBytes,
       writes: this.#writes,
-      syncs: this.#syncs,
+      syncs: this.#sync.count,
     };
   }
 
@@ -1168,13 +674,7 @@ export class Journal implements AsyncDisposable {
 
   /** Every session with its next sequence numbers. */
   sessions(): SessionInfo[] {
-    return this.#state.byId.filter((s): s is SessionEntry => s !== undefined).map((s) => ({
-      id: s.id,
-      key: s.key,
-      nextSenderSeqNum: s.nextSenderSeqNum,
-      nextTargetSeqNum: s.nextTargetSeqNum,
-      lastResetIndex: s.lastResetIndex,
-    }));
+    return this.#state.sessionInfos();
   }
 
   /** Last processed index recorded by AppCursor records, per application name. */
@@ -1195,16 +695,7 @@ export class Journal implements AsyncDisposable {
   // ---------------------------------------------------------------- reading
 
   #segmentOf(index: number): Segment | undefined {
-    const segs = this.#segments;
-    let lo = 0;
-    let hi = segs.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >>> 1;
-      if (segs[mid]!.firstIndex <= index) lo = mid;
-      else hi = mid - 1;
-    }
-    const s = segs[lo];
-    return s !== undefined && index >= s.firstIndex && index <= s.lastIndex ? s : undefined;
+    return segmentOf(this.#segments, index);
   }
 
   #reader(segment: Segment): StorageReader {
@@ -1214,42 +705,7 @@ export class Journal implements AsyncDisposable {
 
   /** Reads the bytes of records `[from, to]` of one segment and decodes them. */
   #readSpan(segment: Segment, from: number, to: number): JournalRecord[] {
-    const i0 = from - segment.firstIndex;
-    const i1 = to - segment.firstIndex;
-    const start = segment.offsets[i0]!;
-    const end = segment.range(i1)[1];
-    const buf = new Uint8Array(end - start);
-    const file = this.#path(segment.name);
-    const n = readFully(this.#reader(segment), start, buf);
-    if (n !== buf.length) {
-      throw new JournalCorruptionError({
-        file,
-        offsetBytes: start + n,
-        reason: `file ends at ${start + n}, before the records it held`,
-      });
-    }
-    const view = new DataView(buf.buffer);
-    const out: JournalRecord[] = [];
-    for (let i = i0; i <= i1; i++) {
-      const at = segment.offsets[i]! - start;
-      const [s, e] = segment.range(i);
-      const check = checkRecordAt(buf, view, at, at + (e - s));
-      const index = segment.firstIndex + i;
-      if (!check.ok || check.index !== index) {
-        throw new JournalCorruptionError({
-          file,
-          offsetBytes: s,
-          reason: check.ok
-            ? `record has index ${check.index}, expected ${index}`
-            : `record ${index} is damaged (${check.fault})`,
-          ...(check.expectedCrc !== undefined && check.actualCrc !== undefined
-            ? { expectedCrc: check.expectedCrc, actualCrc: check.actualCrc }
-            : {}),
-        });
-      }
-      out.push(decodeRecordAt(buf, view, at, false));
-    }
-    return out;
+    return readSpan(this.#reader(segment), this.#path(segment.name), segment, from, to);
   }
 
   /**
@@ -1274,51 +730,13 @@ export class Journal implements AsyncDisposable {
     if (from > this.#writtenIndex) this.#flush();
     const segment = this.#segmentOf(from);
     if (segment === undefined) return [];
-    const start = segment.offsets[from - segment.firstIndex]!;
     // Only what has reached the file: records still staged are read on a later batch.
     const last = Math.min(segment.lastIndex, this.#writtenIndex);
-    let to = from;
-    while (
-      to < last &&
-      segment.range(to + 1 - segment.firstIndex)[1] - start <= TAIL_BATCH_BYTES
-    ) to++;
-    return this.#readSpan(segment, from, to);
+    return this.#readSpan(segment, from, tailBatchEnd(segment, from, last));
   }
 
   #wakeTails(): void {
-    const wake = this.#appendWake;
-    if (wake !== undefined) {
-      this.#appendWake = undefined;
-      wake.resolve();
-    }
-  }
-
-  #waitForAppend(signal: AbortSignal | undefined): Promise<void> {
-    if (this.#appendWake === undefined) {
-      let resolve!: () => void;
-      const promise = new Promise<void>((r) => (resolve = r));
-      this.#appendWake = { promise, resolve };
-    }
-    const wake = this.#appendWake.promise;
-    const timers: ReturnType<typeof setTimeout>[] = [];
-    const racers: Promise<void>[] = [wake];
-    if (this.readOnly) {
-      racers.push(new Promise((r) => timers.push(setTimeout(r, this.#pollIntervalMs))));
-    }
-    if (signal === undefined) {
-      return Promise.race(racers).finally(() => timers.forEach(clearTimeout));
-    }
-    let onAbort: () => void = () => {};
-    racers.push(
-      new Promise<void>((r) => {
-        onAbort = r;
-        signal.addEventListener("abort", onAbort, { once: true });
-      }),
-    );
-    return Promise.race(racers).finally(() => {
-      signal.removeEventListener("abort", onAbort);
-      timers.forEach(clearTimeout);
-    });
+    this.#appendWake.wake();
   }
 
   /**
@@ -1330,42 +748,26 @@ export class Journal implements AsyncDisposable {
    * @throws {RangeError} when `fromIndex`, or the next record of a lagging tail, was removed by retention
    * @throws {JournalTruncatedError} when records the tail already passed are truncated away
    */
-  async *tail(
+  tail(
     fromIndex: number,
     options: { signal?: AbortSignal } = {},
   ): AsyncGenerator<JournalRecord, void, undefined> {
-    const { signal } = options;
-    let next = Math.max(fromIndex, 1);
-    if (next < this.firstIndex) {
-      throw new RangeError(
-        `Cannot tail from index ${fromIndex}: records before ${this.firstIndex} were removed`,
-      );
-    }
-    while (true) {
-      if (signal?.aborted || this.#closed) return;
-      if (this.#failure !== undefined) throw this.#failedError();
-      if (next < this.firstIndex) {
-        throw new RangeError(
-          `Cannot continue tail at index ${next}: retention removed records before ${this.firstIndex}`,
-        );
-      }
-      if (next > this.#lastIndex + 1) {
-        throw new JournalTruncatedError(
-          this.#lastIndex + 1,
-          `Cannot continue tail at index ${next}: the journal was truncated after ${this.#lastIndex}`,
-        );
-      }
-      if (next <= this.#lastIndex) {
-        for (const record of this.#readBatch(next)) {
-          yield record;
-          next = record.index + 1;
-          if (signal?.aborted || this.#closed) return;
-        }
-        continue;
-      }
-      await this.#waitForAppend(signal);
-      if (this.readOnly && !this.#closed) this.refresh();
-    }
+    return followJournal(
+      {
+        firstIndex: () => this.firstIndex,
+        lastIndex: () => this.#lastIndex,
+        closed: () => this.#closed,
+        failed: () => this.#failure !== undefined ? this.#failedError() : undefined,
+        readBatch: (from) => this.#readBatch(from),
+        waitForAppend: (signal) =>
+          this.#appendWake.wait(signal, this.readOnly ? this.#pollIntervalMs : undefined),
+        afterWait: () => {
+          if (this.readOnly && !this.#closed) this.refresh();
+        },
+      },
+      fromIndex,
+      options,
+    );
   }
 
   // ---------------------------------------------------------------- truncation
@@ -1388,16 +790,7 @@ export class Journal implements AsyncDisposable {
       );
     }
     if (index === this.#lastIndex) return { movedRecords: 0, quarantineFile: undefined };
-    if (
-      parseSegmentFileName(quarantinePath.slice(quarantinePath.lastIndexOf("/") + 1)) !== undefined
-    ) {
-      throw new RangeError(
-        `Cannot quarantine to ${quarantinePath}: the name is a segment file name`,
-      );
-    }
-    if (this.#storage.exists(quarantinePath)) {
-      throw new RangeError(`Cannot quarantine to ${quarantinePath}: the file exists`);
-    }
+    checkQuarantinePath(this.#storage, quarantinePath);
     this.#flush();
     return this.#io(quarantinePath, () => this.#truncateAfter(index, quarantinePath));
   }
@@ -1405,69 +798,35 @@ export class Journal implements AsyncDisposable {
   #truncateAfter(index: number, quarantinePath: string): TruncateReport {
     const moved = this.#lastIndex - index;
     // 1. Copy the suffix, durably, before touching the segments.
-    const q = this.#storage.openWriter(quarantinePath, { create: true });
-    try {
-      q.append(encodeSegmentHeader(index + 1, this.#clock()));
-      for (const segment of this.#segments) {
-        if (segment.lastIndex <= index) continue;
-        const from = Math.max(index + 1, segment.firstIndex);
-        const start = segment.offsets[from - segment.firstIndex]!;
-        const buf = new Uint8Array(segment.sizeBytes - start);
-        readFully(this.#reader(segment), start, buf);
-        q.append(buf);
-      }
-      q.syncSync();
-    } finally {
-      q.close();
-    }
-    this.#storage.syncDirectory();
+    copySuffixToQuarantine(
+      this.#storage,
+      this.#segments,
+      index,
+      quarantinePath,
+      this.#clock,
+      (segment) => this.#reader(segment),
+    );
     // 2. Cut the segments, newest first, so a crash leaves a consistent prefix.
     if (this.#writer !== undefined) {
       // A sync in flight still uses the writer; it is closed when that sync ends.
-      if (this.#syncInFlight) this.#retiredWriters.push(this.#writer);
-      else this.#writer.close();
+      this.#sync.retire(this.#writer);
       this.#writer = undefined;
     }
-    for (let k = this.#segments.length - 1; k >= 0; k--) {
-      const segment = this.#segments[k]!;
-      segment.reader?.close();
-      segment.reader = undefined;
-      if (segment.firstIndex > index && k > 0) {
-        this.#storage.remove(segment.name);
-      } else if (segment.lastIndex > index) {
-        const w = this.#storage.openWriter(segment.name, { create: false });
-        try {
-          w.truncate(
-            index >= segment.firstIndex
-              ? segment.range(index - segment.firstIndex)[1]
-              : SEGMENT_HEADER_BYTES,
-          );
-          w.syncSync();
-        } finally {
-          w.close();
-        }
-      }
-    }
-    this.#storage.syncDirectory();
+    cutSegmentsAfter(this.#storage, this.#segments, index);
     // 3. Rebuild everything from the files.
     const recoveredBefore = this.recovered.length;
     this.#load(true);
     this.recovered.length = recoveredBefore;
     // Everything kept is durable: older segments were synced when they rolled
     // (policies other than none) and the cut segment was synced above.
-    const waiters = this.#waiters;
-    this.#waiters = [];
-    for (const w of waiters) {
-      if (w.index <= this.#lastIndex) this.#waiters.push(w);
-      else {
-        w.reject(
-          new JournalTruncatedError(
-            index + 1,
-            `Cannot make index ${w.index} durable: it was truncated`,
-          ),
-        );
-      }
-    }
+    this.#waiters.rejectAfter(
+      this.#lastIndex,
+      (waiting) =>
+        new JournalTruncatedError(
+          index + 1,
+          `Cannot make index ${waiting} durable: it was truncated`,
+        ),
+    );
     this.#resolveWaiters();
     this.#wakeTails();
     return { movedRecords: moved, quarantineFile: this.#path(quarantinePath) };
@@ -1485,23 +844,7 @@ export class Journal implements AsyncDisposable {
     this.#checkWritable();
     const retention = this.#retention;
     if (retention === undefined) return [];
-    let total = 0;
-    for (const s of this.#segments) total += s.sizeBytes;
-    let count = 0;
-    for (let k = 0; k < this.#segments.length - 1; k++) {
-      const segment = this.#segments[k]!;
-      const byAge = retention.maxAgeMs !== undefined && segment.count > 0 &&
-        segment.lastTimestampMs <= nowMs - retention.maxAgeMs;
-      const bySize = retention.maxTotalBytes !== undefined && total > retention.maxTotalBytes;
-      if (!byAge && !bySize) break;
-      let needed = false;
-      for (const [sessionId, maxIndex] of segment.outboundMax) {
-        if (maxIndex > (this.#state.byId[sessionId]?.lastResetIndex ?? 0)) needed = true;
-      }
-      if (needed) break;
-      total -= segment.sizeBytes;
-      count++;
-    }
+    const count = removableSegments(this.#segments, retention, nowMs, this.#state);
     if (count === 0) return [];
     return this.#io(SNAPSHOT_FILE, () => this.#removeOldest(count));
   }
@@ -1510,23 +853,7 @@ export class Journal implements AsyncDisposable {
     const removed = this.#segments.slice(0, count);
     const through = removed.at(-1)!.lastIndex;
     // Advance the base state through the removed records, then save it.
-    for (const segment of removed) {
-      const data = readWholeFile(this.#storage, segment.name);
-      const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-      for (let i = 0; i < segment.count; i++) {
-        const o = segment.offsets[i]!;
-        const record = decodeRecordAt(data, view, o, false);
-        if (record.index <= this.#baseIndex) continue;
-        this.#baseState.apply(
-          record.kind,
-          record.sessionId,
-          record.seqNum,
-          record.index,
-          record.epoch,
-          record.payload,
-        );
-      }
-    }
+    advanceBaseState(this.#storage, removed, this.#baseState, this.#baseIndex);
     writeSnapshot(this.#storage, this.#baseState.snapshot(through));
     this.#baseIndex = through;
     for (const segment of removed) {
@@ -1565,8 +892,7 @@ export class Journal implements AsyncDisposable {
       throw new RangeError(`Cannot install a baseline through index ${baseline.throughIndex}`);
     }
     this.#flush();
-    if (this.#syncInFlight && this.#writer !== undefined) this.#retiredWriters.push(this.#writer);
-    else this.#writer?.close();
+    if (this.#writer !== undefined) this.#sync.retire(this.#writer);
     this.#writer = undefined;
     this.#io(SNAPSHOT_FILE, () => {
       writeSnapshot(this.#storage, baseline);
@@ -1597,32 +923,29 @@ export class Journal implements AsyncDisposable {
     if (!this.readOnly && this.#failure === undefined) {
       try {
         this.#flush();
-        if (this.#syncTimer !== undefined) {
-          clearTimeout(this.#syncTimer);
-          this.#syncTimer = undefined;
+        if (this.#sync.timer !== undefined) {
+          clearTimeout(this.#sync.timer);
+          this.#sync.timer = undefined;
         }
-        while (this.#syncInFlight) await this.#syncIdle;
-        if (this.syncPolicy !== "none" && this.#writtenIndex > this.#durableIndex) {
-          this.#startSync();
-          await this.#syncIdle;
+        while (this.#sync.inFlight) await this.#sync.idle;
+        if (this.syncPolicy !== "none" && this.#writtenIndex > this.#sync.durableIndex) {
+          this.#sync.start();
+          await this.#sync.idle;
         }
         if (this.#failure === undefined) this.#io(CHECKPOINT_FILE, () => this.#writeCheckpoint());
       } catch {
         // The failure is recorded and waiters are rejected below.
       }
     }
-    if (this.#syncTimer !== undefined) clearTimeout(this.#syncTimer);
-    while (this.#syncInFlight) await this.#syncIdle;
+    if (this.#sync.timer !== undefined) clearTimeout(this.#sync.timer);
+    while (this.#sync.inFlight) await this.#sync.idle;
     this.#closed = true;
-    const waiters = this.#waiters;
-    this.#waiters = [];
-    for (const w of waiters) {
-      w.reject(this.#failure !== undefined ? this.#failedError() : new JournalClosedError());
-    }
+    this.#waiters.rejectAll(() =>
+      this.#failure !== undefined ? this.#failedError() : new JournalClosedError()
+    );
     this.#writer?.close();
     this.#writer = undefined;
-    for (const w of this.#retiredWriters) w.close();
-    this.#retiredWriters = [];
+    this.#sync.closeRetired();
     for (const s of this.#segments) {
       s.reader?.close();
       s.reader = undefined;
@@ -1634,15 +957,6 @@ export class Journal implements AsyncDisposable {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
-}
-
-function scanHasValid(data: Uint8Array, view: DataView, minIndex: number): boolean {
-  for (let o = SEGMENT_HEADER_BYTES; o + 48 <= data.length; o += 8) {
-    if (checkRecordAt(data, view, o, data.length).ok && view.getUint32(o + 8, true) >= minIndex) {
-      return true;
-    }
-  }
-  return false;
 }
 
 export { SNAPSHOT_FILE };
