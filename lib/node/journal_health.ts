@@ -16,7 +16,13 @@
 
 import type { Logger } from "../log/mod.ts";
 import type { Registry } from "../metrics/registry.ts";
-import { type Journal, JournalFailedError } from "../journal/mod.ts";
+import {
+  Journal,
+  JournalFailedError,
+  type JournalStorage,
+  type SyncPolicy,
+} from "../journal/mod.ts";
+import type { TandemConfig } from "../config/mod.ts";
 import { DataDirLock } from "../journal/data_dir_lock.ts";
 import type { StorageFault } from "./storage_fault.ts";
 
@@ -81,4 +87,76 @@ export function journalRecoveryGauges(
     "tandem_storage_failed",
     "1 once a journal write, sync or open failed (the node stops serving and exits)",
   ).collectWith(() => [[{}, fault() === undefined ? 0 : 1]]);
+}
+
+/**
+ * Opens the node's journal in `node.dataDir` by the `journal` settings, with its sync
+ * metrics in `registry`; `onFailure` hears of a storage failure.
+ */
+export async function openNodeJournal(
+  config: TandemConfig,
+  registry: Registry,
+  options: {
+    readonly journalStorage?: JournalStorage | undefined;
+    readonly acceptJournalRewind?: boolean | undefined;
+    readonly onFailure: (error: JournalFailedError) => void;
+  },
+): Promise<Journal> {
+  const j = config.journal;
+  const syncSeconds = registry.histogram(
+    "tandem_journal_sync_seconds",
+    "Duration of each journal sync (fdatasync)",
+  );
+  const syncedRecords = registry.counter(
+    "tandem_journal_synced_records_total",
+    "Records made durable by journal syncs",
+  );
+  return await Journal.open(config.node.dataDir, {
+    ...(options.journalStorage ? { storage: options.journalStorage } : {}),
+    onFailure: options.onFailure,
+    acceptRewind: options.acceptJournalRewind ?? false,
+    onSync: (ms, records) => {
+      syncSeconds.observe(ms / 1000);
+      syncedRecords.inc({}, records);
+    },
+    syncPolicy: j.syncPolicy as SyncPolicy,
+    syncIntervalMs: j.syncIntervalMs,
+    segmentSizeBytes: j.segmentSizeBytes,
+    ...(j.rollDailyAt !== undefined
+      ? { roll: { rollDailyAt: j.rollDailyAt, timeZone: j.timeZone } }
+      : {}),
+    retention: {
+      ...(j.retention.maxAgeDays > 0 ? { maxAgeMs: j.retention.maxAgeDays * 86_400_000 } : {}),
+      ...(j.retention.maxTotalBytes > 0 ? { maxTotalBytes: j.retention.maxTotalBytes } : {}),
+    },
+  });
+}
+
+/** How often an idle node applies journal retention (it also runs after every roll). */
+export const RETENTION_CHECK_INTERVAL_MS = 10 * 60_000;
+
+/**
+ * Applies `journal.retention` every {@linkcode RETENTION_CHECK_INTERVAL_MS} (retention also
+ * runs after every segment roll; this catches an idle journal); `undefined` when no retention
+ * is configured. A storage failure goes to `onFault`.
+ */
+export function retentionTimer(
+  config: TandemConfig,
+  journal: Journal,
+  log: Logger,
+  onFault: (error: JournalFailedError) => void,
+): ReturnType<typeof setInterval> | undefined {
+  const retention = config.journal.retention;
+  if (retention.maxAgeDays <= 0 && retention.maxTotalBytes <= 0) return undefined;
+  const timer = setInterval(() => {
+    try {
+      const removed = journal.applyRetention();
+      if (removed.length > 0) log.info("journal segments removed", { removed });
+    } catch (err) {
+      if (err instanceof JournalFailedError) onFault(err);
+      else log.error("journal retention failed", { error: (err as Error).message });
+    }
+  }, RETENTION_CHECK_INTERVAL_MS);
+  Deno.unrefTimer(timer);
+  return timer;
 }
