@@ -36,6 +36,46 @@ export interface ClusterOptions {
   readonly relays?: boolean;
   /** Run a three-member etcd cluster instead of one member (not with `relays`). */
   readonly etcdCluster?: boolean;
+  /**
+   * Gateway members (`node.role: initiator`) connecting out to this venue instead of acceptor
+   * members; each member's `ports.fix` is then its application API port.
+   */
+  readonly gateway?: GatewayMemberOptions;
+}
+
+/** The venue the gateway members of a cluster connect out to. */
+export interface GatewayMemberOptions {
+  /** The venue's FIX port (e.g. a QuickFIX acceptor). */
+  readonly venuePort: number;
+  /** Our SenderCompID (default TANDEM). */
+  readonly senderCompId?: string;
+  /** The venue's CompID (default VENUE). */
+  readonly targetCompId?: string;
+}
+
+/** The `fix:` and `sessions:` YAML of a gateway member (its API on `apiPort`). */
+export function gatewayMemberYaml(g: GatewayMemberOptions, apiPort: number): {
+  fix: string;
+  sessions: string;
+} {
+  return {
+    fix: `api:
+  listen: 127.0.0.1:${apiPort}
+fix:
+  logoutTimeoutS: 1
+`,
+    sessions: `sessions:
+  - beginString: FIX.4.4
+    senderCompId: ${g.senderCompId ?? "TANDEM"}
+    targetCompId: ${g.targetCompId ?? "VENUE"}
+    heartbeatIntervalS: 30
+    application: api
+    connect:
+      addresses: [127.0.0.1:${g.venuePort}]
+      backoffMs: [50, 200]
+      reconnectDelayMs: 100
+`,
+  };
 }
 
 /** Per-member addresses that may differ from the plain ports (relays). */
@@ -55,15 +95,18 @@ export function memberYaml(
   routes: MemberRoutes,
   o: ClusterOptions,
 ): string {
+  const gw = o.gateway ? gatewayMemberYaml(o.gateway, ports.fix) : undefined;
   return `node:
   id: ${id}
-  role: acceptor
+  role: ${gw ? "initiator" : "acceptor"}
   ha: secondary
   dataDir: ${JSON.stringify(dataDir)}
-fix:
+${
+    gw?.fix ?? `fix:
   listen: 127.0.0.1:${ports.fix}
   logoutTimeoutS: 1
-journal:
+`
+  }journal:
   syncPolicy: none
 replication:
   listen: 127.0.0.1:${ports.replication}
@@ -89,13 +132,15 @@ admin:
 log:
   level: info
   format: json
-sessions:
+${
+    gw?.sessions ?? `sessions:
   - beginString: FIX.4.4
     senderCompId: ${ACCEPTOR_COMP_ID}
     targetCompId: ${INITIATOR_COMP_ID}
     heartbeatIntervalS: 30
     application: executor
-`;
+`
+  }`;
 }
 
 /** N members and their etcd. */
@@ -206,7 +251,8 @@ export class EtcdCluster implements AsyncDisposable {
         for (let i = 0; i < this.procs.length; i++) {
           if (i === except || this.procs[i] === undefined) continue;
           const s = await status(this.ports[i]!.admin);
-          if (s?.role === "primary" && s.acceptingLogons === true) {
+          // A gateway leader accepts no logons: it connects out.
+          if (s?.role === "primary" && (s.acceptingLogons === true || s.nodeRole === "initiator")) {
             found = i;
             return true;
           }

@@ -176,7 +176,10 @@ const SCRIPT = String.raw`
       if (!card.status) return sec;
     }
     var dl = el("dl");
-    if (st.role !== "initiator") {
+    var gateway = st.role === "initiator" || st.nodeRole === "initiator";
+    if (gateway) {
+      pair(dl, "node role", "initiator (gateway)", "nodeRole");
+    } else {
       pair(dl, "accepting logons", st.acceptingLogons ? "yes" : "no", "accepting");
       pair(dl, "FIX port", st.fixPort == null ? "–" : st.fixPort, "fixPort");
     }
@@ -215,7 +218,7 @@ const SCRIPT = String.raw`
     }
     sec.appendChild(el("h3", "", "Sessions"));
     var srows = [];
-    var initiator = st.role === "initiator";
+    var initiator = gateway;
     var sessions = Array.isArray(st.sessions) ? st.sessions : [];
     for (var i = 0; i < sessions.length; i++) {
       var s = sessions[i];

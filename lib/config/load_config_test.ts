@@ -731,3 +731,30 @@ Deno.test("loadConfig() refuses a primary or secondary without replication.peerI
   assertEquals(issue.path, "replication.peerIds");
   assertStringIncludes(issue.message, "A secondary needs replication.peerIds");
 });
+
+Deno.test("loadConfig() takes a replicated gateway (initiator with node.ha or etcd) and refuses fix.listen on it", () => {
+  const gateway = `node:
+  id: gw-a
+  role: initiator
+  ha: primary
+replication:
+  listen: 127.0.0.1:9101
+  peers: [127.0.0.1:9102]
+  peerIds: [gw-b]
+  secret: a secret long enough for the test
+sessions:
+  - beginString: FIX.4.4
+    senderCompId: TANDEM
+    targetCompId: VENUE
+    connect:
+      addresses: [127.0.0.1:9876]
+`;
+  const c = load(gateway);
+  assertEquals([c.node.role, c.node.ha], ["initiator", "primary"]);
+  const cluster = gateway.replace("ha: primary", "ha: secondary") +
+    "coordination:\n  kind: etcd\n  etcd:\n    endpoints: [http://127.0.0.1:2379]\n";
+  assertEquals(load(cluster).coordination.kind, "etcd");
+  const issue = only(gateway + "fix:\n  listen: 127.0.0.1:9876\n");
+  assertEquals(issue.path, "fix.listen");
+  assertStringIncludes(issue.message, "never listens for FIX");
+});

@@ -74,9 +74,7 @@ export const tandemSchema = s.object(tandemFields, {
   if (role === "acceptor" && c.fix.listen === undefined) {
     ctx.error("fix.listen", "An acceptor needs fix.listen (or the --listen flag)");
   }
-  if (role === "initiator" && c.node.ha !== "standalone") {
-    ctx.error("node.ha", `High availability (${c.node.ha}) is supported for acceptors only`);
-  }
+  if (role === "initiator") checkGateway(c, ctx);
   if (c.node.ha === "primary" && c.replication.listen === undefined) {
     ctx.error("replication.listen", "A primary needs replication.listen");
   }
@@ -175,6 +173,20 @@ export const tandemSchema = s.object(tandemFields, {
     checkCidrs(ctx, `sessions[${i}].allowedRemoteAddresses`, sess.allowedRemoteAddresses);
   });
 });
+// ---- replicated gateway (node.role initiator with node.ha primary|secondary or etcd)
+/** Cross-key checks of a gateway (`node.role: initiator`), replicated or not. */
+function checkGateway(c: s.ObjectOf<typeof tandemFields>, ctx: s.RefineContext): void {
+  if (c.fix.listen === undefined) return;
+  if (c.node.ha !== "standalone") {
+    ctx.error(
+      "fix.listen",
+      "A replicated gateway (node.role initiator) connects out and never listens for FIX: remove fix.listen",
+    );
+  } else {
+    ctx.warn("fix.listen", "Ignored: an initiator connects out and does not listen for FIX");
+  }
+}
+
 /** Cross-key checks of `coordination.kind: etcd` (cluster mode). */
 function checkCluster(c: s.ObjectOf<typeof tandemFields>, ctx: s.RefineContext): void {
   const e = c.coordination.etcd;

@@ -69,7 +69,8 @@ export const node = s.object({
     example: "acceptor",
   }),
   ha: s.oneOf(["standalone", "primary", "secondary"], {
-    doc: "High availability role (acceptors): standalone, primary or secondary; --ha overrides.",
+    doc:
+      "High availability role: standalone, primary or secondary (an acceptor, or a gateway with node.role initiator: only the leader connects out); --ha overrides.",
     default: "standalone",
   }),
   dataDir: s.string({

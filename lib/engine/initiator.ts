@@ -100,6 +100,12 @@ export interface InitiatorOptions {
   readonly awaitRelease?: AwaitRelease;
   /** On close, time a logged-on session gets to answer the Logout. */
   readonly closeTimeoutMs?: number;
+  /**
+   * Asked before each connection attempt and again once connected, before the Logon goes
+   * out: `true`, or why this process may not connect now (a replicated gateway whose
+   * leadership or lease lapsed). A refusal counts as a failed attempt (`connect-error`).
+   */
+  readonly mayConnect?: () => true | string;
 }
 
 /** One connection attempt and, when it connects, its runner. */
@@ -207,6 +213,8 @@ export class Initiator implements AsyncDisposable {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #started = false;
   #closing = false;
+  /** Aborted: nothing more may be written, not even a Logout. */
+  #aborted = false;
   #closed: Promise<void> | undefined;
   #fatalReason: string | undefined;
 
@@ -392,6 +400,7 @@ export class Initiator implements AsyncDisposable {
           break;
         case "logout": {
           const cur = this.#live;
+          if (this.#aborted) break;
           if (cur !== undefined && cur.attempt === action.attempt && this.host.isLoggedOn) {
             this.host.logout(action.reason);
           }
@@ -449,8 +458,18 @@ export class Initiator implements AsyncDisposable {
     }
   }
 
+  /** Whether `mayConnect` lets attempt `attempt` go on; when not, the attempt failed. */
+  #mayConnect(attempt: number): boolean {
+    const may = this.#options.mayConnect?.() ?? true;
+    if (may === true) return true;
+    this.#log("debug", `${this.host.key}: not connecting: ${may}`);
+    this.#feed({ type: "connect-failed", attempt, failure: "connect-error" });
+    return false;
+  }
+
   async #connectAndRun(cur: Attempt, address: HostPort, timeoutMs: number): Promise<void> {
     const attempt = cur.attempt;
+    if (!this.#mayConnect(attempt)) return;
     let conn: Deno.Conn;
     try {
       conn = await connect({
@@ -472,6 +491,10 @@ export class Initiator implements AsyncDisposable {
       return;
     }
     if (cur.abort.signal.aborted || this.#closing) {
+      conn.close();
+      return;
+    }
+    if (!this.#mayConnect(attempt)) {
       conn.close();
       return;
     }
@@ -512,6 +535,32 @@ export class Initiator implements AsyncDisposable {
   close(): Promise<void> {
     this.#closed ??= this.#close();
     return this.#closed;
+  }
+
+  /**
+   * Drops the connection at once and stops reconnecting, writing nothing more: no Logout,
+   * nothing still queued or held back. A replicated gateway that stops leading uses it, as a
+   * fenced leader must not use a sequence number its successor may not know.
+   */
+  abort(reason: string): Promise<void> {
+    this.#closed ??= this.#abort(reason);
+    return this.#closed;
+  }
+
+  async #abort(reason: string): Promise<void> {
+    this.#aborted = true;
+    this.#closing = true;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    for (const a of this.#attempts.values()) {
+      a.abort.abort(reason);
+      a.runner?.abort(reason);
+    }
+    this.#feed({ type: "stop", reason });
+    while (this.#tasks.size > 0) await Promise.allSettled([...this.#tasks]);
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#done.resolve();
   }
 
   async #close(): Promise<void> {

@@ -268,3 +268,62 @@ Deno.test("Initiator stops reconnecting when the counterparty says its MsgSeqNum
   initiator.logon();
   await until(() => logons === 1, "the logon after the operator set the numbers");
 });
+
+Deno.test("Initiator.abort() drops a logged-on session without a Logout and does not reconnect", async () => {
+  const received: string[] = [];
+  const acceptorEnded = Promise.withResolvers<void>();
+  await using acceptor = new Acceptor({
+    sessions: [{ beginString: "FIX.4.4", senderCompId: "EXEC", targetCompId: "CLIENT" }],
+    logger: () => {},
+    application: {
+      onAdmin: (m) => void received.push(m.msgType),
+      onLogout: () => acceptorEnded.resolve(),
+    },
+  }).listen();
+  const loggedOn = Promise.withResolvers<void>();
+  let logons = 0;
+  const initiator = new Initiator({
+    session: { beginString: "FIX.4.4", senderCompId: "CLIENT", targetCompId: "EXEC" },
+    addresses: [{ hostname: "127.0.0.1", port: acceptor.port }],
+    reconnectDelayMs: 10,
+    logger: () => {},
+    application: {
+      onLogon: () => {
+        logons++;
+        loggedOn.resolve();
+      },
+    },
+  }).start();
+  await loggedOn.promise;
+  const before = initiator.host.session.nextSenderSeqNum;
+  await initiator.abort("stepped down");
+  await acceptorEnded.promise;
+  await new Promise((r) => setTimeout(r, 200)); // a reconnect (10 ms) would have happened
+  assertEquals(received.filter((t) => t === "5"), [], "no Logout reached the acceptor");
+  assertEquals(initiator.host.session.nextSenderSeqNum, before, "no sequence number used");
+  assertEquals(logons, 1);
+});
+
+Deno.test("Initiator with mayConnect refusing never opens a connection", async () => {
+  let accepted = 0;
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const accepting = (async () => {
+    for await (const c of listener) {
+      accepted++;
+      c.close();
+    }
+  })();
+  let asked = 0;
+  const initiator = new Initiator({
+    session: { beginString: "FIX.4.4", senderCompId: "CLIENT", targetCompId: "EXEC" },
+    addresses: [{ hostname: "127.0.0.1", port: listener.addr.port }],
+    reconnectDelayMs: 10,
+    logger: () => {},
+    mayConnect: () => (asked++, "not the leader"),
+  }).start();
+  while (asked < 3) await new Promise((r) => setTimeout(r, 10));
+  await initiator.close();
+  listener.close();
+  await accepting.catch(() => {});
+  assertEquals(accepted, 0);
+});

@@ -122,6 +122,7 @@ export class GatewaySessions {
         maxOutboundBufferedBytes: o.config.fix.maxBufferedBytesPerConnection,
         closeTimeoutMs: o.config.fix.logoutTimeoutS * 1000,
         ...(options.awaitRelease ? { awaitRelease: options.awaitRelease } : {}),
+        ...(options.mayConnect ? { mayConnect: options.mayConnect } : {}),
       });
       this.#initiators.push(initiator.start());
       void initiator.done.then(() => {
@@ -130,6 +131,17 @@ export class GatewaySessions {
         }
       });
     }
+  }
+
+  /**
+   * Drops every connection at once and stops, writing nothing more (no Logout): the node
+   * stopped leading, and its successor may not know any sequence number it would use.
+   */
+  async abort(reason: string): Promise<void> {
+    this.#stopping = true;
+    const initiators = this.#initiators;
+    this.#initiators = [];
+    await Promise.all(initiators.map((i) => i.abort(reason)));
   }
 
   /** Logs every session out and closes the connections. */

@@ -240,8 +240,9 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
   }
   /** `standalone`, `primary` (leading) or `secondary` (following), or `initiator`. */
   get role(): string {
-    if (this.config.node.role === "initiator") return "initiator";
-    if (this.#replication === undefined) return "standalone";
+    if (this.#replication === undefined) {
+      return this.config.node.role === "initiator" ? "initiator" : "standalone";
+    }
     return this.#replication.role.role === "leader" ? "primary" : "secondary";
   }
 
@@ -262,14 +263,14 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
       this.#register(sessionKeyOf(s), sc, s.application);
     }
     this.#restoreTemplateSessions();
-    if (c.node.role === "initiator") {
-      this.#gateway = this.#newGateway();
+    if (c.node.role === "initiator") this.#gateway = this.#newGateway();
+    if (c.node.ha !== "standalone") {
+      await this.#startReplication(); // a replicated gateway connects out only while leading
+    } else if (this.#gateway) {
       this.#gateway.start();
-    } else if (c.node.ha === "standalone") {
+    } else {
       this.#leading = this.#becomeLeader("standalone");
       await this.#leading;
-    } else {
-      await this.#startReplication();
     }
     await this.#startHttp();
     this.#retentionTimer = retentionTimer(c, this.journal, this.#log, (err) => {
@@ -362,6 +363,7 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
 
   async #becomeLeader(reason: string): Promise<void> {
     if (this.#closed || this.#acceptor !== undefined || this.#faults.fault) return;
+    if (this.#gateway) return this.#leadGateway(reason);
     const c = this.config;
     if (this.#replication) this.#gate = leaderReleaseGate(c, this.#cluster, this.#m);
     this.#restoreTemplateSessions(); // a follower replicated what the old primary created
@@ -408,16 +410,41 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
     });
   }
 
+  /**
+   * A replicated gateway's new leader connects out with the replicated sequence numbers,
+   * through its release gate, and only while it leads (and, in a cluster, holds its lease).
+   */
+  #leadGateway(reason: string): void {
+    const gateway = this.#gateway!;
+    const replication = this.#replication!;
+    if (gateway.initiators.length > 0) return;
+    const gate = leaderReleaseGate(this.config, this.#cluster, this.#m);
+    this.#gate = gate;
+    gateway.start({
+      awaitRelease: (index, msgType) => gate.awaitRelease(index, msgType),
+      mayConnect: () =>
+        (replication.canAcceptLogon() && (this.#cluster?.leaseValid() ?? true)) ||
+        "this node does not lead (or its leadership lease lapsed)",
+    });
+    this.#log.info("leading: connecting out", { epoch: this.epoch, reason });
+  }
+
   async #stepDown(reason: string): Promise<void> {
     const acceptor = this.#acceptor;
+    const gateway = this.#gateway;
     this.#acceptor = undefined;
     this.#fixPort = undefined;
-    this.#log.warn("stopped accepting FIX connections", { reason });
+    this.#log.warn(
+      gateway ? "stopped connecting out: connections dropped" : "stopped accepting FIX connections",
+      { reason },
+    );
     // Cancel first: what the new primary may lack must never reach the counterparty, and the
     // connections then close at once instead of waiting for acks that will not come.
     const gate = this.#gate;
     this.#gate = undefined;
     gate?.[Symbol.dispose]();
+    // A gateway sends nothing more, not even a Logout: its successor may not know the number.
+    if (gateway) await gateway.abort(reason);
     if (acceptor) await acceptor.close();
   }
 
@@ -486,6 +513,7 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
       nodeId: this.config.node.id,
       version: VERSION,
       role: this.role,
+      nodeRole: this.config.node.role,
       epoch: this.epoch,
       fixPort: this.#fixPort ?? null,
       acceptingLogons: this.acceptingLogons,
@@ -511,6 +539,11 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
       return followerReadiness(this.#replication, this.config.replication.readyLagRecords);
     }
     if (this.role === "initiator") return { ready: true, reason: "running" };
+    if (this.#gateway) {
+      return this.#gateway.initiators.length > 0
+        ? { ready: true, reason: "leading: connecting out" }
+        : { ready: false, reason: "not leading yet" };
+    }
     return this.#acceptor
       ? { ready: true, reason: "accepting" }
       : { ready: false, reason: "not accepting yet" };
