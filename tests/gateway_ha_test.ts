@@ -77,6 +77,11 @@ Deno.test({
       assertEquals(venue.events.filter((e) => e.event === "logon").length, 1, "b never connected");
       const a = await status(pair.ports.a.admin);
       assertEquals([a?.role, a?.nodeRole], ["primary", "initiator"]);
+      const readyA = await admin(pair.ports.a.admin, "/ready");
+      assertEquals(readyA?.status, 200, readyA?.body);
+      assertEquals((await admin(pair.ports.b.admin, "/ready"))?.status, 200, "b caught up");
+      const metricsB = (await admin(pair.ports.b.admin, "/metrics"))?.body ?? "";
+      assert(metricsB.includes('tandem_role{role="secondary"} 1'), "tandem_role of b");
 
       await pair.kill("a");
       await venue.waitForEvent("disconnect");
@@ -183,6 +188,10 @@ Deno.test({
         stoppedAtMs < connectingAtMs,
         `old leader stopped at ${stoppedAtMs}, new one connected out at ${connectingAtMs}`,
       );
+      // The venue took the new leader's first attempt: the old connection was gone already (a
+      // second logon of the session would have been refused and the attempt failed).
+      const failed = newProc.lines.filter((l) => l.includes('"connection attempt failed"'));
+      assertEquals(failed, [], "the new leader's attempts all succeeded");
       // The fenced leader stays off the venue.
       assertEquals((await gatewaySession(c.ports[old]!.admin))?.loggedOn, false);
       await sendAll(c.ports[next]!.fix, range("PT", 6, 10));
