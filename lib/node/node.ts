@@ -13,7 +13,14 @@
  *   application work the old primary left (see `app_cursor.ts`), opens a
  *   {@linkcode ReleaseGate} for the acknowledgement strategy and starts the
  *   acceptor from the replicated state; on stepping down it closes them.
- * - **initiator**: journal + one initiator per session.
+ * - **initiator (gateway), standalone**: journal + one initiator per session
+ *   (see `gateway_sessions.ts`).
+ * - **initiator, primary / secondary** (or etcd): journal + replication as an
+ *   acceptor; only the leader runs the initiators, through its release gate
+ *   and only while it leads (and holds its lease). Stepping down cancels the
+ *   gate, then aborts them: the connections drop and nothing more is written,
+ *   not even a Logout. `role` is then primary/secondary, `/status` `nodeRole`
+ *   says initiator.
  *
  * Promotion comes from `POST /promote` (also `tandem promote`) or from the
  * replication link's silence (`replication.autoPromoteAfterMs`; 0 means by
