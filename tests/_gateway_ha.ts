@@ -33,7 +33,11 @@ export function gatewayPairYaml(
   ports: NodePorts,
   peerReplicationPort: number,
   venuePort: number,
-  o: { ackStrategy: "forever" | "never" | "timeout"; autoPromoteAfterMs?: number },
+  o: {
+    ackStrategy: "forever" | "never" | "timeout";
+    autoPromoteAfterMs?: number;
+    heartbeatIntervalMs?: number;
+  },
 ): string {
   const gw = gatewayMemberYaml({ venuePort }, ports.fix);
   return `node:
@@ -52,7 +56,7 @@ ${
   }  peerIds: [${id === "a" ? "b" : "a"}]
   secret: ${JSON.stringify(TEST_SECRET)}
   ackStrategy: ${o.ackStrategy}
-  heartbeatIntervalMs: 100
+  heartbeatIntervalMs: ${o.heartbeatIntervalMs ?? 100}
   autoPromoteAfterMs: ${o.autoPromoteAfterMs ?? 0}
   reconnectDelayMs: 50
 admin:
@@ -96,7 +100,12 @@ export class GatewayPair implements AsyncDisposable {
   async start(
     name: NodeName,
     ha: "primary" | "secondary",
-    o: { autoPromoteAfterMs?: number } = {},
+    o: {
+      autoPromoteAfterMs?: number;
+      heartbeatIntervalMs?: number;
+      /** Replication port a secondary follows (default the other node's; e.g. a relay). */
+      peerPort?: number;
+    } = {},
   ): Promise<NodeProcess> {
     const other: NodeName = name === "a" ? "b" : "a";
     const path = `${this.dir}/${name}-${ha}.yaml`;
@@ -107,9 +116,17 @@ export class GatewayPair implements AsyncDisposable {
         ha,
         `${this.dir}/${name}-data`,
         this.ports[name],
-        this.ports[other].replication,
+        o.peerPort ?? this.ports[other].replication,
         this.venuePort,
-        { ackStrategy: this.#ack, ...o },
+        {
+          ackStrategy: this.#ack,
+          ...(o.autoPromoteAfterMs === undefined
+            ? {}
+            : { autoPromoteAfterMs: o.autoPromoteAfterMs }),
+          ...(o.heartbeatIntervalMs === undefined
+            ? {}
+            : { heartbeatIntervalMs: o.heartbeatIntervalMs }),
+        },
       ),
     );
     const p = new NodeProcess(name, ["--config", path], this.#echo);

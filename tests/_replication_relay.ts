@@ -22,6 +22,8 @@ export class ReplicationRelay implements AsyncDisposable {
   readonly #tasks = new Set<Promise<void>>();
   #cutAll = false;
   readonly #cutIds = new Set<string>();
+  /** Followers' bytes (acks, heartbeats) are read and dropped; the leader's still flow. */
+  #muteFollowers = false;
   readonly #loop: Promise<void>;
 
   constructor(targetPort: number) {
@@ -104,6 +106,7 @@ export class ReplicationRelay implements AsyncDisposable {
         while (true) {
           const n = await from.read(buf);
           if (n === null) break;
+          if (from === a && this.#muteFollowers) continue;
           let off = 0;
           while (off < n) off += await to.write(buf.subarray(off, n));
         }
@@ -137,6 +140,14 @@ export class ReplicationRelay implements AsyncDisposable {
   cutFollower(id: string): void {
     this.#cutIds.add(id);
     this.#drop((x) => x === id);
+  }
+
+  /**
+   * From now on drops what followers send (their acknowledgements) while the leader's records
+   * still reach them: a follower then holds messages its leader never learns it has.
+   */
+  muteFollowers(): void {
+    this.#muteFollowers = true;
   }
 
   /** Forwards every follower again. */

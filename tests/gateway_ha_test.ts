@@ -11,8 +11,9 @@
 
 import { assert, assertEquals } from "../lib/testing/assert.ts";
 import { ensureQfPeer, type QfAcceptor, startQfAcceptor } from "./interop/_peer.ts";
-import { admin, status } from "./_failover_cluster.ts";
+import { admin, status, waitUntil } from "./_failover_cluster.ts";
 import { EtcdCluster } from "./_cluster.ts";
+import { ReplicationRelay } from "./_replication_relay.ts";
 import {
   assertVenueHistoryClean,
   GatewayPair,
@@ -199,6 +200,61 @@ Deno.test({
       const summary = await venue.stop();
       assert(summary.ok, summary.reason);
       assertEquals([summary.duplicates, summary.ordersReceived, summary.logons], [0, 10, 2]);
+      assertVenueHistoryClean(venue.events);
+    } finally {
+      await Deno.remove(venueDir, { recursive: true });
+    }
+  },
+});
+
+/** `journal.lastIndex` of the node on `adminPort` (0 when unreachable). */
+async function lastIndex(adminPort: number): Promise<number> {
+  const s = await status(adminPort);
+  return Number((s?.journal as { lastIndex?: number } | undefined)?.lastIndex ?? 0);
+}
+
+Deno.test({
+  name:
+    "gateway pair under forever: orders the old primary journaled and replicated but never sent reach the venue once, by the venue's ResendRequest to the new primary",
+  ignore,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const venueDir = await Deno.makeTempDir({ prefix: "tandem-gwha-venue-" });
+    try {
+      await using venue = await startVenue(venueDir);
+      await using pair = await GatewayPair.create(venue.port, "forever");
+      await using relay = new ReplicationRelay(pair.ports.a.replication);
+      // Heartbeats every second: the primary drops a silent follower after 3 s, long after the
+      // held orders reached it.
+      await pair.start("a", "primary", { heartbeatIntervalMs: 1000 });
+      await pair.start("b", "secondary", { heartbeatIntervalMs: 1000, peerPort: relay.port });
+      await waitLoggedOn(pair.ports.a.admin);
+      await sendAll(pair.ports.a.fix, range("RS", 1, 5));
+      await waitTargetSeq(pair.ports.a.admin, 12);
+
+      // b keeps receiving a's records, a never hears b's acks: a holds the next orders back.
+      relay.muteFollowers();
+      await sendAll(pair.ports.a.fix, range("RS", 6, 10));
+      const held = await lastIndex(pair.ports.a.admin);
+      await waitUntil(async () => (await lastIndex(pair.ports.b.admin)) >= held, "b has them");
+      assertEquals((await gatewaySession(pair.ports.a.admin))?.nextTargetSeqNum, 12, "unsent");
+
+      await pair.kill("a");
+      await venue.waitForEvent("disconnect");
+      const promoted = await admin(pair.ports.b.admin, "/promote", "POST");
+      assertEquals(promoted?.status, 200, promoted?.body);
+      await pair.start("a", "secondary");
+      await waitLoggedOn(pair.ports.b.admin);
+      // Logon + 5 × 2 executions before, Logon + 5 × 2 for the resent orders after.
+      await waitTargetSeq(pair.ports.b.admin, 23);
+      await sendAll(pair.ports.b.fix, range("RS", 11, 12));
+      await waitTargetSeq(pair.ports.b.admin, 27);
+      const summary = await venue.stop();
+      assert(summary.ok, summary.reason);
+      assertEquals([summary.ordersReceived, summary.duplicates], [12, 0]);
+      assert(summary.resendRequestsSent >= 1, JSON.stringify(summary));
+      assert(summary.possDupReceived >= 5, JSON.stringify(summary));
       assertVenueHistoryClean(venue.events);
     } finally {
       await Deno.remove(venueDir, { recursive: true });
