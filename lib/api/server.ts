@@ -30,6 +30,7 @@ import { openListener } from "../transport/listen_error.ts";
 
 import { checkToken, isLoopback, json } from "../admin/server.ts";
 import { HttpEdge, HttpEdgeError, type HttpEdgeOptions } from "../admin/http_edge.ts";
+import { checkClientId, IDEMPOTENCY_KEY_HEADER } from "./idempotency.ts";
 
 /** Content type of a raw FIX message sent through the API. */
 export const FIX_CONTENT_TYPE = "application/fix";
@@ -40,17 +41,71 @@ export const DEFAULT_MAX_WEBSOCKET_MESSAGE_BYTES = 4096;
 export class ApiError extends Error {
   /** HTTP status to answer with. */
   readonly status: number;
-  constructor(status: number, message: string) {
+  /** More members of the JSON answer, beside `error`. */
+  readonly details: Readonly<Record<string, unknown>>;
+  /** Response headers (e.g. `Retry-After`). */
+  readonly headers: Readonly<Record<string, string>>;
+  constructor(
+    status: number,
+    message: string,
+    extra: {
+      details?: Readonly<Record<string, unknown>>;
+      headers?: Readonly<Record<string, string>>;
+    } = {},
+  ) {
     super(message);
     this.name = "ApiError";
     this.status = status;
+    this.details = extra.details ?? {};
+    this.headers = extra.headers ?? {};
   }
+}
+
+/** Seconds a client is told to wait (`Retry-After`) before retrying elsewhere. */
+export const NOT_LEADER_RETRY_AFTER_S = 1;
+
+/** Who leads, as this member knows it. */
+export interface LeaderInfo {
+  /** This member's node id. */
+  readonly nodeId: string;
+  /** Whether this member leads now (sends are accepted here). */
+  readonly leading: boolean;
+  /**
+   * The leader: this member while it leads; else the last leader it heard
+   * from by replication (null when none yet), with its API URL when
+   * configured (`api.memberUrls`).
+   */
+  readonly leader: { readonly nodeId: string; readonly api: string | null } | null;
+}
+
+/** The 503 a member that does not lead answers a send with (JSON names the leader). */
+export function notLeaderError(info: LeaderInfo, why: string): ApiError {
+  return new ApiError(503, why, {
+    details: { leader: info.leader },
+    headers: { "retry-after": String(NOT_LEADER_RETRY_AFTER_S) },
+  });
 }
 
 /** What the caller asked to send. */
 export type SendRequest =
-  | { kind: "json"; msgType: string; fields: Record<string, unknown> }
-  | { kind: "raw"; fix: string };
+  & (
+    | { kind: "json"; msgType: string; fields: Record<string, unknown> }
+    | { kind: "raw"; fix: string }
+  )
+  & {
+    /** Idempotency key: a send whose key is already in the journal is not sent again. */
+    clientId?: string;
+  };
+
+/** What a send answers: where the message went; `duplicate` when a client id named it before. */
+export interface SendResult {
+  /** Journal index of the Outbound record. */
+  index: number;
+  /** Its MsgSeqNum. */
+  msgSeqNum: number;
+  /** Present (true) when the client id was already in the journal: nothing was sent now. */
+  duplicate?: true;
+}
 
 /** One received application message as the stream delivers it. */
 export interface StreamedMessage {
@@ -73,8 +128,14 @@ export interface StreamedMessage {
 export interface ApiNode {
   /** Session list and state. */
   sessions(): unknown[];
-  /** Sends one application message; throws {@linkcode ApiError} for bad input. */
-  send(session: string, request: SendRequest): Promise<{ index: number; msgSeqNum: number }>;
+  /** Who leads (see {@linkcode LeaderInfo}). */
+  leader(): LeaderInfo;
+  /**
+   * Sends one application message, answering once it is durable as the ack
+   * strategy requires; throws {@linkcode ApiError} for bad input, 503 when
+   * this member does not lead (or stopped leading before the message was durable).
+   */
+  send(session: string, request: SendRequest): Promise<SendResult>;
   /** Received application messages with journal index ≥ `fromIndex`, following the live tail. */
   stream(fromIndex: number, signal: AbortSignal): AsyncIterable<StreamedMessage>;
 }
@@ -99,7 +160,11 @@ export const DEFAULT_MAX_WEBSOCKET_BUFFERED_BYTES = 4 * 1024 * 1024;
 async function parseSendRequest(req: Request, edge: HttpEdge): Promise<SendRequest> {
   const type = edge.checkContentType(req, ["application/json", FIX_CONTENT_TYPE]);
   const text = await edge.readText(req);
-  if (type === FIX_CONTENT_TYPE) return { kind: "raw", fix: text };
+  const header = req.headers.get(IDEMPOTENCY_KEY_HEADER);
+  const headerId = header === null ? undefined : checkClientId(header, IDEMPOTENCY_KEY_HEADER);
+  if (type === FIX_CONTENT_TYPE) {
+    return { kind: "raw", fix: text, ...(headerId === undefined ? {} : { clientId: headerId }) };
+  }
   let body: unknown;
   try {
     body = JSON.parse(text);
@@ -109,14 +174,26 @@ async function parseSendRequest(req: Request, edge: HttpEdge): Promise<SendReque
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     throw new ApiError(400, "Cannot parse request body: expected a JSON object");
   }
-  const { msgType, fields } = body as Record<string, unknown>;
+  const { msgType, fields, clientId: bodyId } = body as Record<string, unknown>;
+  const clientId = bodyId === undefined ? headerId : checkClientId(bodyId, '"clientId"');
+  if (headerId !== undefined && clientId !== headerId) {
+    throw new ApiError(
+      400,
+      `Cannot send message: "clientId" and the ${IDEMPOTENCY_KEY_HEADER} header differ`,
+    );
+  }
   if (typeof msgType !== "string" || msgType === "") {
     throw new ApiError(400, 'Cannot send message: "msgType" must be a non-empty string');
   }
   if (typeof fields !== "object" || fields === null || Array.isArray(fields)) {
     throw new ApiError(400, 'Cannot send message: "fields" must be an object');
   }
-  return { kind: "json", msgType, fields: fields as Record<string, unknown> };
+  return {
+    kind: "json",
+    msgType,
+    fields: fields as Record<string, unknown>,
+    ...(clientId === undefined ? {} : { clientId }),
+  };
 }
 
 function parseFrom(url: URL): number {
@@ -212,6 +289,9 @@ export function apiHandler(
       if (req.method === "GET" && url.pathname === "/sessions") {
         return json(200, node.sessions());
       }
+      if (req.method === "GET" && url.pathname === "/leader") {
+        return json(200, node.leader());
+      }
       if (req.method === "GET" && url.pathname === "/stream") {
         if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") {
           throw new ApiError(426, "Cannot stream: /stream is a WebSocket endpoint");
@@ -224,13 +304,24 @@ export function apiHandler(
       const m = /^\/sessions\/([^/]+)\/messages$/.exec(url.pathname);
       if (m && req.method === "POST") {
         const request = await parseSendRequest(req, edge);
+        const leader = node.leader();
+        if (!leader.leading) {
+          throw notLeaderError(
+            leader,
+            `Cannot send: node ${leader.nodeId} does not lead; send to the leader` +
+              (leader.leader ? ` ${leader.leader.nodeId}` : " (none known yet)"),
+          );
+        }
         return json(200, await node.send(decodeURIComponent(m[1]!), request));
       }
       return json(404, { error: `No API endpoint ${req.method} ${url.pathname}` });
     } catch (err) {
-      if (err instanceof ApiError || err instanceof HttpEdgeError) {
-        return json(err.status, { error: err.message });
+      if (err instanceof ApiError) {
+        const res = json(err.status, { error: err.message, ...err.details });
+        for (const [name, value] of Object.entries(err.headers)) res.headers.set(name, value);
+        return res;
       }
+      if (err instanceof HttpEdgeError) return json(err.status, { error: err.message });
       return json(500, { error: (err as Error).message ?? String(err) });
     }
   };

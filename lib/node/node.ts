@@ -70,7 +70,7 @@ import { refusalLogger, replicationTlsOptions } from "./replication_security.ts"
 import { SessionSchedule } from "../session/schedule.ts";
 import { loadDictionary } from "../fix/dictionary/mod.ts";
 import type { Dictionary } from "../fix/dictionary/dictionary.ts";
-import { decodeMessage, type FixMessage } from "../fix/message.ts";
+import type { FixMessage } from "../fix/message.ts";
 import { Registry } from "../metrics/registry.ts";
 import { acceptorAdmissionOptions, httpEdgeOptions, sessionAllowedAddresses } from "./_edge.ts";
 import { AdminError, type AdminNode, serveAdmin } from "../admin/server.ts";
@@ -79,10 +79,13 @@ import { RecentLog } from "../log/recent.ts";
 import {
   ApiError,
   type ApiNode,
+  type LeaderInfo,
   type SendRequest,
+  type SendResult,
   serveApi,
   type StreamedMessage,
 } from "../api/server.ts";
+import { ApiSide } from "./api_node.ts";
 import { VERSION } from "../version.ts";
 import { cursoredApplication, openRunAckLimit, unfinishedWork } from "./app_cursor.ts";
 import { ReleaseGate } from "./release_gate.ts";
@@ -92,9 +95,6 @@ import {
   type ClusterMember,
   startClusterMember,
 } from "./cluster_member.ts";
-import { RecordKind } from "../journal/mod.ts";
-import { dictionariesFor, fixToFields } from "./_fix_fields.ts";
-import { decodeFixObject } from "../fix/dictionary/fix_object.ts";
 import { acceptorTlsOptions, connectionEvents, initiatorConnectOptions } from "./gateway.ts";
 import { ExitCode } from "../cli/exit_codes.ts";
 
@@ -124,7 +124,6 @@ function hasFlag(bytes: Uint8Array, flag: Uint8Array): boolean {
 /** How often an idle node applies journal retention (it also runs after every roll). */
 export const RETENTION_CHECK_INTERVAL_MS = 10 * 60_000;
 
-const ADMIN_MSG_TYPES = new Set(["0", "1", "2", "3", "4", "5", "A"]);
 /** A replication link silent for this many heartbeat intervals is dropped. */
 export const HEARTBEAT_TIMEOUT_INTERVALS = 3;
 
@@ -301,6 +300,8 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
   #apiPort: number | undefined;
   #fixPort: number | undefined;
   readonly #m;
+  /** The application API's sends and stream (see api_node.ts). */
+  readonly #api: ApiSide;
 
   private constructor(
     config: TandemConfig,
@@ -330,6 +331,17 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
     }, (code) => this.#fatal.resolve(code));
     journalRecoveryGauges(registry, journal, () => this.#faults.fault);
     this.#ownApps = options.applications ?? {};
+    this.#api = new ApiSide({
+      journal,
+      nodeId: config.node.id,
+      memberUrls: config.api.memberUrls,
+      leading: () => this.#replication === undefined || this.#replication.role.role === "leader",
+      leaderId: () => this.#replication?.status().follower?.leaderId,
+      epoch: () => this.epoch,
+      gate: () => this.#gate,
+      host: (id) => this.#host(id),
+      defaultApplVerId: (key) => this.#sessionConfigs.get(key)?.defaultApplVerId,
+    });
     const r = this.registry;
     this.#m = {
       messages: r.counter(
@@ -1142,6 +1154,7 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
   sessions(): unknown[] {
     const live = new Map<string, SessionHost>();
     for (const h of this.#hosts()) live.set(h.key, h);
+    const leader = this.#api.leader().leader;
     return [...this.#sessionConfigs.keys()].map((key) => {
       const h = live.get(key);
       const id = this.journal.sessionId(key);
@@ -1156,6 +1169,7 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
         nextTargetSeqNum: seq?.nextTargetSeqNum ?? 1,
         lostOutbound: h?.lostOutbound ?? [],
         heldForOperator: h?.session.heldFor !== undefined,
+        leader,
         logonLoops: h?.session.logonLoops ?? 0,
         ...(this.config.node.role === "initiator"
           ? {
@@ -1168,50 +1182,19 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
     });
   }
 
-  /** Sends an application message for the API. */
-  send(session: string, request: SendRequest): Promise<{ index: number; msgSeqNum: number }> {
-    const host = this.#host(session);
-    if (!host.isLoggedOn) {
-      throw new ApiError(409, `Cannot send on ${host.key}: the session is not logged on`);
-    }
-    const { msgType, fields } = fixToFields(request, host.beginString, host.applVerId, host);
-    if (ADMIN_MSG_TYPES.has(msgType)) {
-      throw new ApiError(400, `Cannot send MsgType ${msgType}: it is a session-level message`);
-    }
-    const msgSeqNum = host.send(msgType, fields);
-    return Promise.resolve({ index: this.journal.lastIndex, msgSeqNum });
+  /** Who leads, for the API (`GET /leader`, and the 503 of a send to a follower). */
+  leader(): LeaderInfo {
+    return this.#api.leader();
+  }
+
+  /** Sends an application message for the API; answers once durable (see api_node.ts). */
+  send(session: string, request: SendRequest): Promise<SendResult> {
+    return this.#api.send(session, request);
   }
 
   /** Received application messages from the journal, for the API stream. */
-  async *stream(fromIndex: number, signal: AbortSignal): AsyncIterable<StreamedMessage> {
-    const keys = new Map(this.journal.sessions().map((s) => [s.id, s.key]));
-    for await (const r of this.journal.tail(fromIndex, { signal })) {
-      if (r.kind === RecordKind.SessionDefinition) {
-        keys.set(r.sessionId, new TextDecoder().decode(r.payload));
-        continue;
-      }
-      if (r.kind !== RecordKind.Inbound) continue;
-      const m = decodeMessage(r.payload);
-      if (ADMIN_MSG_TYPES.has(m.msgType)) continue;
-      const session = keys.get(r.sessionId) ?? String(r.sessionId);
-      let fields: unknown;
-      try {
-        const cfg = this.#sessionConfigs.get(session);
-        const dicts = dictionariesFor(m.beginString, cfg?.defaultApplVerId);
-        fields = decodeFixObject(m, dicts).body;
-      } catch {
-        fields = undefined; // not in the dictionary: the raw `fix` text still carries it
-      }
-      yield {
-        index: r.index,
-        epoch: r.epoch,
-        session,
-        msgType: m.msgType,
-        msgSeqNum: r.seqNum,
-        fix: m.toString(),
-        ...(fields === undefined ? {} : { fields }),
-      };
-    }
+  stream(fromIndex: number, signal: AbortSignal): AsyncIterable<StreamedMessage> {
+    return this.#api.stream(fromIndex, signal);
   }
 
   // ---------------------------------------------------------------- lifecycle
