@@ -5,14 +5,43 @@
  *
  * | method | path | what |
  * | --- | --- | --- |
- * | GET | `/sessions` | sessions with their state (logged on, address, sequence numbers, last failover) |
- * | POST | `/sessions/{id}/messages` | send one application message; JSON body (`Content-Type: application/json`) `{"msgType":"D","fields":{...}}` (tag or field-name keys, repeating groups as arrays of objects), or one raw FIX message as `Content-Type: application/fix` (`|` or SOH as delimiter; header and trailer are replaced by the session's own). Answers `{"index":n,"msgSeqNum":n}` |
- * | GET | `/stream?from=N` | WebSocket: every received application message with index ≥ N, in journal order, as JSON text frames `{"index","epoch","session","msgType","msgSeqNum","fix","fields"}`. Reconnect with `from` = last index + 1 to resume with nothing lost and nothing repeated |
+ * | GET | `/sessions` | sessions with their state (logged on, address, sequence numbers, last failover) and `leader` (`{"nodeId","api"}` or null); served by every member |
+ * | GET | `/leader` | `{"nodeId": this member, "leading": bool, "leader": {"nodeId": "...", "api": "http://host:port" \| null} \| null}`; served by every member |
+ * | POST | `/sessions/{id}/messages` | send one application message; JSON body (`Content-Type: application/json`) `{"msgType":"D","fields":{...},"clientId":"..."}` (tag or field-name keys, repeating groups as arrays of objects; `clientId` optional), or one raw FIX message as `Content-Type: application/fix` (`|` or SOH as delimiter; header and trailer are replaced by the session's own) with the client id in an optional `Idempotency-Key` header. Answers 200 `{"index":n,"msgSeqNum":n}`, plus `"duplicate":true` when the client id was already sent |
+ * | GET | `/stream?from=N` | WebSocket: every received application message with index ≥ N, in journal order, as JSON text frames `{"index","epoch","session","msgType","msgSeqNum","fix","fields"}`. Reconnect with `from` = last index + 1 — on any member — to resume with nothing lost and nothing repeated |
  *
  * Bad input — invalid JSON, an unknown session, a message the dictionary
  * rejects, a value holding a control character, a session that is not logged
- * on — gets a 4xx with `{"error": "..."}` saying what and where, and nothing
- * is sent (no MsgSeqNum is used).
+ * on, a bad client id — gets a 4xx with `{"error": "..."}` saying what and
+ * where, and nothing is sent (no MsgSeqNum is used).
+ *
+ * **Across a failover** (an HA pair or cluster; README "The API across a
+ * failover"):
+ *
+ * - Only the leader sends. Any other member answers a send with **503**,
+ *   header `Retry-After: 1` and `{"error": "...", "leader": {"nodeId": "...",
+ *   "api": "http://host:port" | null} | null}` — the leader it last heard from
+ *   by replication, with the URL configured in `api.memberUrls` — and
+ *   journals nothing.
+ * - A send is answered only once its message is durable as the ack strategy
+ *   requires (released by the ReleaseGate: on a replica under `forever`,
+ *   `quorum`; or its timeout passed under `timeout`). If the node stops
+ *   leading first, the answer is 503 as above (or the connection drops when
+ *   the node dies): never a 200 for a message the new leader could lack.
+ * - A client id (1–128 printable ASCII characters, no space) is recorded in
+ *   the journal with the message and replicated with it. A send whose client
+ *   id is in this member's journal is not sent again: 200 with the original
+ *   `index` and `msgSeqNum` and `"duplicate": true`; concurrent sends with one
+ *   id send once. Ids are global (not per session) and remembered while
+ *   their records are in the journal, up to the last 100,000.
+ * - The stream of a leader under a holding strategy emits a record only once
+ *   it is committed (durable on the replicas the strategy requires); when the
+ *   member stops leading the stream closes (1011) and the program resumes on
+ *   the new leader. A follower streams its replicated journal.
+ *
+ * The client rule: retry a send that failed or got no answer with the same
+ * `clientId` against the next member (the `leader.api` of a 503 first);
+ * resume the stream with the last index seen + 1.
  *
  * Every request, WebSocket upgrades included, passes the browser-origin
  * checks of `lib/admin/http_edge.ts` (Host, Origin, no token in the URL: the
