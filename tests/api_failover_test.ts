@@ -146,6 +146,9 @@ Deno.test("API pair under forever: a follower answers 503 naming the leader, sen
     const fromA = new StreamClient(a.ports.api, 1);
     streams.push(fromA);
     await fromA.opened();
+    const onFollower = new StreamClient(b.ports.api, 1); // b follows now, leads later
+    streams.push(onFollower);
+    await onFollower.opened();
 
     // 1. Every member serves the API; only the leader sends.
     const sessionsOnB = await call(b, "GET", "/sessions");
@@ -186,6 +189,7 @@ Deno.test("API pair under forever: a follower answers 503 naming the leader, sen
       () => client.orders.get("C2")?.fresh === 1 && client.orders.get("C1")?.fresh === 1,
       "executions of C1 and C2",
     );
+    await onFollower.waitFor(2); // a follower streams what it replicated
     client.sendOrder(); // C3
     await fromA.waitFor(3);
 
@@ -244,6 +248,9 @@ Deno.test("API pair under forever: a follower answers 503 naming the leader, sen
     await wholeB.waitFor(4);
     const onB = new Map(wholeB.received.map((m) => [m.index, m.fix]));
     for (const m of fromA.received) assertEquals(onB.get(m.index), m.fix, `index ${m.index}`);
+    await onFollower.waitFor(4); // the stream opened while b followed went on through its promotion
+    assertEquals(onFollower.received.map(clOrdIdOf), ["C1", "C2", "C3", "C4"]);
+    assertEquals(onFollower.received.map((m) => m.fix), wholeB.received.map((m) => m.fix));
     assertEquals(client.duplicates, 0);
   } finally {
     for (const s of streams) await s[Symbol.asyncDispose]();

@@ -4,6 +4,7 @@ import type { SessionHost } from "../engine/mod.ts";
 import { ApiError } from "../api/server.ts";
 import { ApiSide } from "./api_node.ts";
 import { ReleaseGate } from "./release_gate.ts";
+import { encodeMessage } from "../fix/encoder.ts";
 
 const KEY = "FIX.4.4:EXEC->CLIENT";
 
@@ -36,7 +37,11 @@ function fakeHost(journal: Journal, gate: () => ReleaseGate | undefined): Sessio
 }
 
 async function withSide(
-  fn: (side: ApiSide, state: { gate: ReleaseGate | undefined; leading: boolean }) => Promise<void>,
+  fn: (
+    side: ApiSide,
+    state: { gate: ReleaseGate | undefined; leading: boolean },
+    journal: Journal,
+  ) => Promise<void>,
 ): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "tandem-api-node-" });
   const journal = await Journal.open(dir, { syncPolicy: "none" });
@@ -57,7 +62,7 @@ async function withSide(
     defaultApplVerId: () => undefined,
   });
   try {
-    await fn(side, state);
+    await fn(side, state, journal);
   } finally {
     state.gate?.[Symbol.dispose]();
     await journal.close();
@@ -124,5 +129,53 @@ Deno.test("ApiSide.send() sends a client id once: a repeat and a concurrent twin
     assertEquals(await side.send(KEY, { ...ORDER, clientId: "c-1" }), { ...a, duplicate: true });
     const other = await side.send(KEY, { ...ORDER, clientId: "c-2" });
     assertEquals(other.msgSeqNum, a.msgSeqNum + 1, "another id is another message");
+  });
+});
+
+function receiveOrder(journal: Journal, seqNum: number): number {
+  return journal.append({
+    kind: RecordKind.Inbound,
+    sessionId: journal.sessionId(KEY)!,
+    seqNum,
+    timestampMs: 0,
+    payload: encodeMessage("FIX.4.4", "D", [[34, seqNum], [49, "CLIENT"], [56, "EXEC"], [
+      11,
+      `C${seqNum}`,
+    ]]),
+  });
+}
+
+Deno.test("ApiSide.stream() on a leader emits a received message only once the replica has it, and ends when the node stops leading", async () => {
+  await withSide(async (side, state, journal) => {
+    const first = receiveOrder(journal, 2);
+    const second = receiveOrder(journal, 3);
+    const ac = new AbortController();
+    const it = side.stream(1, ac.signal)[Symbol.asyncIterator]();
+    const next = it.next();
+    assertEquals(await settledYet(next), false, "not before the replica's ack");
+    state.gate!.onAck("b", first);
+    assertEquals((await next).value?.index, first);
+    const after = it.next();
+    assertEquals(await settledYet(after), false);
+    state.leading = false;
+    state.gate![Symbol.dispose]();
+    state.gate = undefined;
+    const err = await assertRejects(() => after, Error);
+    assertEquals(err.message.includes(`resume from ${second} on the leader`), true, err.message);
+    ac.abort();
+  });
+});
+
+Deno.test("ApiSide.stream() on a follower follows the replicated tail at once", async () => {
+  await withSide(async (side, state, journal) => {
+    state.gate![Symbol.dispose]();
+    state.gate = undefined; // following: no gate
+    state.leading = false;
+    const index = receiveOrder(journal, 2);
+    const ac = new AbortController();
+    const it = side.stream(1, ac.signal)[Symbol.asyncIterator]();
+    assertEquals((await it.next()).value?.index, index);
+    ac.abort();
+    await it.return?.();
   });
 });
