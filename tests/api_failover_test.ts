@@ -261,3 +261,118 @@ Deno.test("API pair under forever: a follower answers 503 naming the leader, sen
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+/**
+ * The client rule: send with a client id to `members` in turn (the leader a
+ * 503 names first) until one answers 200.
+ */
+async function sendWithRetry(
+  all: Record<"a" | "b", Member>,
+  body: unknown,
+  timeoutMs = 60_000,
+): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + timeoutMs;
+  let next: Member = all.a;
+  let last = "";
+  while (Date.now() < deadline) {
+    try {
+      const r = await call(next, "POST", MESSAGES, body);
+      if (r.status === 200) return r.json;
+      last = `${next.name}: ${r.status} ${JSON.stringify(r.json)}`;
+      const leader = (r.json.leader as { nodeId: "a" | "b" } | null | undefined)?.nodeId;
+      next = leader !== undefined && leader !== next.name
+        ? all[leader]
+        : all[next.name === "a" ? "b" : "a"];
+    } catch (err) {
+      last = `${next.name}: ${err}`;
+      next = all[next.name === "a" ? "b" : "a"];
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`No member took the send within ${timeoutMs} ms; last: ${last}`);
+}
+
+Deno.test("API pair under forever: SIGKILL of the leader while orders flow; the program resumes the stream on the new leader and retries its sends: every order streamed once, every execution sent once", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "tandem-api-failover-" });
+  const all = members();
+  const { a, b } = all;
+  const echo = Deno.env.get("FAILOVER_DEBUG") !== undefined;
+  let procA: NodeProcess | undefined = new NodeProcess(
+    "a",
+    ["--config", await writeYaml(dir, all, a, "primary", b.ports.replication)],
+    echo,
+  );
+  await using procB = new NodeProcess(
+    "b",
+    ["--config", await writeYaml(dir, all, b, "secondary", a.ports.replication)],
+    echo,
+  );
+  const client = await OrderClient.start({ ports: [a.ports.fix, b.ports.fix] });
+  const streams: StreamClient[] = [];
+  const answered = new Map<string, Record<string, unknown>>();
+  const answering: Promise<void>[] = [];
+  // The program: answers every order it streams, with the ClOrdID as client id.
+  const answer = (m: Streamed) => {
+    const id = clOrdIdOf(m);
+    answering.push(
+      sendWithRetry(all, execution(id, `exec-${id}`)).then((r) => {
+        answered.set(id, r);
+      }),
+    );
+  };
+  try {
+    await procA.waitFor("node started");
+    await procB.waitFor("node started");
+    await waitUntil(() => isStreaming(b.ports.admin), "b streaming from a");
+    await client.until(() => client.loggedOn, "client logged on to a");
+    const fromA = new StreamClient(a.ports.api, 1, answer);
+    streams.push(fromA);
+    await fromA.opened();
+    const ORDERS = 30;
+    for (let i = 0; i < 15; i++) {
+      client.sendOrder();
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await fromA.waitFor(5);
+    await procA[Symbol.asyncDispose](); // mid-flow: orders and executions in flight
+    procA = undefined;
+    const last = fromA.received.at(-1)!.index;
+    const promoted = await admin(b.ports.admin, "/promote", "POST");
+    assertEquals(promoted?.status, 200, promoted?.body);
+    procA = new NodeProcess(
+      "a2",
+      ["--config", await writeYaml(dir, all, a, "secondary", b.ports.replication)],
+      echo,
+    );
+    await procA.waitFor("node started");
+    await waitUntil(() => isStreaming(a.ports.admin), "a streaming from b");
+    const fromB = new StreamClient(b.ports.api, last + 1, answer);
+    streams.push(fromB);
+    await client.until(() => client.loggedOn && client.logons >= 2, "client logged on to b");
+    for (let i = 15; i < ORDERS; i++) client.sendOrder();
+    await fromB.waitFor(ORDERS - fromA.received.length, 60_000);
+    const seen = [...fromA.received, ...fromB.received].map(clOrdIdOf);
+    assertEquals(seen.length, ORDERS, `streamed: ${seen.join(" ")}`);
+    assertEquals(new Set(seen).size, ORDERS, "no order streamed twice");
+    await Promise.all(answering);
+    await client.until(
+      () => [...client.orders.values()].every((o) => o.fresh === 1),
+      "one execution per order",
+      60_000,
+    );
+    assertEquals(client.duplicates, 0);
+    assertEquals(answered.size, ORDERS);
+    // No index the old leader streamed holds anything else on the new one.
+    const wholeB = new StreamClient(b.ports.api, 1);
+    streams.push(wholeB);
+    await wholeB.waitFor(ORDERS);
+    const onB = new Map(wholeB.received.map((m) => [m.index, m.fix]));
+    for (const m of fromA.received) assertEquals(onB.get(m.index), m.fix, `index ${m.index}`);
+  } finally {
+    for (const s of streams) await s[Symbol.asyncDispose]();
+    client.stop();
+    await client[Symbol.asyncDispose]();
+    await procA?.[Symbol.asyncDispose]();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
