@@ -17,8 +17,12 @@ class Records {
   get lastIndex(): number {
     return this.records.length;
   }
-  read(i: number): JournalRecord | undefined {
-    return i >= this.firstIndex ? this.records[i - 1] : undefined;
+  async *tail(from: number): AsyncIterable<JournalRecord> {
+    // Like Journal.tail up to the last record (the index stops there on its own).
+    for (let i = Math.max(from, this.firstIndex); i <= this.lastIndex; i++) {
+      await Promise.resolve();
+      yield this.records[i - 1]!;
+    }
   }
   #add(kind: RecordKind, sessionId: number, seqNum: number, payload: Uint8Array): number {
     const index = this.records.length + 1;
@@ -45,69 +49,69 @@ class Records {
   }
 }
 
-Deno.test("ClientIdIndex remembers a client id with the Outbound record right after its note", () => {
+Deno.test("ClientIdIndex remembers a client id with the Outbound record right after its note", async () => {
   const j = new Records();
   j.inbound(1, 1);
   j.note("order-1", 1, 2);
   const index = j.outbound(1, 2);
   const ids = new ClientIdIndex();
-  ids.catchUp(j, 1);
+  await ids.catchUp(j, 1);
   assertEquals(ids.get("order-1"), { index, msgSeqNum: 2 });
   assertEquals(ids.get("order-2"), undefined);
 });
 
-Deno.test("ClientIdIndex ignores a note whose message never followed it (not sent: a retry sends)", () => {
+Deno.test("ClientIdIndex ignores a note whose message never followed it (not sent: a retry sends)", async () => {
   const j = new Records();
   j.note("lost", 1, 5); // the leader died before the message reached this journal
   const ids = new ClientIdIndex();
-  ids.catchUp(j, 1);
+  await ids.catchUp(j, 1);
   assertEquals(ids.get("lost"), undefined);
   j.inbound(1, 9);
   j.outbound(1, 5); // another message, with the MsgSeqNum the note named: not its message
-  ids.catchUp(j, 1);
+  await ids.catchUp(j, 1);
   assertEquals(ids.get("lost"), undefined);
   j.note("other-session", 1, 6);
   j.outbound(2, 6);
   j.note("wrong-seq", 1, 7);
   j.outbound(1, 8);
-  ids.catchUp(j, 1);
+  await ids.catchUp(j, 1);
   assertEquals(ids.get("other-session"), undefined);
   assertEquals(ids.get("wrong-seq"), undefined);
 });
 
-Deno.test("ClientIdIndex reads only what was appended since, and rebuilds on a new epoch", () => {
+Deno.test("ClientIdIndex reads only what was appended since, and rebuilds on a new epoch", async () => {
   const j = new Records();
   j.note("a", 1, 1);
   j.outbound(1, 1);
   const ids = new ClientIdIndex();
-  ids.catchUp(j, 1);
+  await ids.catchUp(j, 1);
   j.note("b", 1, 2);
   j.outbound(1, 2);
-  ids.catchUp(j, 1);
+  await ids.catchUp(j, 1);
   assertEquals(ids.size, 2);
   // Promotion after a truncation: the suffix holding "b" was quarantined, "c" took its place.
   j.records.length = 2;
   j.note("c", 1, 2);
   j.outbound(1, 2);
-  ids.catchUp(j, 2);
+  await ids.catchUp(j, 2);
   assertEquals(ids.get("b"), undefined);
   assertEquals(ids.get("c")?.index, 4);
   assertEquals(ids.get("a")?.index, 2);
 });
 
-Deno.test("ClientIdIndex forgets the oldest ids beyond its bound and those retention removed", () => {
+Deno.test("ClientIdIndex forgets the oldest ids beyond its bound and those retention removed", async () => {
   const j = new Records();
   for (let n = 1; n <= 5; n++) {
     j.note(`id-${n}`, 1, n);
     j.outbound(1, n);
   }
   const ids = new ClientIdIndex(3);
-  ids.catchUp(j, 1);
+  await ids.catchUp(j, 1);
   assertEquals(ids.size, 3);
   assertEquals(ids.get("id-2"), undefined);
   assertEquals(ids.get("id-3")?.index, 6);
   j.firstIndex = 7; // retention removed the segments up to index 6
-  ids.catchUp(j, 1);
+  await ids.catchUp(j, 1);
   assertEquals(ids.get("id-3"), undefined);
   assertEquals(ids.get("id-4")?.index, 8);
 });

@@ -88,10 +88,11 @@ export class ApiSide {
   async send(session: string, request: SendRequest): Promise<SendResult> {
     const id = request.clientId;
     if (id === undefined) return await this.#send(session, request, undefined);
+    const d = this.#d;
+    await this.#ids.catchUp(d.journal, d.epoch());
+    // Checked after the await: a twin may have started meanwhile.
     const inflight = this.#inflight.get(id);
     if (inflight !== undefined) return { ...await inflight, duplicate: true };
-    const d = this.#d;
-    this.#ids.catchUp(d.journal, d.epoch());
     const sent = this.#ids.get(id);
     if (sent !== undefined) {
       // Journaled here, possibly not yet on the replicas (a new leader's follower catching up).
@@ -109,6 +110,10 @@ export class ApiSide {
 
   async #send(session: string, request: SendRequest, id: string | undefined): Promise<SendResult> {
     const d = this.#d;
+    const leader = this.leader();
+    if (!leader.leading) {
+      throw notLeaderError(leader, `Cannot send: node ${d.nodeId} no longer leads`);
+    }
     const host = d.host(session);
     if (!host.isLoggedOn) {
       throw new ApiError(409, `Cannot send on ${host.key}: the session is not logged on`);

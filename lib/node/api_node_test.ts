@@ -104,13 +104,21 @@ Deno.test("ApiSide.send() answers only once the gate released the message", asyn
 });
 
 Deno.test("ApiSide.send() answers 503 naming the leader when the node stops leading before the release", async () => {
-  await withSide(async (side, state) => {
+  await withSide(async (side, state, journal) => {
+    const before = journal.lastIndex;
     const sent = side.send(KEY, { ...ORDER, clientId: "c-1" });
     const twin = side.send(KEY, { ...ORDER, clientId: "c-1" });
+    const late = side.send(KEY, { ...ORDER, clientId: "c-2" });
+    while (journal.lastIndex < before + 4) await new Promise((r) => setTimeout(r, 1));
+    assertEquals(
+      journal.lastIndex,
+      before + 4,
+      "c-1 and c-2 journaled once each, note and message",
+    );
     state.leading = false;
     state.gate![Symbol.dispose](); // stepping down cancels what waits
     state.gate = undefined;
-    for (const p of [sent, twin]) {
+    for (const p of [sent, twin, late]) {
       const err = await assertRejects(() => p, ApiError);
       assertEquals(err.status, 503);
       assertEquals(err.details.leader, { nodeId: "b", api: "http://127.0.0.1:2" });
@@ -177,5 +185,15 @@ Deno.test("ApiSide.stream() on a follower follows the replicated tail at once", 
     assertEquals((await it.next()).value?.index, index);
     ac.abort();
     await it.return?.();
+  });
+});
+
+Deno.test("ApiSide.send() answers 503 and journals nothing once the node no longer leads", async () => {
+  await withSide(async (side, state, journal) => {
+    state.leading = false;
+    const before = journal.lastIndex;
+    const err = await assertRejects(() => side.send(KEY, { ...ORDER, clientId: "c-9" }), ApiError);
+    assertEquals(err.status, 503);
+    assertEquals(journal.lastIndex, before);
   });
 });
