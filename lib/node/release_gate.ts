@@ -21,7 +21,8 @@
  * answers a send only once its message is released (durable on the replicas
  * the strategy requires), and {@linkcode ReleaseGate.whenCommitted} lets the
  * stream emit a record (inbound ones included, which are never registered)
- * only once the default strategy is satisfied for its index. Both reject
+ * only once the default strategy is satisfied for its index (under
+ * `timeout`, or once its bound has passed since the stream asked). Both reject
  * with {@linkcode ReleaseCancelledError} when the gate is disposed.
  *
  * @module
@@ -65,7 +66,7 @@ export class ReleaseGate implements Disposable {
   /** Highest index released so far (releases come in journal order). */
   #releasedThrough = 0;
   /** whenReleased/whenCommitted waiters, settled after every release, ack, recheck and tick. */
-  #watchers: { index: number; committed: boolean; p: PromiseWithResolvers<void> }[] = [];
+  #watchers: Watcher[] = [];
 
   constructor(options: ReleaseGateOptions) {
     this.tracker = new AckTracker({
@@ -149,7 +150,20 @@ export class ReleaseGate implements Disposable {
     const p = pending();
     if (this.#closed) p.reject(new ReleaseCancelledError(index));
     else if (this.#isSettled(index, committed)) p.resolve();
-    else this.#watchers.push({ index, committed, p });
+    else {
+      const w: Watcher = { index, committed, p, timer: undefined };
+      // A record never registered has no deadline in the tracker: the default strategy's bound
+      // (timeout) counts from now, when the stream asks, which is when the record appeared.
+      const now = this.#clock();
+      const at = committed ? this.tracker.strategyFor("").deadlineAtMs(now, "") : undefined;
+      if (at !== undefined) {
+        w.timer = setTimeout(() => {
+          this.#watchers = this.#watchers.filter((x) => x !== w);
+          p.resolve();
+        }, Math.max(0, at - now));
+      }
+      this.#watchers.push(w);
+    }
     return p.promise;
   }
 
@@ -171,6 +185,7 @@ export class ReleaseGate implements Disposable {
     if (this.#watchers.length === 0) return;
     this.#watchers = this.#watchers.filter((w) => {
       if (!this.#isSettled(w.index, w.committed)) return true;
+      clearTimeout(w.timer);
       w.p.resolve();
       return false;
     });
@@ -224,11 +239,22 @@ export class ReleaseGate implements Disposable {
     this.#timer = undefined;
     for (const [index, p] of this.#waiting) p.reject(new ReleaseCancelledError(index));
     for (const o of this.#overflow) o.p.reject(new ReleaseCancelledError(o.index));
-    for (const w of this.#watchers) w.p.reject(new ReleaseCancelledError(w.index));
+    for (const w of this.#watchers) {
+      clearTimeout(w.timer);
+      w.p.reject(new ReleaseCancelledError(w.index));
+    }
     this.#watchers = [];
     this.#waiting.clear();
     this.#overflow.length = 0;
   }
+}
+
+/** A whenReleased/whenCommitted call waiting to be settled. */
+interface Watcher {
+  readonly index: number;
+  readonly committed: boolean;
+  readonly p: PromiseWithResolvers<void>;
+  timer: ReturnType<typeof setTimeout> | undefined;
 }
 
 /**

@@ -114,3 +114,12 @@ Deno.test("ReleaseGate.whenReleased() and whenCommitted() reject when the gate i
   await assertRejects(() => streamed, ReleaseCancelledError);
   await assertRejects(() => gate.whenCommitted(3), ReleaseCancelledError);
 });
+
+Deno.test("ReleaseGate.whenCommitted() under timeout lets a record go after the bound without an ack", async () => {
+  using gate = new ReleaseGate({ policy: { kind: "timeout", timeoutMs: 20 } });
+  const inbound = gate.whenCommitted(4);
+  assertEquals(await settled(inbound), false);
+  const t0 = Date.now();
+  await inbound;
+  assert(Date.now() - t0 >= 10, "not at once");
+});
