@@ -255,7 +255,8 @@ export class StreamClient implements AsyncDisposable {
   readonly #opened: Promise<void>;
   #waiters: { count: number; resolve: () => void }[] = [];
 
-  constructor(apiPort: number, from: number) {
+  /** `onMessage` sees every message as it arrives (a program answering what it streams). */
+  constructor(apiPort: number, from: number, onMessage?: (m: Streamed) => void) {
     this.#ws = new WebSocket(`ws://127.0.0.1:${apiPort}/stream?from=${from}`);
     const opened = Promise.withResolvers<void>();
     const closed = Promise.withResolvers<void>();
@@ -268,7 +269,9 @@ export class StreamClient implements AsyncDisposable {
       closed.resolve();
     };
     this.#ws.onmessage = (e) => {
-      this.received.push(JSON.parse(String(e.data)) as Streamed);
+      const m = JSON.parse(String(e.data)) as Streamed;
+      this.received.push(m);
+      onMessage?.(m);
       this.#waiters = this.#waiters.filter((w) =>
         !(this.received.length >= w.count && (w.resolve(), true))
       );

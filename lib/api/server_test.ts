@@ -21,8 +21,16 @@ class FakeNode implements ApiNode {
     this.#wake.resolve();
     this.#wake = Promise.withResolvers<void>();
   }
+  leading = true;
   sessions() {
     return [{ key: "S", loggedOn: true }];
+  }
+  leader() {
+    return {
+      nodeId: this.leading ? "a" : "b",
+      leading: this.leading,
+      leader: { nodeId: "a", api: "http://127.0.0.1:1" },
+    };
   }
   send(session: string, request: unknown) {
     if (session !== "S") throw new ApiError(404, `Cannot send: unknown session ${session}`);
@@ -191,5 +199,64 @@ Deno.test("serveApi() closes a stream whose client sends a message beyond the li
     clearTimeout(timer);
     if (code !== 1009) ws.close();
     assertEquals(code, 1009);
+  });
+});
+
+Deno.test("serveApi() answers a send on a member that does not lead with 503, the leader and Retry-After", async () => {
+  const node = new FakeNode();
+  node.leading = false;
+  await withApi(node, async (base) => {
+    const res = await fetch(`http://${base}/sessions/S/messages`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ msgType: "D", fields: {}, clientId: "c-1" }),
+    });
+    assertEquals(res.status, 503);
+    assertEquals(res.headers.get("retry-after"), "1");
+    const body = await res.json();
+    assertStringIncludes(body.error, "does not lead");
+    assertEquals(body.leader, { nodeId: "a", api: "http://127.0.0.1:1" });
+    assertEquals(node.sent, [], "nothing sent");
+    const leader = await (await fetch(`http://${base}/leader`)).json();
+    assertEquals(leader.leading, false);
+    assertEquals(leader.nodeId, "b");
+  });
+});
+
+Deno.test("serveApi() passes the client id from the JSON body or the Idempotency-Key header", async () => {
+  const node = new FakeNode();
+  await withApi(node, async (base) => {
+    const post = (body: string, headers: Record<string, string>) =>
+      fetch(`http://${base}/sessions/S/messages`, { method: "POST", headers, body });
+    let res = await post(JSON.stringify({ msgType: "D", fields: {}, clientId: "order-1" }), {
+      "content-type": "application/json",
+    });
+    assertEquals(res.status, 200);
+    await res.body?.cancel();
+    res = await post("8=FIX.4.4|35=D|", {
+      "content-type": "application/fix",
+      "idempotency-key": "order-2",
+    });
+    assertEquals(res.status, 200);
+    await res.body?.cancel();
+    assertEquals(node.sent.map((r) => (r as { clientId?: string }).clientId), [
+      "order-1",
+      "order-2",
+    ]);
+    for (
+      const [body, headers, what] of [
+        [JSON.stringify({ msgType: "D", fields: {}, clientId: "has space" }), {}, "printable"],
+        [JSON.stringify({ msgType: "D", fields: {}, clientId: "x".repeat(129) }), {}, "1 to 128"],
+        [JSON.stringify({ msgType: "D", fields: {}, clientId: 7 }), {}, "must be a string"],
+        [JSON.stringify({ msgType: "D", fields: {}, clientId: "a" }), {
+          "idempotency-key": "b",
+        }, "differ"],
+      ] as const
+    ) {
+      res = await post(body, { "content-type": "application/json", ...headers });
+      assertEquals(res.status, 400, what);
+      assertStringIncludes((await res.json()).error, what);
+    }
+    assertEquals(node.sent.length, 2, "nothing sent for a bad client id");
   });
 });

@@ -108,6 +108,7 @@ Deno.test("loadConfig() fills every default of a minimal acceptor configuration"
     allowedOrigins: [],
     maxBodyBytes: 1_048_576,
     maxWebSocketMessageBytes: 4_096,
+    memberUrls: {},
   });
   assertEquals(c.log, { level: "info", format: "auto", fixMessages: false, redactTags: [] });
   assertEquals(c.sessions, [{
@@ -256,6 +257,21 @@ Deno.test("loadConfig() refuses bad HOST:PORT values", () => {
     assertEquals(issue.line, 4);
     assertStringIncludes(issue.message, why!);
   }
+});
+
+Deno.test("loadConfig() reads api.memberUrls by node id and refuses what is not an http(s) base URL", () => {
+  const ok = load(
+    MINIMAL + 'api:\n  memberUrls: { a: "http://10.0.0.1:9902", b: "https://h:1/" }\n',
+  );
+  assertEquals(ok.api.memberUrls, { a: "http://10.0.0.1:9902", b: "https://h:1/" });
+  for (const bad of ["10.0.0.1:9902", "http://h:1/path", "ftp://h:1"]) {
+    const issue = only(MINIMAL + `api:\n  memberUrls: { a: "${bad}" }\n`);
+    assertEquals(issue.path, "api.memberUrls.a");
+  }
+  assertEquals(
+    only(MINIMAL + 'api:\n  memberUrls: { "a b": "http://h:1" }\n').path,
+    "api.memberUrls.a b",
+  );
 });
 
 Deno.test("loadConfig() accepts durations with units and refuses bad ones", () => {

@@ -58,6 +58,23 @@ export const api = s.object({
     min: 16,
     max: 16_777_216,
   }),
+  // --- the API across a failover (README: The API across a failover)
+  memberUrls: s.record(
+    s.string({
+      doc: "Base URL of that member's API.",
+      pattern: /^https?:\/\/[^\s/?#]+\/?$/,
+      patternHint: "http(s)://host:port",
+    }),
+    {
+      doc:
+        "HA: node id -> base URL of that member's application API; a member that does not lead names the leader's URL in its 503 answer to a send.",
+      default: {},
+      keyPattern: /^[A-Za-z0-9_.-]{1,64}$/,
+      keyHint: "a node id (letters, digits, _ . -)",
+      maxEntries: 64,
+      example: { a: "http://10.0.0.1:9902", b: "http://10.0.0.2:9902" },
+    },
+  ),
 }, { doc: "Application HTTP/WebSocket API (for sessions with application: api)." });
 
 /** `log.*`: logging. */

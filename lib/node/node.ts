@@ -60,18 +60,22 @@ import {
 } from "../engine/mod.ts";
 import { ReplicationNode } from "../replication/mod.ts";
 import { replicationNodeOptions } from "./replication_wiring.ts";
-import { decodeMessage } from "../fix/message.ts";
 import { Registry } from "../metrics/registry.ts";
 import { AdminError, type AdminNode } from "../admin/server.ts";
 import type { OpsFeed } from "../admin/events.ts";
 import { RecentLog } from "../log/recent.ts";
-import { ApiError, type ApiNode, type SendRequest, type StreamedMessage } from "../api/server.ts";
+import {
+  ApiError,
+  type ApiNode,
+  type LeaderInfo,
+  type SendRequest,
+  type SendResult,
+  type StreamedMessage,
+} from "../api/server.ts";
+import { ApiSide } from "./api_node.ts";
 import { VERSION } from "../version.ts";
 import { ReleaseGate } from "./release_gate.ts";
 import { type Address, type ClusterMember, startClusterMember } from "./cluster_member.ts";
-import { RecordKind } from "../journal/mod.ts";
-import { dictionariesFor, fixToFields } from "./_fix_fields.ts";
-import { decodeFixObject } from "../fix/dictionary/fix_object.ts";
 import { ExitCode } from "../cli/exit_codes.ts";
 import type { TandemNodeOptions } from "./node_options.ts";
 import { logonSession, logoutSession } from "./admin_sessions.ts";
@@ -87,7 +91,6 @@ import { type GatewayLink, GatewaySessions } from "./gateway_sessions.ts";
 export { RETENTION_CHECK_INTERVAL_MS } from "./journal_health.ts";
 
 const NO_LINKS: ReadonlyMap<string, GatewayLink> = new Map();
-const ADMIN_MSG_TYPES = new Set(["0", "1", "2", "3", "4", "5", "A"]);
 export { HEARTBEAT_TIMEOUT_INTERVALS } from "./replication_wiring.ts";
 
 export type { TandemNodeOptions } from "./node_options.ts";
@@ -135,6 +138,8 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
   #apiPort: number | undefined;
   #fixPort: number | undefined;
   readonly #m: NodeMetrics;
+  /** The application API's sends and stream (see api_node.ts). */
+  readonly #api: ApiSide;
 
   private constructor(
     config: TandemConfig,
@@ -164,6 +169,17 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
     }, (code) => this.#fatal.resolve(code));
     journalRecoveryGauges(registry, journal, () => this.#faults.fault);
     this.#ownApps = options.applications ?? {};
+    this.#api = new ApiSide({
+      journal,
+      nodeId: config.node.id,
+      memberUrls: config.api.memberUrls,
+      leading: () => this.#replication === undefined || this.#replication.role.role === "leader",
+      leaderId: () => this.#replication?.status().follower?.leaderId,
+      epoch: () => this.epoch,
+      gate: () => this.#gate,
+      host: (id) => this.#host(id),
+      defaultApplVerId: (key) => this.#sessionConfigs.get(key)?.defaultApplVerId,
+    });
     this.#m = nodeMetrics(registry, {
       journal,
       epoch: () => this.epoch,
@@ -634,6 +650,7 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
   sessions(): unknown[] {
     const live = new Map<string, SessionHost>();
     for (const h of this.#hosts()) live.set(h.key, h);
+    const leader = this.#api.leader().leader;
     return [...this.#sessionConfigs.keys()].map((key) => {
       const h = live.get(key);
       const id = this.journal.sessionId(key);
@@ -648,6 +665,7 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
         nextTargetSeqNum: seq?.nextTargetSeqNum ?? 1,
         lostOutbound: h?.lostOutbound ?? [],
         heldForOperator: h?.session.heldFor !== undefined,
+        leader,
         logonLoops: h?.session.logonLoops ?? 0,
         ...(this.config.node.role === "initiator"
           ? {
@@ -660,50 +678,19 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
     });
   }
 
-  /** Sends an application message for the API. */
-  send(session: string, request: SendRequest): Promise<{ index: number; msgSeqNum: number }> {
-    const host = this.#host(session);
-    if (!host.isLoggedOn) {
-      throw new ApiError(409, `Cannot send on ${host.key}: the session is not logged on`);
-    }
-    const { msgType, fields } = fixToFields(request, host.beginString, host.applVerId, host);
-    if (ADMIN_MSG_TYPES.has(msgType)) {
-      throw new ApiError(400, `Cannot send MsgType ${msgType}: it is a session-level message`);
-    }
-    const msgSeqNum = host.send(msgType, fields);
-    return Promise.resolve({ index: this.journal.lastIndex, msgSeqNum });
+  /** Who leads, for the API (`GET /leader`, and the 503 of a send to a follower). */
+  leader(): LeaderInfo {
+    return this.#api.leader();
+  }
+
+  /** Sends an application message for the API; answers once durable (see api_node.ts). */
+  send(session: string, request: SendRequest): Promise<SendResult> {
+    return this.#api.send(session, request);
   }
 
   /** Received application messages from the journal, for the API stream. */
-  async *stream(fromIndex: number, signal: AbortSignal): AsyncIterable<StreamedMessage> {
-    const keys = new Map(this.journal.sessions().map((s) => [s.id, s.key]));
-    for await (const r of this.journal.tail(fromIndex, { signal })) {
-      if (r.kind === RecordKind.SessionDefinition) {
-        keys.set(r.sessionId, new TextDecoder().decode(r.payload));
-        continue;
-      }
-      if (r.kind !== RecordKind.Inbound) continue;
-      const m = decodeMessage(r.payload);
-      if (ADMIN_MSG_TYPES.has(m.msgType)) continue;
-      const session = keys.get(r.sessionId) ?? String(r.sessionId);
-      let fields: unknown;
-      try {
-        const cfg = this.#sessionConfigs.get(session);
-        const dicts = dictionariesFor(m.beginString, cfg?.defaultApplVerId);
-        fields = decodeFixObject(m, dicts).body;
-      } catch {
-        fields = undefined; // not in the dictionary: the raw `fix` text still carries it
-      }
-      yield {
-        index: r.index,
-        epoch: r.epoch,
-        session,
-        msgType: m.msgType,
-        msgSeqNum: r.seqNum,
-        fix: m.toString(),
-        ...(fields === undefined ? {} : { fields }),
-      };
-    }
+  stream(fromIndex: number, signal: AbortSignal): AsyncIterable<StreamedMessage> {
+    return this.#api.stream(fromIndex, signal);
   }
 
   // ---------------------------------------------------------------- lifecycle

@@ -17,6 +17,14 @@
  * reuse their sequence numbers. They stay in the journal; a ResendRequest gets
  * them from whichever node leads next, if it has them.
  *
+ * The application API waits on the gate too: {@linkcode ReleaseGate.whenReleased}
+ * answers a send only once its message is released (durable on the replicas
+ * the strategy requires), and {@linkcode ReleaseGate.whenCommitted} lets the
+ * stream emit a record (inbound ones included, which are never registered)
+ * only once the default strategy is satisfied for its index (under
+ * `timeout`, or once its bound has passed since the stream asked). Both reject
+ * with {@linkcode ReleaseCancelledError} when the gate is disposed.
+ *
  * @module
  */
 
@@ -55,6 +63,10 @@ export class ReleaseGate implements Disposable {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #timerAtMs = Infinity;
   #closed = false;
+  /** Highest index released so far (releases come in journal order). */
+  #releasedThrough = 0;
+  /** whenReleased/whenCommitted waiters, settled after every release, ack, recheck and tick. */
+  #watchers: Watcher[] = [];
 
   constructor(options: ReleaseGateOptions) {
     this.tracker = new AckTracker({
@@ -87,6 +99,7 @@ export class ReleaseGate implements Disposable {
       if (r.index === index) now = true;
       this.#release(r);
     }
+    if (released.length > 0) this.#settleWatchers();
     if (now) return undefined;
     const p = pending();
     this.#waiting.set(index, p);
@@ -100,6 +113,7 @@ export class ReleaseGate implements Disposable {
     for (const r of this.tracker.onAck(replicaId, index, this.#clock())) this.#release(r);
     this.#drainOverflow();
     this.#arm();
+    this.#settleWatchers();
   }
 
   /**
@@ -113,12 +127,77 @@ export class ReleaseGate implements Disposable {
     this.#arm();
   }
 
+  /**
+   * Resolves once the message registered at `index` (or a later one) is
+   * released; rejects with {@linkcode ReleaseCancelledError} if the gate is
+   * disposed first.
+   */
+  whenReleased(index: number): Promise<void> {
+    return this.#watch(index, false);
+  }
+
+  /**
+   * Resolves once record `index` is durable as the default strategy requires
+   * (the strategy is satisfied for it with the acks received so far), or a
+   * message at or after it was released; rejects with
+   * {@linkcode ReleaseCancelledError} if the gate is disposed first.
+   */
+  whenCommitted(index: number): Promise<void> {
+    return this.#watch(index, true);
+  }
+
+  #watch(index: number, committed: boolean): Promise<void> {
+    const p = pending();
+    if (this.#closed) p.reject(new ReleaseCancelledError(index));
+    else if (this.#isSettled(index, committed)) p.resolve();
+    else {
+      const w: Watcher = { index, committed, p, timer: undefined };
+      // A record never registered has no deadline in the tracker: the default strategy's bound
+      // (timeout) counts from now, when the stream asks, which is when the record appeared.
+      const now = this.#clock();
+      const at = committed ? this.tracker.strategyFor("").deadlineAtMs(now, "") : undefined;
+      if (at !== undefined) {
+        w.timer = setTimeout(() => {
+          this.#watchers = this.#watchers.filter((x) => x !== w);
+          p.resolve();
+        }, Math.max(0, at - now));
+      }
+      this.#watchers.push(w);
+    }
+    return p.promise;
+  }
+
+  #isSettled(index: number, committed: boolean): boolean {
+    if (index <= this.#releasedThrough) return true;
+    if (!committed) return false;
+    let acked = 0;
+    const acks = this.tracker.replicaAcks;
+    for (const a of acks.values()) if (a >= index) acked++;
+    return this.tracker.strategyFor("").isSatisfied({
+      index,
+      msgType: "",
+      ackedReplicas: acked,
+      knownReplicas: acks.size,
+    });
+  }
+
+  #settleWatchers(): void {
+    if (this.#watchers.length === 0) return;
+    this.#watchers = this.#watchers.filter((w) => {
+      if (!this.#isSettled(w.index, w.committed)) return true;
+      clearTimeout(w.timer);
+      w.p.resolve();
+      return false;
+    });
+  }
+
   /** Messages waiting for a release. */
   get waitingCount(): number {
     return this.#waiting.size + this.#overflow.length;
   }
 
   #release(r: ReleasedMessage): void {
+    if (r.index > this.#releasedThrough) this.#releasedThrough = r.index;
     this.#onRelease?.(r);
     const p = this.#waiting.get(r.index);
     if (p) {
@@ -149,6 +228,7 @@ export class ReleaseGate implements Disposable {
       for (const r of this.tracker.onTick(this.#clock())) this.#release(r);
       this.#drainOverflow();
       this.#arm();
+      this.#settleWatchers();
     }, Math.max(0, at - this.#clock()));
   }
 
@@ -159,9 +239,22 @@ export class ReleaseGate implements Disposable {
     this.#timer = undefined;
     for (const [index, p] of this.#waiting) p.reject(new ReleaseCancelledError(index));
     for (const o of this.#overflow) o.p.reject(new ReleaseCancelledError(o.index));
+    for (const w of this.#watchers) {
+      clearTimeout(w.timer);
+      w.p.reject(new ReleaseCancelledError(w.index));
+    }
+    this.#watchers = [];
     this.#waiting.clear();
     this.#overflow.length = 0;
   }
+}
+
+/** A whenReleased/whenCommitted call waiting to be settled. */
+interface Watcher {
+  readonly index: number;
+  readonly committed: boolean;
+  readonly p: PromiseWithResolvers<void>;
+  timer: ReturnType<typeof setTimeout> | undefined;
 }
 
 /**

@@ -76,3 +76,50 @@ Deno.test("ReleaseGate cancellations never surface as unhandled rejections", asy
   // An unhandled rejection would fail this test (Deno reports it at the next turn).
   await new Promise((r) => setTimeout(r, 0));
 });
+
+Deno.test("ReleaseGate.whenReleased() resolves only once the message is released", async () => {
+  using gate = new ReleaseGate({ policy: { kind: "forever" } });
+  gate.awaitRelease(3, "8");
+  const sent = gate.whenReleased(3);
+  assertEquals(await settled(sent), false, "not before the replica's ack");
+  gate.onAck("b", 2);
+  assertEquals(await settled(sent), false, "an ack below the index releases nothing");
+  gate.onAck("b", 3);
+  assertEquals(await settled(sent), true);
+  assertEquals(await settled(gate.whenReleased(3)), true, "already released");
+});
+
+Deno.test("ReleaseGate.whenCommitted() waits for the replica's ack of a record never registered", async () => {
+  using gate = new ReleaseGate({ policy: { kind: "forever" } });
+  const inbound = gate.whenCommitted(5); // an Inbound record: the sessions register only outbound
+  assertEquals(await settled(inbound), false);
+  gate.onAck("b", 4);
+  assertEquals(await settled(inbound), false);
+  gate.onAck("b", 5);
+  assertEquals(await settled(inbound), true);
+});
+
+Deno.test("ReleaseGate.whenCommitted() is immediate under never", async () => {
+  using gate = new ReleaseGate({ policy: { kind: "never" } });
+  assertEquals(await settled(gate.whenCommitted(9)), true);
+});
+
+Deno.test("ReleaseGate.whenReleased() and whenCommitted() reject when the gate is disposed", async () => {
+  const gate = new ReleaseGate({ policy: { kind: "forever" } });
+  gate.awaitRelease(1, "D");
+  const sent = gate.whenReleased(1);
+  const streamed = gate.whenCommitted(2);
+  gate[Symbol.dispose]();
+  await assertRejects(() => sent, ReleaseCancelledError);
+  await assertRejects(() => streamed, ReleaseCancelledError);
+  await assertRejects(() => gate.whenCommitted(3), ReleaseCancelledError);
+});
+
+Deno.test("ReleaseGate.whenCommitted() under timeout lets a record go after the bound without an ack", async () => {
+  using gate = new ReleaseGate({ policy: { kind: "timeout", timeoutMs: 20 } });
+  const inbound = gate.whenCommitted(4);
+  assertEquals(await settled(inbound), false);
+  const t0 = Date.now();
+  await inbound;
+  assert(Date.now() - t0 >= 10, "not at once");
+});
