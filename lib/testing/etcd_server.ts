@@ -123,12 +123,14 @@ export class EtcdServers implements AsyncDisposable {
   /** Client URLs, one per member. */
   readonly endpoints: string[];
   readonly #children: (Deno.ChildProcess | undefined)[];
+  readonly #args: string[][];
   readonly #dir: string;
 
-  private constructor(dir: string, endpoints: string[], children: Deno.ChildProcess[]) {
+  private constructor(dir: string, endpoints: string[], args: string[][]) {
     this.#dir = dir;
     this.endpoints = endpoints;
-    this.#children = children;
+    this.#args = args;
+    this.#children = args.map(() => undefined);
   }
 
   /** Starts `n` members and resolves once every one reports healthy. */
@@ -139,36 +141,52 @@ export class EtcdServers implements AsyncDisposable {
     const peer = (i: number) => `http://127.0.0.1:${ports[2 * i + 1]}`;
     const client = (i: number) => `http://127.0.0.1:${ports[2 * i]}`;
     const initial = names.map((name, i) => `${name}=${peer(i)}`).join(",");
-    const children = names.map((name, i) =>
-      new Deno.Command(ETCD_BIN, {
-        args: [
-          "--name",
-          name,
-          "--listen-client-urls",
-          client(i),
-          "--advertise-client-urls",
-          client(i),
-          "--listen-peer-urls",
-          peer(i),
-          "--initial-advertise-peer-urls",
-          peer(i),
-          "--initial-cluster",
-          initial,
-          "--initial-cluster-state",
-          "new",
-          "--initial-cluster-token",
-          "tandem-test",
-          "--data-dir",
-          `${dir}/${name}`,
-        ],
-        stdin: "null",
-        stdout: "null",
-        stderr: "null",
-      }).spawn()
-    );
-    const servers = new EtcdServers(dir, names.map((_, i) => client(i)), children);
+    const args = names.map((name, i) => [
+      "--name",
+      name,
+      "--listen-client-urls",
+      client(i),
+      "--advertise-client-urls",
+      client(i),
+      "--listen-peer-urls",
+      peer(i),
+      "--initial-advertise-peer-urls",
+      peer(i),
+      "--initial-cluster",
+      initial,
+      "--initial-cluster-state",
+      "new",
+      "--initial-cluster-token",
+      "tandem-test",
+      "--data-dir",
+      `${dir}/${name}`,
+    ]);
+    const servers = new EtcdServers(dir, names.map((_, i) => client(i)), args);
+    for (let i = 0; i < n; i++) servers.#spawn(i);
+    try {
+      await servers.healthy(timeoutMs);
+    } catch (e) {
+      await servers[Symbol.asyncDispose]();
+      throw e;
+    }
+    return servers;
+  }
+
+  #spawn(i: number): void {
+    this.#children[i] = new Deno.Command(ETCD_BIN, {
+      args: this.#args[i]!,
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+  }
+
+  /** Resolves once every running member reports healthy (a quorum is needed for that). */
+  async healthy(timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    for (const url of servers.endpoints) {
+    for (let i = 0; i < this.endpoints.length; i++) {
+      if (this.#children[i] === undefined) continue;
+      const url = this.endpoints[i]!;
       while (true) {
         try {
           const res = await fetch(`${url}/health`);
@@ -177,7 +195,6 @@ export class EtcdServers implements AsyncDisposable {
           // not up yet
         }
         if (Date.now() > deadline) {
-          await servers[Symbol.asyncDispose]();
           throw new Error(
             `Cannot start an etcd cluster: ${url} not healthy within ${timeoutMs} ms`,
           );
@@ -185,7 +202,6 @@ export class EtcdServers implements AsyncDisposable {
         await new Promise((r) => setTimeout(r, 100));
       }
     }
-    return servers;
   }
 
   /** Index of the member that is etcd's Raft leader now (from its `/metrics`), or -1. */
@@ -202,15 +218,33 @@ export class EtcdServers implements AsyncDisposable {
     return -1;
   }
 
+  /** Whether member `i` runs. */
+  running(i: number): boolean {
+    return this.#children[i] !== undefined;
+  }
+
   /** SIGKILLs member `i`. */
-  async kill(i: number): Promise<void> {
+  kill(i: number): Promise<void> {
+    return this.stop(i, "SIGKILL");
+  }
+
+  /**
+   * Stops member `i` with `signal` and waits for its exit. SIGTERM is etcd's graceful stop: it
+   * closes its client connections (gRPC clients get an HTTP/2 GOAWAY) before it exits.
+   */
+  async stop(i: number, signal: Deno.Signal = "SIGTERM"): Promise<void> {
     const c = this.#children[i];
     this.#children[i] = undefined;
     if (!c) return;
     try {
-      c.kill("SIGKILL");
+      c.kill(signal);
     } catch { /* exited */ }
     await c.status;
+  }
+
+  /** Starts member `i` again on its ports and data directory (after `stop` or `kill`). */
+  restart(i: number): void {
+    if (this.#children[i] === undefined) this.#spawn(i);
   }
 
   /** SIGKILLs every member and removes the data. */
