@@ -20,8 +20,9 @@
  *
  * Each call has one deadline ({@linkcode EtcdHttpClientOptions.callTimeoutMs}).
  * Within it the call goes to the member that answered last; when a member
- * cannot be reached or answers unavailable (5xx: no Raft leader, shutting
- * down), the call moves on to the next member at once. Three such failures
+ * cannot be reached, answers unavailable (5xx, 408: no Raft leader, shutting
+ * down) or does not answer within half of the time left, the call moves on
+ * to the next member. Three such failures
  * in a row make the client skip that member for
  * {@linkcode ETCD_MEMBER_SKIP_MS} (a cockatiel circuit breaker per member).
  * Retrying on another member is safe for every request this client makes:
@@ -50,6 +51,9 @@ export const ETCD_MEMBER_SKIP_MS = 250;
 
 /** Default {@linkcode EtcdHttpClientOptions.callTimeoutMs}. */
 export const DEFAULT_ETCD_HTTP_CALL_TIMEOUT_MS = 1_000;
+
+/** Shortest time an attempt gets when the deadline allows (see `#request`). */
+const MIN_ATTEMPT_MS = 200;
 
 /** Pause after every member failed once, before the next round within the deadline. */
 const ROUND_PAUSE_MS = 50;
@@ -284,9 +288,14 @@ export class EtcdHttpClient implements AsyncDisposable {
         );
       }
       const i = this.#next;
+      // A member that hangs (frozen, or stopping with the request inside) must leave time for
+      // another: an attempt gets half of what is left while there are others to try.
+      const attemptMs = this.endpoints.length === 1
+        ? remainingMs
+        : Math.max(remainingMs / 2, Math.min(remainingMs, MIN_ATTEMPT_MS));
       try {
         const res = await this.#breakers[i]!.execute(() =>
-          this.#attempt(this.endpoints[i]!, method, payload, token, remainingMs)
+          this.#attempt(this.endpoints[i]!, method, payload, token, attemptMs)
         );
         this.#next = i;
         return res;
@@ -349,7 +358,7 @@ export class EtcdHttpClient implements AsyncDisposable {
         }`,
         res.status,
         undefined,
-        res.status >= 500,
+        isUnavailable(res.status, undefined),
       );
     }
     // A refused call answers a non-2xx status; a refused stream, an `error` line.
@@ -368,7 +377,7 @@ export class EtcdHttpClient implements AsyncDisposable {
         `etcd at ${endpoint} refused ${method}: ${e.message ?? e.error ?? `HTTP ${status}`}`,
         status,
         code,
-        status >= 500 || code === 14,
+        isUnavailable(status, code),
       );
     }
     return json.result ?? json;
@@ -396,6 +405,16 @@ interface RangeJson extends HeaderJson {
     mod_revision?: string;
     lease?: string;
   }[];
+}
+
+/**
+ * Whether another member (or a later try) may succeed: 5xx, 408 and 429, and the gRPC codes
+ * canceled (1), deadline exceeded (4), resource exhausted (8) and unavailable (14). A member
+ * shutting down answers "grpc: the client connection is closing" (canceled, HTTP 408).
+ */
+function isUnavailable(status: number, code: number | undefined): boolean {
+  return status >= 500 || status === 408 || status === 429 ||
+    (code !== undefined && [1, 4, 8, 14].includes(code));
 }
 
 function putJson(p: { key: string; value: string; lease?: string }): Record<string, string> {

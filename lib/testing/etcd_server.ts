@@ -28,6 +28,23 @@ function freePorts(n: number): number[] {
   return ports;
 }
 
+/** Options of {@linkcode EtcdServer.start}. */
+export interface EtcdServerOptions {
+  /** More etcd flags (`--auth-token-ttl`, ...). */
+  readonly args?: readonly string[];
+  /**
+   * Serve clients over TLS with this certificate and key, and require client certificates
+   * signed by `caFile`. etcd 3.4's gateway dials its own gRPC port with `certFile`, so it needs
+   * both server and client usage. `client` is used to poll `/health`.
+   */
+  readonly tls?: {
+    readonly certFile: string;
+    readonly keyFile: string;
+    readonly caFile: string;
+    readonly client: Deno.HttpClient;
+  };
+}
+
 /** One etcd process; see the module doc. */
 export class EtcdServer implements AsyncDisposable {
   /** Client URL, `http://127.0.0.1:P`. */
@@ -39,9 +56,10 @@ export class EtcdServer implements AsyncDisposable {
   readonly #pump: Promise<void>;
   #stopped = false;
 
-  private constructor(dir: string, client: number, peer: number) {
+  private constructor(dir: string, client: number, peer: number, options: EtcdServerOptions) {
     this.#dir = dir;
-    this.endpoint = `http://127.0.0.1:${client}`;
+    const tls = options.tls;
+    this.endpoint = `${tls ? "https" : "http"}://127.0.0.1:${client}`;
     const child = new Deno.Command(ETCD_BIN, {
       args: [
         "--name",
@@ -58,6 +76,18 @@ export class EtcdServer implements AsyncDisposable {
         `default=http://127.0.0.1:${peer}`,
         "--data-dir",
         `${dir}/data`,
+        ...(tls
+          ? [
+            "--cert-file",
+            tls.certFile,
+            "--key-file",
+            tls.keyFile,
+            "--trusted-ca-file",
+            tls.caFile,
+            "--client-cert-auth",
+          ]
+          : []),
+        ...(options.args ?? []),
       ],
       stdin: "null",
       stdout: "null",
@@ -73,14 +103,17 @@ export class EtcdServer implements AsyncDisposable {
   }
 
   /** Starts etcd and resolves once it answers on its client URL. */
-  static async start(timeoutMs = 30_000): Promise<EtcdServer> {
+  static async start(timeoutMs = 30_000, options: EtcdServerOptions = {}): Promise<EtcdServer> {
     const dir = await Deno.makeTempDir({ prefix: "tandem-etcd-" });
     const [client, peer] = freePorts(2);
-    const server = new EtcdServer(dir, client!, peer!);
+    const server = new EtcdServer(dir, client!, peer!, options);
     const deadline = Date.now() + timeoutMs;
     while (true) {
       try {
-        const res = await fetch(`${server.endpoint}/health`);
+        const res = await fetch(
+          `${server.endpoint}/health`,
+          options.tls ? { client: options.tls.client } : {},
+        );
         const body = await res.text();
         if (res.ok && body.includes("true")) return server;
       } catch {
