@@ -29,6 +29,8 @@ export interface ClusterOptions {
   readonly maxLagMs?: number;
   readonly leaseTtlMs?: number;
   readonly safetyMarginMs?: number;
+  /** `coordination.etcd.pollIntervalMs`; default 50. */
+  readonly pollIntervalMs?: number;
   /**
    * Route each member's etcd connection and its followers' replication connections through
    * relays the test can cut (`etcdRelays[i]`, `replicationRelays[i]`).
@@ -126,7 +128,7 @@ coordination:
     endpoints: [${routes.etcd}]
     leaseTtlMs: ${o.leaseTtlMs ?? 2000}
     safetyMarginMs: ${o.safetyMarginMs ?? 500}
-    pollIntervalMs: 50
+    pollIntervalMs: ${o.pollIntervalMs ?? 50}
 admin:
   listen: 127.0.0.1:${ports.admin}
 log:

@@ -275,6 +275,13 @@ export class EtcdServers implements AsyncDisposable {
     await c.status;
   }
 
+  /** Sends `signal` to member `i` if it runs (SIGSTOP to freeze it, SIGCONT to resume). */
+  signal(i: number, signal: Deno.Signal): void {
+    try {
+      this.#children[i]?.kill(signal);
+    } catch { /* exited */ }
+  }
+
   /** Starts member `i` again on its ports and data directory (after `stop` or `kill`). */
   restart(i: number): void {
     if (this.#children[i] === undefined) this.#spawn(i);
