@@ -2,8 +2,8 @@
  * Cluster mode when etcd itself fails: a three-member etcd (real processes on
  * loopback) whose members are stopped gracefully (SIGTERM: etcd closes its
  * client connections first), SIGKILLed one at a time, or all SIGKILLed and
- * restarted on their data directories; three real Tandem members and an
- * in-process initiator trading throughout.
+ * restarted on their data directories, or an etcd that lost its data; real
+ * Tandem members and an in-process initiator trading throughout.
  *
  * @module
  */
@@ -11,6 +11,7 @@
 import { assert, assertEquals } from "../lib/testing/assert.ts";
 import { etcdInstalled } from "../lib/testing/etcd_server.ts";
 import { Journal } from "../lib/journal/mod.ts";
+import { EtcdHttpClient } from "../lib/coordination/etcd_http.ts";
 import {
   EtcdCluster,
   exactlyOnce,
@@ -237,5 +238,64 @@ Deno.test({
         `etcd restarted -> leader accepting after ${electedMs} ms; ` +
         `${leaderlessMs} ms without a leader in all`,
     );
+  },
+});
+
+async function quarantineFiles(dir: string): Promise<number> {
+  let n = 0;
+  for await (const e of Deno.readDir(dir)) {
+    if (e.isDirectory) n += await quarantineFiles(`${dir}/${e.name}`);
+    else if (e.name.includes("quarantine")) n++;
+  }
+  return n;
+}
+
+Deno.test({
+  name:
+    "cluster: on an etcd that lost its data, the member whose journal is further ahead is elected even when a member behind starts first; nothing is quarantined",
+  ignore,
+  async fn() {
+    const leaseTtlMs = 5_000;
+    await using c = await EtcdCluster.create({
+      nodes: 2,
+      minInSync: 1,
+      maxLagMs: 500,
+      leaseTtlMs,
+      safetyMarginMs: 1_000,
+    });
+    await Promise.all([c.start(0), c.start(1)]);
+    await using client = await startStrictClient(c.fixPorts);
+    await client.until(() => client.loggedOn, "first logon", 60_000);
+    const ahead = await c.leader(60_000);
+    const behind = 1 - ahead;
+    await waitUntil(async () => (await c.inSync(ahead)).length === 2, "both in sync");
+    await client.stream(200, WINDOW);
+    await client.until(() => client.filledOrders === 200, "200 filled");
+    await c.kill(behind);
+    await client.stream(600, WINDOW);
+    await client.until(() => client.filledOrders === 600, "600 filled by the leader alone");
+    const aheadLast = await lastIndex(c, ahead);
+    await c.kill(ahead);
+    // etcd loses everything: no leader, no epoch counter, no in-sync set to choose by.
+    {
+      await using etcd = new EtcdHttpClient({ endpoints: [c.etcd!.endpoint] });
+      assert((await etcd.delete("/", { prefix: true })) > 0, "the cluster keys were there");
+    }
+    // The member behind starts first and has etcd to itself for a while.
+    const first = await c.start(behind);
+    await c.start(ahead);
+    assertEquals(await c.leader(60_000), ahead, "the member further ahead leads");
+    await first.waitFor("first election: deferring to a member whose journal is further ahead");
+    await client.until(() => client.loggedOn, "logon on the member further ahead", 60_000);
+    await client.stream(900, WINDOW);
+    await client.until(() => client.filledOrders === 900, "900 filled", 60_000);
+    await sequencesAgree(c, ahead, client);
+    exactlyOnce(client);
+    await waitUntil(
+      async () => (await lastIndex(c, behind)) === (await lastIndex(c, ahead)),
+      "the member behind caught up",
+    );
+    assert((await lastIndex(c, ahead)) > aheadLast);
+    assertEquals(await quarantineFiles(c.dir), 0, "a journal suffix was quarantined");
   },
 });

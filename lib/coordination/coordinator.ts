@@ -8,6 +8,7 @@
  * @module
  */
 
+import type { JournalPosition } from "./first_election.ts";
 import type { InSyncRecord } from "./policy.ts";
 
 /** The leadership record of the current leader. */
@@ -32,6 +33,18 @@ export interface ClusterView {
   readonly epoch: number;
   /** The in-sync set; undefined before the first leader. */
   readonly inSync: InSyncRecord | undefined;
+  /**
+   * Journal positions members published before the first election (`first_election.ts`), by
+   * node id, with the revision of their last change; absent where the coordinator has none.
+   */
+  readonly positions?: ReadonlyMap<string, PublishedPosition>;
+}
+
+/** A journal position as published in the coordinator. */
+export interface PublishedPosition {
+  readonly position: JournalPosition;
+  /** Changes whenever the member publishes again. */
+  readonly revision: string;
 }
 
 /** What a candidate asks for. */
@@ -87,6 +100,11 @@ export interface Coordinator extends AsyncDisposable {
   revokeLeader(leader: LeaderRecord): Promise<void>;
   /** The latest health. */
   health(): CoordinatorHealth;
+  /**
+   * Publishes this node's journal position for the first election (`first_election.ts`);
+   * absent where there is no election to inform.
+   */
+  publishPosition?(nodeId: string, position: JournalPosition): Promise<void>;
 }
 
 /**

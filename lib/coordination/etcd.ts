@@ -24,6 +24,9 @@
  *   and unique per leadership (a new candidate also goes above every epoch
  *   in its own journal, which covers an etcd whose data was lost).
  * - `<prefix>/insync`: JSON `{members, leaderId, epoch}`.
+ * - `<prefix>/members/<nodeId>`: JSON `{epoch, lastIndex}`, a member's journal
+ *   position, published while nobody leads and `insync` does not exist (the
+ *   first election on this etcd; see `first_election.ts`).
  *
  * ## Transactions
  *
@@ -50,6 +53,7 @@ import {
   EtcdError,
   EtcdHttpClient,
 } from "./etcd_http.ts";
+import type { JournalPosition } from "./first_election.ts";
 import type {
   CampaignRequest,
   ClusterView,
@@ -57,6 +61,7 @@ import type {
   CoordinatorHealth,
   LeaderRecord,
   Leadership,
+  PublishedPosition,
 } from "./coordinator.ts";
 import { inSyncAfterElection, type InSyncRecord, mayCampaign, nextEpoch } from "./policy.ts";
 
@@ -135,7 +140,11 @@ export class EtcdCoordinator implements Coordinator {
   }
 
   async #read(): Promise<
-    ClusterView & { readonly epochModRevision: string; readonly inSyncModRevision: string }
+    ClusterView & {
+      readonly positions: ReadonlyMap<string, PublishedPosition>;
+      readonly epochModRevision: string;
+      readonly inSyncModRevision: string;
+    }
   > {
     const res = await this.#call(
       "read the cluster keys",
@@ -146,7 +155,17 @@ export class EtcdCoordinator implements Coordinator {
     let inSync: InSyncRecord | undefined;
     let epochModRevision = "0";
     let inSyncModRevision = "0";
+    const positions = new Map<string, PublishedPosition>();
+    const membersPrefix = this.#key("members/");
     for (const kv of res.kvs) {
+      if (kv.key.startsWith(membersPrefix)) {
+        const p = JSON.parse(kv.value) as JournalPosition;
+        positions.set(kv.key.slice(membersPrefix.length), {
+          position: { epoch: p.epoch, lastIndex: p.lastIndex },
+          revision: kv.modRevision,
+        });
+        continue;
+      }
       if (kv.key === this.#key("leader")) {
         const v = JSON.parse(kv.value) as Omit<LeaderRecord, "createRevision">;
         leader = { ...v, createRevision: kv.createRevision };
@@ -158,13 +177,13 @@ export class EtcdCoordinator implements Coordinator {
         inSyncModRevision = kv.modRevision;
       }
     }
-    return { leader, epoch, inSync, epochModRevision, inSyncModRevision };
+    return { leader, epoch, inSync, positions, epochModRevision, inSyncModRevision };
   }
 
   /** Reads the leader, the epoch counter and the in-sync set in one range request. */
   async observe(): Promise<ClusterView> {
     const v = await this.#read();
-    return { leader: v.leader, epoch: v.epoch, inSync: v.inSync };
+    return { leader: v.leader, epoch: v.epoch, inSync: v.inSync, positions: v.positions };
   }
 
   /** See {@linkcode Coordinator.campaign} and the module doc. */
@@ -283,6 +302,15 @@ export class EtcdCoordinator implements Coordinator {
     } catch (e) {
       if (!(e instanceof EtcdError && e.code === ETCD_CODE_NOT_FOUND)) throw e;
     }
+  }
+
+  /** Puts `<prefix>/members/<nodeId>` (see the module doc). */
+  async publishPosition(nodeId: string, position: JournalPosition): Promise<void> {
+    const value = JSON.stringify({ epoch: position.epoch, lastIndex: position.lastIndex });
+    await this.#call(
+      "publish the journal position",
+      () => this.#client.put(this.#key(`members/${nodeId}`), value),
+    );
   }
 
   /** The latest call's outcome. */

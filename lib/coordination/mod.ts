@@ -9,6 +9,7 @@
  */
 
 export * from "./policy.ts";
+export * from "./first_election.ts";
 export * from "./coordinator.ts";
 export {
   DEFAULT_ETCD_CALL_TIMEOUT_MS,

@@ -6,7 +6,10 @@
  * Every member starts as a follower that follows nobody. Every
  * `pollIntervalMs` it reads the cluster keys and:
  *
- * - **nobody leads** and it is in the in-sync set: campaigns. The winner
+ * - **nobody leads** and it is in the in-sync set: campaigns. On an etcd
+ *   without an in-sync set (the first election there) it first publishes its
+ *   journal position and waits `leaseTtlMs` for the others', deferring to a
+ *   live member whose journal is further ahead (`first_election.ts`). The winner
  *   gets an etcd-issued epoch, writes it to its journal as an EpochChange
  *   (`ReplicationNode.promote(reason, epoch)`) and starts leading; the node
  *   then accepts FIX connections as a promoted secondary does today.
@@ -51,6 +54,7 @@ import {
   reviseInSync,
 } from "../coordination/mod.ts";
 import { type ClusterView, EtcdCoordinator } from "../coordination/mod.ts";
+import { firstElection, type PeerPosition } from "../coordination/mod.ts";
 import type { TandemConfig } from "../config/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import type { Registry } from "../metrics/registry.ts";
@@ -118,6 +122,10 @@ export class ClusterMember implements AsyncDisposable {
   #ticking: Promise<void> = Promise.resolve();
   #lastError: string | undefined;
   #leaderlessSinceMs: number | undefined;
+  /** First election (no in-sync set in etcd): since when this node publishes its position. */
+  #publishedSinceMs: number | undefined;
+  readonly #peerPositions = new Map<string, PeerPosition & { readonly revision: string }>();
+  #deferredTo: string | undefined;
   #closed = false;
   readonly #m;
 
@@ -262,6 +270,11 @@ export class ClusterMember implements AsyncDisposable {
     this.#view = view;
     if (view.leader === undefined) this.#leaderlessSinceMs ??= this.#clock();
     else this.#leaderlessSinceMs = undefined;
+    if (view.leader !== undefined || view.inSync !== undefined) {
+      this.#publishedSinceMs = undefined;
+      this.#peerPositions.clear();
+      this.#deferredTo = undefined;
+    }
     if (this.#closed) return;
     if (this.#leading) {
       await this.#leaderTick(view);
@@ -277,6 +290,7 @@ export class ClusterMember implements AsyncDisposable {
           leadingOrCandidate: this.#o.replication.role.role !== "follower",
         })
       ) {
+        if (view.inSync === undefined && !(await this.#firstElectionAllows(view))) return;
         await this.#campaign();
       }
       return;
@@ -335,6 +349,49 @@ export class ClusterMember implements AsyncDisposable {
     this.#m.revocations.inc();
     this.#streamedFrom = undefined;
     await this.#o.coordinator.revokeLeader(leader).catch((e) => this.#error(e));
+  }
+
+  /** Publishes this node's position and decides by `firstElection` (see the module doc). */
+  async #firstElectionAllows(view: ClusterView): Promise<boolean> {
+    const coordinator = this.#o.coordinator;
+    if (coordinator.publishPosition === undefined) return true;
+    const position = {
+      epoch: this.#o.replication.highestEpochSeen,
+      lastIndex: this.#o.lastIndex(),
+    };
+    try {
+      await coordinator.publishPosition(this.#o.nodeId, position);
+    } catch (e) {
+      this.#error(e);
+      return false;
+    }
+    const now = this.#clock();
+    this.#publishedSinceMs ??= now;
+    for (const [nodeId, p] of view.positions ?? []) {
+      if (nodeId === this.#o.nodeId) continue;
+      if (this.#peerPositions.get(nodeId)?.revision !== p.revision) {
+        this.#peerPositions.set(nodeId, { nodeId, ...p, changedAtMs: now });
+      }
+    }
+    const d = firstElection({
+      position,
+      publishedSinceMs: this.#publishedSinceMs,
+      nowMs: now,
+      settleMs: this.#o.leaseTtlMs,
+      liveMs: this.#o.leaseTtlMs,
+      peers: [...this.#peerPositions.values()],
+    });
+    if (!d.campaign && d.deferTo !== undefined && d.deferTo.nodeId !== this.#deferredTo) {
+      this.#deferredTo = d.deferTo.nodeId;
+      this.#o.log.warn("first election: deferring to a member whose journal is further ahead", {
+        member: d.deferTo.nodeId,
+        itsEpoch: d.deferTo.position.epoch,
+        itsLastIndex: d.deferTo.position.lastIndex,
+        epoch: position.epoch,
+        lastIndex: position.lastIndex,
+      });
+    }
+    return d.campaign;
   }
 
   async #campaign(): Promise<void> {
