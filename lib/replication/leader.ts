@@ -775,7 +775,13 @@ export class ReplicationLeader implements AsyncDisposable {
         link.leaveLive?.(); // back to the tail, which reads what this link lacks
         continue;
       }
-      batches ??= this.#encodeBatches(records);
+      try {
+        batches ??= this.#encodeBatches(records);
+      } catch {
+        // A record the protocol cannot carry: the tail meets it again and ends the link, saying why.
+        link.leaveLive?.();
+        continue;
+      }
       for (const b of batches) {
         link.conn.sendFrame(b.frame, true);
         this.#sent(link, b.lastIndex, b.payloadBytes);

@@ -196,3 +196,19 @@ Deno.test("ReplicationLeader streams through the tail alone when the journal can
   assertEquals(lj.watchedRecords, 0);
   await p.ackOf(30);
 });
+
+Deno.test("ReplicationLeader ends a live link on a record too large for a frame, saying why", async () => {
+  const lj = new MemoryJournal(1);
+  lj.append(1, enc.encode("first"));
+  const fj = new MemoryJournal(0);
+  await using p = await pair(lj, fj, { limits: { maxFrameBytes: 4096 } });
+  await fj.until(() => fj.lastIndex === 1, "record 1 on the follower");
+  lj.append(1, new Uint8Array(8192));
+  const deadline = Date.now() + 10_000;
+  while (p.leader.status().lastError === undefined && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  const why = p.leader.status().lastError ?? "no error";
+  assert(why.includes("exceeds 4096"), why);
+  assertEquals(fj.lastIndex, 1);
+});
