@@ -102,6 +102,13 @@ export interface ReplicationLeaderOptions {
   readonly limits?: Partial<ProtocolLimits>;
   /** A follower made everything up to `durableIndex` durable. */
   readonly onAck?: (followerId: string, durableIndex: number) => void;
+  /**
+   * Whether outbound messages wait for acks right now. Live records go to the
+   * socket at once while they do (the default without this option); when
+   * nothing waits, after the rest of the turn, so the counterparty's messages
+   * of that turn (`ackStrategy: never`) are written first.
+   */
+  readonly acksAwaited?: () => boolean;
   /** An authenticated peer is at a higher epoch: the owner must step down. */
   readonly onPeerEpoch?: (epoch: number, peerId: string) => void;
   /**
@@ -770,6 +777,7 @@ export class ReplicationLeader implements AsyncDisposable {
     const maxQueued = this.#options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES;
     const first = records[0]!.index;
     let batches: EncodedBatch[] | undefined;
+    const now = this.#options.acksAwaited?.() ?? true;
     for (const link of this.#live) {
       if (link.sentIndex + 1 !== first || link.conn.closed || link.conn.queuedBytes >= maxQueued) {
         link.leaveLive?.(); // back to the tail, which reads what this link lacks
@@ -783,7 +791,7 @@ export class ReplicationLeader implements AsyncDisposable {
         continue;
       }
       for (const b of batches) {
-        link.conn.sendFrame(b.frame, true);
+        link.conn.sendFrame(b.frame, now);
         this.#sent(link, b.lastIndex, b.payloadBytes);
       }
     }

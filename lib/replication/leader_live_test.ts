@@ -212,3 +212,26 @@ Deno.test("ReplicationLeader ends a live link on a record too large for a frame,
   assert(why.includes("exceeds 4096"), why);
   assertEquals(fj.lastIndex, 1);
 });
+
+Deno.test("ReplicationLeader streams live records after the turn when no ack is awaited, and at once when one is", async () => {
+  for (const awaited of [false, true]) {
+    const lj = new MemoryJournal(1);
+    lj.append(1, enc.encode("first"));
+    const fj = new MemoryJournal(0);
+    let asked = 0;
+    await using _p = await pair(lj, fj, {
+      acksAwaited: () => {
+        asked++;
+        return awaited;
+      },
+    });
+    await fj.until(() => fj.lastIndex === 1, "record 1 on the follower");
+    for (let i = 2; i <= 20; i++) {
+      lj.append(1, enc.encode(`r-${i}`));
+      await fj.until(() => fj.lastIndex === i, `record ${i} on the follower`);
+    }
+    assertEquals(fj.records, lj.records);
+    assertEquals(lj.watchedRecords, 19);
+    assertEquals(asked, 19, "asked once per written run");
+  }
+});
