@@ -6,7 +6,13 @@
  * @module
  */
 
-import { encodeRecordFields, type RecordInput } from "./record.ts";
+import {
+  decodeRecordAt,
+  encodeRecordFields,
+  type JournalRecord,
+  type RecordInput,
+  recordSizeBytes,
+} from "./record.ts";
 
 /** Initial (and shrunk-back) size of the staging buffer. */
 const INITIAL_STAGING_BYTES = 64 * 1024;
@@ -46,6 +52,17 @@ export class StagingBuffer {
   /** The staged bytes (a view, valid until the next push). */
   bytes(): Uint8Array {
     return this.#staged.subarray(0, this.length);
+  }
+
+  /** The staged records, decoded; payloads are views, valid until the next push. */
+  records(): JournalRecord[] {
+    const out: JournalRecord[] = [];
+    const view = this.#stagedView;
+    for (let at = 0; at < this.length;) {
+      out.push(decodeRecordAt(this.#staged, view, at, false));
+      at += recordSizeBytes(view.getUint32(at + 4, true));
+    }
+    return out;
   }
 
   /** Empties the buffer after its write; drops a buffer grown past twice `maxStagedBytes`. */

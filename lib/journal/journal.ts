@@ -179,6 +179,7 @@ export class Journal implements AsyncDisposable {
   readonly #appendWake = new AppendWake();
   #writes = 0;
   readonly #sync: Syncer;
+  readonly #writeWatchers = new Set<(records: readonly JournalRecord[]) => void>();
 
   private constructor(storage: JournalStorage, options: JournalOptions) {
     this.#storage = storage;
@@ -494,6 +495,7 @@ export class Journal implements AsyncDisposable {
     if (this.#staging.length === 0) return;
     if (this.#failure !== undefined) throw this.#failedError();
     const bytes = this.#staging.bytes();
+    if (this.#writeWatchers.size > 0) this.#tellWriteWatchers();
     try {
       this.#writer!.append(bytes);
     } catch (err) {
@@ -504,6 +506,30 @@ export class Journal implements AsyncDisposable {
     this.#staging.clear(this.#maxStagedBytes);
     this.#writtenIndex = this.#lastIndex;
     this.#sync.afterWrite();
+  }
+
+  /**
+   * Calls `watcher` synchronously with every run of records about to be
+   * written to storage, in index order, each record once, before the write
+   * itself (so a replication leader can put them on the wire first). The
+   * payloads are views into the journal's staging buffer, valid only during
+   * the call: copy what must outlive it. A watcher that throws is ignored.
+   * Returns the function that stops the calls.
+   */
+  watchWrites(watcher: (records: readonly JournalRecord[]) => void): () => void {
+    this.#writeWatchers.add(watcher);
+    return () => void this.#writeWatchers.delete(watcher);
+  }
+
+  #tellWriteWatchers(): void {
+    const records = this.#staging.records();
+    for (const watcher of this.#writeWatchers) {
+      try {
+        watcher(records);
+      } catch {
+        // A watcher's failure is its own; the write goes ahead.
+      }
+    }
   }
 
   #failedError(): JournalFailedError {

@@ -38,7 +38,25 @@ export class JournalPayloadError extends SyntaxError {
   }
 }
 
+/**
+ * Texts up to this many bytes are tried as ASCII in JavaScript first: the
+ * names and reasons of every AppCursor record (two per message an
+ * application answers) are short, and the TextEncoder/TextDecoder call costs
+ * more than the loop.
+ */
+const ASCII_FAST_PATH_MAX_BYTES = 128;
+
 function text(kindName: string, bytes: Uint8Array): string {
+  if (bytes.length <= ASCII_FAST_PATH_MAX_BYTES) {
+    let ascii = "";
+    let i = 0;
+    for (; i < bytes.length; i++) {
+      const b = bytes[i]!;
+      if (b >= 0x80) break;
+      ascii += String.fromCharCode(b);
+    }
+    if (i === bytes.length) return ascii;
+  }
   try {
     return decoder.decode(bytes);
   } catch {
@@ -46,20 +64,49 @@ function text(kindName: string, bytes: Uint8Array): string {
   }
 }
 
+/**
+ * `count`-byte little-endian integers (4 or 8 bytes each), then `tail` as
+ * UTF-8, in one buffer; short ASCII tails are copied without the TextEncoder
+ * call (see {@linkcode ASCII_FAST_PATH_MAX_BYTES}).
+ */
 function withNumbers(count: number, values: number[], tail: string): Uint8Array {
-  const t = encoder.encode(tail);
-  const buf = new Uint8Array(count + t.length);
-  const view = new DataView(buf.buffer);
+  const head = count * values.length;
+  let buf: Uint8Array | undefined;
+  if (tail.length <= ASCII_FAST_PATH_MAX_BYTES) {
+    buf = new Uint8Array(head + tail.length);
+    for (let i = 0; i < tail.length; i++) {
+      const c = tail.charCodeAt(i);
+      if (c >= 0x80) {
+        buf = undefined;
+        break;
+      }
+      buf[head + i] = c;
+    }
+  }
+  if (buf === undefined) {
+    const t = encoder.encode(tail);
+    buf = new Uint8Array(head + t.length);
+    buf.set(t, head);
+  }
   let at = 0;
   for (const v of values) {
     if (!Number.isSafeInteger(v) || v < 0) {
       throw new RangeError(`Cannot encode payload: ${v} is not a non-negative safe integer`);
     }
-    if (count === 4) view.setUint32(at, v, true);
-    else setU64(view, at, v);
-    at += count === 4 ? 4 : 8;
+    const lo = v >>> 0;
+    buf[at] = lo;
+    buf[at + 1] = lo >>> 8;
+    buf[at + 2] = lo >>> 16;
+    buf[at + 3] = lo >>> 24;
+    if (count === 8) {
+      const hi = Math.floor(v / 0x1_0000_0000);
+      buf[at + 4] = hi;
+      buf[at + 5] = hi >>> 8;
+      buf[at + 6] = hi >>> 16;
+      buf[at + 7] = hi >>> 24;
+    }
+    at += count;
   }
-  buf.set(t, at);
   return buf;
 }
 

@@ -351,6 +351,7 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
           this.#cluster?.onAck(follower, index);
           this.#gate?.onAck(follower, index);
         },
+        acksAwaited: () => (this.#gate?.waitingCount ?? 0) > 0,
         onRoleChange: (t) => {
           this.#m.roleChanges.inc({ role: t.to.role });
           this.#log.info("replication role changed", {

@@ -123,3 +123,23 @@ Deno.test("ReleaseGate.whenCommitted() under timeout lets a record go after the 
   await inbound;
   assert(Date.now() - t0 >= 10, "not at once");
 });
+
+Deno.test("ReleaseGate releases thousands of waiting messages in order, acks arriving in steps", async () => {
+  using gate = new ReleaseGate({ policy: { kind: "forever" } });
+  const order: number[] = [];
+  const all: Promise<void>[] = [];
+  for (let i = 1; i <= 5000; i++) {
+    const p = gate.awaitRelease(i, "8")!;
+    all.push(p.then(() => void order.push(i)));
+  }
+  for (let acked = 700; acked < 5000; acked += 700) {
+    gate.onAck("b", acked);
+    await Promise.all(all.slice(0, acked));
+    assertEquals(gate.waitingCount, 5000 - acked);
+    assertEquals(await settled(all[acked]), false, `${acked + 1} released before its ack`);
+  }
+  gate.onAck("b", 5000);
+  await Promise.all(all);
+  assertEquals(order, Array.from({ length: 5000 }, (_, i) => i + 1));
+  assertEquals(gate.waitingCount, 0);
+});

@@ -34,6 +34,8 @@ export interface ReplicationWiring {
   readonly onAck: (follower: string, index: number) => void;
   /** The role changed (this node became leader or stepped down). */
   readonly onRoleChange: (t: RoleTransition) => void;
+  /** Leader: whether outbound messages wait for acks now (live records then go out at once). */
+  readonly acksAwaited?: () => boolean;
 }
 
 /** The {@linkcode ReplicationNode} options of a replicated node (pair or cluster). */
@@ -74,6 +76,7 @@ export async function replicationNodeOptions(
     limits: { maxBatchBytes: r.maxBatchBytes },
     ackLimit: (durable: number) => openRunAckLimit(w.journal, durable),
     onAck: w.onAck,
+    ...(w.acksAwaited ? { acksAwaited: w.acksAwaited } : {}),
     onRoleChange: w.onRoleChange,
     onTruncate: (afterIndex, path) =>
       w.log.warn("journal suffix quarantined after stepping down", { afterIndex, path }),

@@ -2,6 +2,9 @@
  * A TCP connection carrying replication frames: a receive side that decodes
  * arbitrary chunks into messages, and a send side that queues frames and
  * coalesces everything queued within one event-loop turn into one write.
+ * Latency-critical frames (live records, acks) are sent with `now`: when no
+ * write is in flight the socket write starts before `send` returns (Deno
+ * performs it at once), instead of after the rest of the turn.
  *
  * @module
  */
@@ -60,16 +63,20 @@ export class FrameConnection {
     return `${a.hostname}:${a.port}`;
   }
 
-  /** Queues a message; writes happen in order, coalesced. Ignored once closed. */
-  send(message: ReplicationMessage): void {
-    this.sendFrame(encodeFrame(message, this.#limits));
+  /**
+   * Queues a message; writes happen in order, coalesced. With `now`, the write
+   * starts at once when none is in flight. Ignored once closed.
+   */
+  send(message: ReplicationMessage, now = false): void {
+    this.sendFrame(encodeFrame(message, this.#limits), now);
   }
 
-  sendFrame(frame: Uint8Array): void {
+  /** Queues an encoded frame; see {@linkcode send}. */
+  sendFrame(frame: Uint8Array, now = false): void {
     if (this.#closed) return;
     this.#queue.push(frame);
     this.#queuedBytes += frame.length;
-    this.#pump ??= this.#runPump();
+    this.#pump ??= this.#runPump(!now);
   }
 
   /** Resolves once fewer than `maxQueuedBytes` wait to be written (or the connection closed). */
@@ -80,9 +87,9 @@ export class FrameConnection {
     );
   }
 
-  async #runPump(): Promise<void> {
+  async #runPump(coalesce: boolean): Promise<void> {
     // Let the current turn queue more frames first, so they share one write.
-    await Promise.resolve();
+    if (coalesce) await Promise.resolve();
     try {
       while (this.#queue.length > 0 && !this.#closed) {
         const frames = this.#queue;
@@ -111,7 +118,7 @@ export class FrameConnection {
     } finally {
       this.#pump = undefined;
       this.#wakeDrainWaiters();
-      if (this.#queue.length > 0 && !this.#closed) this.#pump = this.#runPump();
+      if (this.#queue.length > 0 && !this.#closed) this.#pump = this.#runPump(true);
     }
   }
 

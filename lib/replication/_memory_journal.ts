@@ -20,6 +20,17 @@ export class MemoryJournal implements PromotableJournal {
   holdDurable = false;
   #held: { index: number; resolve: () => void }[] = [];
   #waiters: (() => void)[] = [];
+  readonly #writeWatchers = new Set<(records: readonly ReplicationRecord[]) => void>();
+  /**
+   * Whether {@linkcode watchWrites} is offered (set before the leader starts);
+   * false makes the leader stream everything through `tail`, as with a journal
+   * that cannot be watched.
+   */
+  watchable = true;
+  /** Records told to write watchers so far. */
+  watchedRecords = 0;
+  /** While true, appends are not told to write watchers (to make a watcher miss records). */
+  quiet = false;
 
   constructor(epoch = 1) {
     this.epoch = epoch;
@@ -36,17 +47,44 @@ export class MemoryJournal implements PromotableJournal {
   /** Leader-side append in the current epoch. */
   append(kind: number, payload: Uint8Array, timestampMs = 0, seqNum = 0): number {
     const index = this.lastIndex + 1;
-    this.records.push({
-      index,
+    const record = { index, epoch: this.epoch, kind, sessionId: 1, seqNum, timestampMs, payload };
+    this.records.push(record);
+    this.#tellWriteWatchers([record]);
+    this.#wake();
+    return index;
+  }
+
+  /** Appends several records, told to write watchers as one run (like one journal flush). */
+  appendRun(payloads: readonly Uint8Array[], kind = 1): number {
+    const run: ReplicationRecord[] = payloads.map((payload, k) => ({
+      index: this.lastIndex + 1 + k,
       epoch: this.epoch,
       kind,
       sessionId: 1,
-      seqNum,
-      timestampMs,
+      seqNum: 0,
+      timestampMs: 0,
       payload,
-    });
+    }));
+    this.records.push(...run);
+    this.#tellWriteWatchers(run);
     this.#wake();
-    return index;
+    return this.lastIndex;
+  }
+
+  get watchWrites():
+    | ((watcher: (records: readonly ReplicationRecord[]) => void) => () => void)
+    | undefined {
+    if (!this.watchable) return undefined;
+    return (watcher) => {
+      this.#writeWatchers.add(watcher);
+      return () => void this.#writeWatchers.delete(watcher);
+    };
+  }
+
+  #tellWriteWatchers(records: readonly ReplicationRecord[]): void {
+    if (this.#writeWatchers.size === 0 || this.quiet) return;
+    this.watchedRecords += records.length;
+    for (const w of this.#writeWatchers) w(records);
   }
 
   /** Starts a new epoch with an EpochChange record. */

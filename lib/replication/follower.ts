@@ -534,7 +534,7 @@ export class ReplicationFollower implements AsyncDisposable {
         if (conn.closed) return;
         if (target > this.#ackedIndex) {
           this.#ackedIndex = target;
-          conn.send({ type: "ack", durableIndex: target });
+          conn.send({ type: "ack", durableIndex: target }, true); // the leader waits on it
         }
         if (j.lastIndex > target) this.#scheduleAck(conn);
       },

@@ -42,6 +42,16 @@ export interface ReplicationJournal {
   durable(index: number): Promise<void>;
   /** Removes records after `index`, writing them to `quarantinePath` first. */
   truncateAfter(index: number, quarantinePath: string): unknown;
+  /**
+   * Optional: calls `watcher` synchronously with every run of records as the
+   * journal writes it (before the write reaches storage), in index order, each
+   * record once; payloads are valid only during the call. Returns the function
+   * that stops the calls. A leader streams live records from here instead of
+   * reading them back through `tail`.
+   */
+  readonly watchWrites?:
+    | ((watcher: (records: readonly ReplicationRecord[]) => void) => () => void)
+    | undefined;
 }
 
 /** A journal that can also start a new epoch (the promoting node's journal). */

@@ -20,10 +20,16 @@
  *    that saw a higher epoch makes this leader stale (`onPeerEpoch`,
  *    Close(SteppingDown)). A
  *    divergent follower first gets Truncate, then Welcome.
- * 4. Catch-up reads from disk in batches (`read`), then live streaming follows
- *    the journal's `tail`, each record followed by whatever else is already
- *    appended, so batches grow with load. Socket writes are awaited against
- *    `maxQueuedBytes`, so a slow follower slows only its own stream.
+ * 4. Catch-up follows the journal's `tail` from the start index, in batches
+ *    of whatever is already written, so batches grow with load. Once a link
+ *    has sent the journal's last record it goes *live*: when the journal
+ *    offers `watchWrites`, each run of records the journal writes is encoded
+ *    once and put on every live link's socket synchronously, before the
+ *    journal's own write to storage, so the follower's work overlaps the
+ *    leader's and nothing is read back from disk. A live link that would miss
+ *    a record (a gap) or has `maxQueuedBytes` waiting returns to the tail.
+ *    Socket writes are awaited against `maxQueuedBytes`, so a slow follower
+ *    slows only its own stream.
  * 5. Acks (cumulative highest durable index) go to `onAck`, which feeds the
  *    `AckTracker`. Heartbeats flow both ways every `heartbeatIntervalMs`; a
  *    follower silent for `heartbeatTimeoutMs` is disconnected.
@@ -46,6 +52,7 @@ import type { ReplicationJournal, ReplicationRecord } from "./journal_port.ts";
 import {
   CloseCode,
   DEFAULT_PROTOCOL_LIMITS,
+  encodeFrame,
   PROTOCOL_VERSION,
   type ProtocolLimits,
   recordFrameBytes,
@@ -95,6 +102,13 @@ export interface ReplicationLeaderOptions {
   readonly limits?: Partial<ProtocolLimits>;
   /** A follower made everything up to `durableIndex` durable. */
   readonly onAck?: (followerId: string, durableIndex: number) => void;
+  /**
+   * Whether outbound messages wait for acks right now. Live records go to the
+   * socket at once while they do (the default without this option); when
+   * nothing waits, after the rest of the turn, so the counterparty's messages
+   * of that turn (`ackStrategy: never`) are written first.
+   */
+  readonly acksAwaited?: () => boolean;
   /** An authenticated peer is at a higher epoch: the owner must step down. */
   readonly onPeerEpoch?: (epoch: number, peerId: string) => void;
   /**
@@ -246,6 +260,15 @@ interface Link {
   lastTransition: LinkTransition | undefined;
   closeReason: string | undefined;
   readonly abort: AbortController;
+  /** Set while the link is live (fed by the journal's write watcher); ends live mode. */
+  leaveLive: (() => void) | undefined;
+}
+
+/** One RecordBatch frame cut from a run of written records. */
+interface EncodedBatch {
+  readonly frame: Uint8Array;
+  readonly lastIndex: number;
+  readonly payloadBytes: number;
 }
 
 /** Serves followers; see the module documentation. */
@@ -257,6 +280,9 @@ export class ReplicationLeader implements AsyncDisposable {
   readonly #limits: ProtocolLimits;
   readonly #clock: () => number;
   readonly #links = new Set<Link>();
+  /** Links fed by the journal's write watcher (see the module doc, step 4). */
+  readonly #live = new Set<Link>();
+  #unwatch: (() => void) | undefined;
   /** Connections still in the handshake (not yet in #links). */
   readonly #pending = new Set<FrameConnection>();
   readonly #tasks = new Set<Promise<void>>();
@@ -436,6 +462,7 @@ export class ReplicationLeader implements AsyncDisposable {
       lastTransition: undefined,
       closeReason: undefined,
       abort: new AbortController(),
+      leaveLive: undefined,
     };
     const conn = link.conn;
     this.#pending.add(conn);
@@ -709,19 +736,124 @@ export class ReplicationLeader implements AsyncDisposable {
 
   #sendBatch(link: Link, batch: ReplicationRecord[], payloadBytes: number): void {
     link.conn.send({ type: "records", records: batch });
-    link.sentIndex = batch[batch.length - 1]!.index;
+    this.#sent(link, batch[batch.length - 1]!.index, payloadBytes);
+  }
+
+  #sent(link: Link, lastIndex: number, payloadBytes: number): void {
+    link.sentIndex = lastIndex;
     link.sentBytes += payloadBytes;
     link.batchesSent++;
-    link.inFlight.push({ index: link.sentIndex, cumulativeBytes: link.sentBytes });
+    link.inFlight.push({ index: lastIndex, cumulativeBytes: link.sentBytes });
   }
 
   /**
-   * Follows the journal's tail from the start index: catch-up and live
-   * streaming are the same loop. Records accumulate into a batch that is sent
-   * when a limit would be crossed or when the record just read is the
-   * journal's last (nothing more to add without waiting).
+   * Makes `link` live when the journal can feed it (see the module doc):
+   * returns a promise that resolves when it stops being live (a gap, a full
+   * queue, or the link ending), or `undefined` when live streaming is not
+   * available.
+   */
+  #enterLive(link: Link): Promise<void> | undefined {
+    const j = this.#options.journal;
+    if (j.watchWrites === undefined || this.#closed) return undefined;
+    this.#unwatch ??= j.watchWrites((records) => this.#onWritten(records));
+    const { promise, resolve } = Promise.withResolvers<void>();
+    const signal = link.abort.signal;
+    const leave = () => {
+      signal.removeEventListener("abort", leave);
+      this.#live.delete(link);
+      link.leaveLive = undefined;
+      resolve();
+    };
+    link.leaveLive = leave;
+    signal.addEventListener("abort", leave);
+    this.#live.add(link);
+    if (signal.aborted) leave();
+    return promise;
+  }
+
+  /** The journal's write watcher: every live link gets the records now, encoded once. */
+  #onWritten(records: readonly ReplicationRecord[]): void {
+    if (this.#live.size === 0 || records.length === 0) return;
+    const maxQueued = this.#options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES;
+    const first = records[0]!.index;
+    let batches: EncodedBatch[] | undefined;
+    const now = this.#options.acksAwaited?.() ?? true;
+    for (const link of this.#live) {
+      if (link.sentIndex + 1 !== first || link.conn.closed || link.conn.queuedBytes >= maxQueued) {
+        link.leaveLive?.(); // back to the tail, which reads what this link lacks
+        continue;
+      }
+      try {
+        batches ??= this.#encodeBatches(records);
+      } catch {
+        // A record the protocol cannot carry: the tail meets it again and ends the link, saying why.
+        link.leaveLive?.();
+        continue;
+      }
+      for (const b of batches) {
+        link.conn.sendFrame(b.frame, now);
+        this.#sent(link, b.lastIndex, b.payloadBytes);
+      }
+    }
+  }
+
+  /** Cuts `records` into RecordBatch frames within the protocol limits (payloads are copied). */
+  #encodeBatches(records: readonly ReplicationRecord[]): EncodedBatch[] {
+    const l = this.#limits;
+    const out: EncodedBatch[] = [];
+    let from = 0;
+    let payloadBytes = 0;
+    const cut = (to: number) => {
+      const batch = records.slice(from, to);
+      out.push({
+        frame: encodeFrame({ type: "records", records: batch }, l),
+        lastIndex: batch[batch.length - 1]!.index,
+        payloadBytes,
+      });
+      from = to;
+      payloadBytes = 0;
+    };
+    for (let i = 0; i < records.length; i++) {
+      const size = payloadBytes + records[i]!.payload.length;
+      const count = i - from;
+      if (
+        count > 0 &&
+        (count >= l.maxBatchRecords || size > l.maxBatchBytes ||
+          recordFrameBytes(count + 1, size) > l.maxFrameBytes)
+      ) {
+        cut(i);
+      }
+      payloadBytes += records[i]!.payload.length;
+    }
+    cut(records.length);
+    return out;
+  }
+
+  /**
+   * Streams to `link` until it ends: follows the tail until the link has the
+   * journal's last record, then stays live while the journal's write watcher
+   * feeds it, and returns to the tail when it stops being live.
    */
   async #stream(link: Link): Promise<void> {
+    const signal = link.abort.signal;
+    const maxQueued = this.#options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES;
+    while (!signal.aborted && !link.conn.closed) {
+      const live = await this.#tailUntilLive(link);
+      if (live === undefined) return;
+      await live.ended;
+      await link.conn.whenBelow(maxQueued);
+    }
+  }
+
+  /**
+   * Follows the journal's tail from the link's next index. Records accumulate
+   * into a batch that is sent when a limit would be crossed or when the record
+   * just read is the journal's last (nothing more to add without waiting);
+   * then the link goes live if it can (the promise of {@linkcode #enterLive} is
+   * returned, wrapped: an async function would wait for it) or keeps following
+   * the tail. Returns `undefined` when the link ends.
+   */
+  async #tailUntilLive(link: Link): Promise<{ ended: Promise<void> } | undefined> {
     const j = this.#options.journal;
     const l = this.#limits;
     const maxQueued = this.#options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES;
@@ -758,18 +890,26 @@ export class ReplicationLeader implements AsyncDisposable {
           if (link.state === "catching-up") {
             this.#setLinkState(link, "streaming", `caught up at ${link.sentIndex}`);
           }
+          // Everything appended so far is sent: from here the write watcher can feed the link.
+          if (link.sentIndex === j.lastIndex && link.conn.queuedBytes < maxQueued) {
+            const ended = this.#enterLive(link);
+            if (ended !== undefined) return { ended };
+          }
           await link.conn.whenBelow(maxQueued);
         }
       }
     } catch (e) {
       if (!signal.aborted && !link.conn.closed) throw e;
     }
+    return undefined;
   }
 
   /** Stops listening, closes every follower connection and waits for them. */
   async [Symbol.asyncDispose](): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#unwatch?.();
+    this.#unwatch = undefined;
     await this.#ready.catch(() => {});
     await this.#listener?.close();
     await this.#accepting;

@@ -85,6 +85,8 @@ export interface ReplicationNodeOptions {
   readonly quarantineDir?: string;
   /** Leader only: a follower made everything up to `durableIndex` durable (feed `AckTracker.onAck`). */
   readonly onAck?: (followerId: string, durableIndex: number) => void;
+  /** Leader only: whether outbound messages wait for acks now (see `ReplicationLeaderOptions.acksAwaited`). */
+  readonly acksAwaited?: () => boolean;
   /** Every role transition, after it happened. */
   readonly onRoleChange?: (transition: RoleTransition) => void;
   /** Follower only: caps the acknowledged index (see `ReplicationFollowerOptions.ackLimit`). */
@@ -320,6 +322,7 @@ export class ReplicationNode implements AsyncDisposable {
         "maxFollowers",
         "limits",
         "onAck",
+        "acksAwaited",
         "clock",
         "onRefused",
       ]),

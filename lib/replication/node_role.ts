@@ -170,11 +170,10 @@ export class NodeRole {
 
   /** A follower heard from its (authenticated) leader: resets the silence timer. */
   onLeaderContact(leaderId: string, leaderEpoch: number, nowMs: number): RoleAction[] {
-    const actions = this.observeEpoch(
-      leaderEpoch,
-      `leader ${leaderId} is at epoch ${leaderEpoch}`,
-      nowMs,
-    );
+    // Called for every frame from the leader: build the reason only for a new epoch.
+    const actions = leaderEpoch <= this.#highestEpochSeen && leaderEpoch <= this.#state.epoch
+      ? []
+      : this.observeEpoch(leaderEpoch, `leader ${leaderId} is at epoch ${leaderEpoch}`, nowMs);
     if (this.#state.role === "follower") {
       this.#hadContact = true;
       this.#lastContactAtMs = nowMs;

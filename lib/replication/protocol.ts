@@ -306,29 +306,70 @@ const RECORD_FIXED_BYTES = 8 + 4 + 1 + 4 + 8 + 8 + 4;
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder("utf-8", { fatal: true });
 
+/**
+ * Frames up to this size are carved out of a shared slab instead of an
+ * ArrayBuffer each: allocating a buffer costs more than encoding a small
+ * batch, and the checksum reuses its word view of the slab. A carved region is
+ * never handed out twice (the slab is replaced when full, and lives on while
+ * any frame or payload view refers to it).
+ */
+const SLAB_FRAME_MAX_BYTES = 8 * 1024;
+const SLAB_BYTES = 64 * 1024;
+
+class Slab {
+  #bytes = new Uint8Array(SLAB_BYTES);
+  #view = new DataView(this.#bytes.buffer);
+  #used = 0;
+
+  /** A fresh region of `size` bytes (8-byte aligned) and a view over the whole slab; `at` is its start. */
+  take(size: number): { bytes: Uint8Array; view: DataView; at: number } {
+    if (size > SLAB_FRAME_MAX_BYTES) {
+      const bytes = new Uint8Array(size);
+      return { bytes, view: new DataView(bytes.buffer), at: 0 };
+    }
+    if (this.#used + size > SLAB_BYTES) {
+      this.#bytes = new Uint8Array(SLAB_BYTES);
+      this.#view = new DataView(this.#bytes.buffer);
+      this.#used = 0;
+    }
+    const at = this.#used;
+    this.#used = (at + size + 7) & ~7;
+    return { bytes: this.#bytes.subarray(at, at + size), view: this.#view, at };
+  }
+}
+
+const encodeSlab = new Slab();
+const decodeSlab = new Slab();
+
 class Writer {
+  /** The frame. */
   readonly bytes: Uint8Array;
-  readonly view: DataView;
+  readonly #view: DataView;
+  /** Where the frame starts in `#view`. */
+  readonly #at: number;
+  /** Bytes written so far. */
   offset = 0;
   constructor(size: number) {
-    this.bytes = new Uint8Array(size);
-    this.view = new DataView(this.bytes.buffer);
+    const region = encodeSlab.take(size);
+    this.bytes = region.bytes;
+    this.#view = region.view;
+    this.#at = region.at;
   }
   u8(v: number): void {
-    this.view.setUint8(this.offset, v);
+    this.#view.setUint8(this.#at + this.offset, v);
     this.offset += 1;
   }
   u16(v: number): void {
-    this.view.setUint16(this.offset, v);
+    this.#view.setUint16(this.#at + this.offset, v);
     this.offset += 2;
   }
   u32(v: number): void {
-    this.view.setUint32(this.offset, v);
+    this.#view.setUint32(this.#at + this.offset, v);
     this.offset += 4;
   }
   u64(v: number): void {
-    this.view.setUint32(this.offset, Math.floor(v / TWO_32));
-    this.view.setUint32(this.offset + 4, v >>> 0);
+    this.#view.setUint32(this.#at + this.offset, Math.floor(v / TWO_32));
+    this.#view.setUint32(this.#at + this.offset + 4, v >>> 0);
     this.offset += 8;
   }
   raw(b: Uint8Array): void {
@@ -712,13 +753,13 @@ export class FrameDecoder {
       return this.#fail("frame-too-small", `frame of ${frameBytes} bytes is shorter than 5`);
     }
     if (available < HEADER_BYTES + frameBytes) return undefined;
-    const frame = this.#buffer.slice(
-      this.#start + HEADER_BYTES,
-      this.#start + HEADER_BYTES + frameBytes,
+    const frame = decodeSlab.take(frameBytes).bytes;
+    frame.set(
+      this.#buffer.subarray(this.#start + HEADER_BYTES, this.#start + HEADER_BYTES + frameBytes),
     );
     this.#start += HEADER_BYTES + frameBytes;
     if (this.#start === this.#end) this.#start = this.#end = 0;
-    const fview = new DataView(frame.buffer);
+    const fview = new DataView(frame.buffer, frame.byteOffset, frameBytes);
     const bodyEnd = frameBytes - CRC_BYTES;
     const expected = fview.getUint32(bodyEnd);
     const actual = crc32c(frame, 0, 0, bodyEnd);

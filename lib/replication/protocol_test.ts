@@ -298,3 +298,32 @@ function concat(parts: Uint8Array[]): Uint8Array {
   }
   return out;
 }
+
+Deno.test("encodeFrame and FrameDecoder never hand out the same bytes twice, across slabs", () => {
+  const record = (i: number, size: number) => ({
+    index: i,
+    epoch: 1,
+    kind: 1,
+    sessionId: 1,
+    seqNum: i,
+    timestampMs: i,
+    payload: new Uint8Array(size).fill(i & 0xff),
+  });
+  const first = encodeFrame({ type: "records", records: [record(1, 300)] });
+  const firstCopy = first.slice();
+  const decoder = new FrameDecoder();
+  decoder.push(first);
+  const decoded = decoder.next();
+  assert(decoded?.kind === "message" && decoded.message.type === "records");
+  const payload = decoded.message.records[0]!.payload;
+  // Several slabs' worth of frames, small and large, encoded and decoded after it.
+  for (let i = 2; i < 600; i++) {
+    const f = encodeFrame({ type: "records", records: [record(i, i % 7 === 0 ? 9000 : 300)] });
+    decoder.push(f);
+    const m = decoder.next();
+    assert(m?.kind === "message" && m.message.type === "records");
+    assertEquals(m.message.records[0]!.payload, record(i, i % 7 === 0 ? 9000 : 300).payload);
+  }
+  assertEquals(first, firstCopy, "the first frame was overwritten");
+  assertEquals(payload, new Uint8Array(300).fill(1), "a decoded payload was overwritten");
+});
