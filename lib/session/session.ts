@@ -17,353 +17,90 @@
  * @module
  */
 
-import { ApplVerId } from "../fix/tags.ts";
-import { SESSION_REJECT_REASON_TEXT } from "../fix/dictionary/validate_message.ts";
-import { type FieldValue, MessageEncoder } from "../fix/encoder.ts";
-import { decodeMessage, type FixMessage } from "../fix/message.ts";
-import { formatTimestamp, parseTimestamp, parseTimestampBytes } from "./_timestamp.ts";
+import { MessageEncoder } from "../fix/encoder.ts";
+import type { FixMessage } from "../fix/message.ts";
 import {
-  type CounterpartyAheadPolicy,
   DEFAULT_COUNTERPARTY_AHEAD_POLICY,
   heldText,
   isTroubleLogout,
   LogonLoopDetector,
-  type LogonLoopOptions,
   type LostOutboundRange,
   type LostOutboundSource,
   parseTooLowText,
 } from "./counterparty_ahead.ts";
+import { expectedInboundIdentity, identityHeader, sessionKeyOf } from "./session_id.ts";
 import {
-  expectedInboundIdentity,
-  identityHeader,
-  type SessionIdParts,
-  sessionKeyOf,
-} from "./session_id.ts";
+  DEFAULT_HEARTBEAT_INTERVAL_S,
+  DEFAULT_LOGON_TIMEOUT_S,
+  DEFAULT_LOGOUT_TIMEOUT_S,
+  DEFAULT_MAX_QUEUED_MESSAGES,
+  DEFAULT_MAX_RESEND_RANGE,
+  DEFAULT_SENDING_TIME_TOLERANCE_S,
+  type Field,
+  type SessionConfig,
+  SessionConfigError,
+} from "./session_config.ts";
+import {
+  type SessionAction,
+  type SessionEvent,
+  SessionStateError,
+  type SessionStateName,
+  type StateTransition,
+} from "./session_action.ts";
+import {
+  APPL_VER_IDS,
+  applVerIdCode,
+  BUSINESS_REJECT_TEXTS,
+  isAdminMsgType,
+  ROUTE_BODY,
+  ROUTE_HEADER,
+  ROUTE_SKIP,
+  routeOf,
+  SESSION_REJECT_TEXTS,
+  VERSION_RANK,
+} from "./session_fields.ts";
+import { resendBytes, reverseRoute, sessionRejectBody, writeTimestamp } from "./_outbound.ts";
+import { Liveness } from "./_liveness.ts";
+import { firstInvalidTag, identityMatches, possDupFault, sendingTimeMsOf } from "./_inbound.ts";
+import {
+  nextResendChunk,
+  type ResendRange,
+  resendRequestFor,
+  type ResendRequestPlan,
+  type ResendSink,
+  serveResend,
+} from "./_resend.ts";
 
 export { type SessionIdParts, sessionKeyOf } from "./session_id.ts";
-
-/** A dictionary validation result: SessionRejectReason (373), the tag at fault and a text. */
-export interface ValidationIssue {
-  /** SessionRejectReason (373) code. */
-  readonly reason: number;
-  /** The tag at fault, when there is one (goes to RefTagID 371). */
-  readonly tag?: number;
-  /** Human-readable text. */
-  readonly text: string;
-}
-
-/** Validates a received message; `applVerId` is the application version (FIXT sessions). */
-export type MessageValidator = (
-  message: FixMessage,
-  context: { readonly applVerId: string | undefined },
-) => ValidationIssue | undefined;
-
-/** Which side of the session this engine plays. */
-export type SessionRole = "acceptor" | "initiator";
-
-/**
- * Session configuration. Only the identity and role are required. The optional identity parts
- * ({@linkcode SessionIdParts}) are sent in the header of every message (a caller's own 50, 57,
- * 142 or 143 are then ignored), checked on every received message like the CompIDs, and part of
- * the session key.
- */
-export interface SessionConfig extends SessionIdParts {
-  /** `FIX.4.0` … `FIX.4.4` or `FIXT.1.1`. */
-  readonly beginString: string;
-  /** Our CompID (SenderCompID on what we send). */
-  readonly senderCompId: string;
-  /** The counterparty's CompID. */
-  readonly targetCompId: string;
-  /** Acceptor waits for a Logon; initiator sends one on connect. */
-  readonly role: SessionRole;
-  /** HeartBtInt the initiator proposes (the acceptor takes the counterparty's). Default 30. */
-  readonly heartbeatIntervalS?: number;
-  /** FIXT: DefaultApplVerID we send (code like `9` or name like `FIX.5.0SP2`). */
-  readonly defaultApplVerId?: string;
-  /** Reset sequence numbers when a Logon is sent/received. Default false. */
-  readonly resetOnLogon?: boolean;
-  /** Reset sequence numbers after a Logout exchange. Default false. */
-  readonly resetOnLogout?: boolean;
-  /** Reset sequence numbers when the connection drops. Default false. */
-  readonly resetOnDisconnect?: boolean;
-  /** Check SendingTime against our clock. Default true. */
-  readonly checkLatency?: boolean;
-  /** Largest accepted SendingTime difference. Default {@linkcode DEFAULT_SENDING_TIME_TOLERANCE_S}. */
-  readonly sendingTimeToleranceS?: number;
-  /** Check SenderCompID/TargetCompID of every message. Default true. */
-  readonly checkCompId?: boolean;
-  /** Send and honour NextExpectedMsgSeqNum (789) on Logon (FIX.4.4+). Default false. */
-  readonly enableNextExpectedMsgSeqNum?: boolean;
-  /** Time allowed for the Logon exchange. Default {@linkcode DEFAULT_LOGON_TIMEOUT_S}. */
-  readonly logonTimeoutS?: number;
-  /** Time allowed for the Logout answer. Default {@linkcode DEFAULT_LOGOUT_TIMEOUT_S}. */
-  readonly logoutTimeoutS?: number;
-  /** TestRequest after this many HeartBtInts of silence; disconnect after twice as many. Default 1.2. */
-  readonly testRequestDelayMultiplier?: number;
-  /** Split ResendRequests into chunks of this many messages; 0 = one request. Default 0. */
-  readonly resendRequestChunkSize?: number;
-  /** Send a new ResendRequest even when one covering the gap is outstanding. Default false. */
-  readonly sendRedundantResendRequests?: boolean;
-  /** Most messages served for one ResendRequest. Default {@linkcode DEFAULT_MAX_RESEND_RANGE}. */
-  readonly maxResendRange?: number;
-  /** Most out-of-order messages held while a gap is filled. Default {@linkcode DEFAULT_MAX_QUEUED_MESSAGES}. */
-  readonly maxQueuedMessages?: number;
-  /** SendingTime fraction digits. Default 0 on FIX.4.0/4.1, else 3. */
-  readonly timestampPrecision?: 0 | 3 | 6 | 9;
-  /** Dictionary validation of received messages. */
-  readonly validate?: MessageValidator;
-  /** Fields added to the body of the Logon an initiator sends (e.g. Username 553, Password 554). */
-  readonly logonFields?: readonly Field[];
-  /** Called for a Logon that passed the session checks; return a text to refuse it. */
-  readonly authorizeLogon?: (logon: FixMessage) => string | undefined;
-  /** Whether a stored application message may be resent; false → gap-filled. Default: all. */
-  readonly shouldResend?: (message: FixMessage) => boolean;
-  /** Synchronous look-up of a sent message by sequence number (for ResendRequest). */
-  readonly outbound?: (seqNum: number) => Uint8Array | undefined;
-  /**
-   * When the session may be logged on. Outside it a Logon is refused and a
-   * logged-on session logs out; when a new period begins the sequence numbers
-   * are reset to 1. Default: always.
-   */
-  readonly schedule?: {
-    periodAt(nowMs: number): { readonly startAtMs: number; readonly endAtMs: number } | undefined;
-  };
-  /** Start of the schedule period the stored sequence numbers belong to (from the store). */
-  readonly periodStartAtMs?: number;
-  /**
-   * Put LastMsgSeqNumProcessed (369, the last inbound MsgSeqNum accepted) on every
-   * outbound message, FIX.4.2+ (QuickFIX/J: EnableLastMsgSeqNumProcessed). Default false.
-   */
-  readonly enableLastMsgSeqNumProcessed?: boolean;
-  /**
-   * Answer a garbled message (bad CheckSum or BodyLength) that still has a MsgSeqNum with a
-   * session Reject instead of dropping it (QuickFIX/J: RejectGarbledMessage). Default false:
-   * dropped, the specification's rule.
-   */
-  readonly rejectGarbledMessage?: boolean;
-  /**
-   * What to do when the counterparty expects a higher MsgSeqNum than we would send (our
-   * outbound messages were lost in a failover): `hold` (default) or `continue`; see
-   * `counterparty_ahead.ts`.
-   */
-  readonly onCounterpartyAhead?: CounterpartyAheadPolicy;
-  /** Limits of logon/logout loop detection. */
-  readonly logonLoop?: LogonLoopOptions;
-  /** Sequence numbers to start from (from the store). Default 1 and 1. */
-  readonly nextSenderSeqNum?: number;
-  /** See {@linkcode SessionConfig.nextSenderSeqNum}. */
-  readonly nextTargetSeqNum?: number;
-}
-
-/** Default for {@linkcode SessionConfig.sendingTimeToleranceS}. */
-export const DEFAULT_SENDING_TIME_TOLERANCE_S = 120;
-/** Default for {@linkcode SessionConfig.logonTimeoutS}. */
-export const DEFAULT_LOGON_TIMEOUT_S = 10;
-/** Default for {@linkcode SessionConfig.logoutTimeoutS}. */
-export const DEFAULT_LOGOUT_TIMEOUT_S = 2;
-/** Default for {@linkcode SessionConfig.maxResendRange}. */
-export const DEFAULT_MAX_RESEND_RANGE = 100_000;
-/** Default for {@linkcode SessionConfig.maxQueuedMessages}. */
-export const DEFAULT_MAX_QUEUED_MESSAGES = 10_000;
-/** Default HeartBtInt an initiator proposes. */
-export const DEFAULT_HEARTBEAT_INTERVAL_S = 30;
-
-/** Session states. */
-export type SessionStateName =
-  | "disconnected"
-  | "awaiting-logon"
-  | "logon-sent"
-  | "active"
-  | "logout-sent";
-
-/** One recorded state change. */
-export interface StateTransition {
-  readonly from: SessionStateName;
-  readonly to: SessionStateName;
-  readonly why: string;
-  readonly atMs: number;
-}
-
-/** What the runner must do, in order. */
-export type SessionAction =
-  | {
-    /** Write a message: persist first when `persist`, then transmit when `transmit`. */
-    readonly type: "send";
-    readonly msgType: string;
-    readonly seqNum: number;
-    readonly bytes: Uint8Array;
-    readonly persist: boolean;
-    readonly transmit: boolean;
-  }
-  | {
-    /** An inbound message consumed its sequence number (journal it). */
-    readonly type: "accepted";
-    readonly message: FixMessage;
-  }
-  | {
-    /** Sequence numbers changed other than by `send`/`accepted` (gap fill, reset, reject). */
-    readonly type: "sequence";
-    readonly nextSenderSeqNum: number;
-    readonly nextTargetSeqNum: number;
-    readonly reset: boolean;
-    readonly why: string;
-  }
-  | {
-    /** An application message for the application. */ readonly type: "deliver";
-    readonly message: FixMessage;
-    /**
-     * A PossDupFlag=Y message new to this node after it learned that outbound messages were
-     * lost: the counterparty may have had it processed by another node (a lossy failover).
-     */
-    readonly possiblyExecutedElsewhere?: true;
-  }
-  | {
-    /** The counterparty has seen outbound messages this node never stored (journal it). */
-    readonly type: "lost-outbound";
-    readonly range: LostOutboundRange;
-  }
-  | {
-    /** An admin message was received (for the application's admin hook). */ readonly type: "admin";
-    readonly message: FixMessage;
-  }
-  | { /** The session is logged on. */ readonly type: "logon" }
-  | { /** The logged-on session ended. */ readonly type: "logout"; readonly reason: string }
-  | { /** Close the connection. */ readonly type: "disconnect"; readonly reason: string }
-  | { /** A state change. */ readonly type: "state"; readonly transition: StateTransition }
-  | {
-    /** Something worth a log line. */ readonly type: "log";
-    readonly level: "info" | "warn";
-    readonly text: string;
-  };
-
-/** Events a session reacts to (see {@linkcode Session.handle}). */
-export type SessionEvent =
-  | { readonly type: "connected" }
-  | { readonly type: "received"; readonly message: FixMessage }
-  | { readonly type: "garbled"; readonly detail: string }
-  | { readonly type: "timer" }
-  | { readonly type: "disconnected"; readonly reason: string }
-  | { readonly type: "send"; readonly msgType: string; readonly fields: Iterable<Field> }
-  | { readonly type: "logout"; readonly text: string };
-
-/** Thrown for a configuration the session cannot run with. */
-export class SessionConfigError extends RangeError {
-  /** The offending option. */
-  readonly option: string;
-  constructor(option: string, message: string) {
-    super(message);
-    this.name = "SessionConfigError";
-    this.option = option;
-  }
-}
-
-/** Thrown when a method is called in a state where it makes no sense (a caller bug). */
-export class SessionStateError extends Error {
-  /** The state the session was in. */
-  readonly state: SessionStateName;
-  constructor(state: SessionStateName, message: string) {
-    super(message);
-    this.name = "SessionStateError";
-    this.state = state;
-  }
-}
-
-const VERSION_RANK: Readonly<Record<string, number>> = {
-  "FIX.4.0": 40,
-  "FIX.4.1": 41,
-  "FIX.4.2": 42,
-  "FIX.4.3": 43,
-  "FIX.4.4": 44,
-  "FIXT.1.1": 50,
-};
-
-/** ApplVerID (1128/1137) codes by name. */
-export const APPL_VER_IDS: Readonly<Record<string, string>> = ApplVerId;
-
-/** Normalises an ApplVerID given as a name (`FIX.5.0SP2`) or a code (`9`) to its code. */
-export function applVerIdCode(value: string): string {
-  return APPL_VER_IDS[value] ?? value;
-}
-
-/** SessionRejectReason (373) texts, as QuickFIX writes them. */
-export const SESSION_REJECT_TEXTS: Readonly<Record<number, string>> = SESSION_REJECT_REASON_TEXT;
-
-/** BusinessRejectReason (380) texts. */
-export const BUSINESS_REJECT_TEXTS: Readonly<Record<number, string>> = {
-  0: "Other",
-  1: "Unknown ID",
-  2: "Unknown Security",
-  3: "Unsupported Message Type",
-  4: "Application not available",
-  5: "Conditionally Required Field Missing",
-  6: "Not authorized",
-  7: "DeliverTo firm not available at this time",
-};
-
-const ADMIN_TYPES = new Set(["0", "1", "2", "3", "4", "5", "A"]);
-
-/** Whether a MsgType is a session-level (admin) message. */
-export function isAdminMsgType(msgType: string): boolean {
-  return ADMIN_TYPES.has(msgType);
-}
-
-/** Standard header tags other than 8, 9, 35, 34, 49, 52, 56 (written right after the header). */
-export const HEADER_TAGS: ReadonlySet<number> = new Set([
-  43,
-  50,
-  57,
-  90,
-  91,
-  97,
-  115,
-  116,
-  122,
-  128,
-  129,
-  142,
-  143,
-  144,
-  145,
-  212,
-  213,
-  347,
-  369,
-  370,
-  627,
-  628,
-  629,
-  630,
-  1128,
-  1129,
-  1156,
-]);
-
-const SESSION_TAGS = new Set([8, 9, 10, 34, 35, 49, 52, 56]);
-
-/** Where {@linkcode Session.send} puts a caller's field: the body, the header, or nowhere. */
-const ROUTE_BODY = 0;
-const ROUTE_HEADER = 1;
-/** Tags the session writes itself (and PossDupFlag/OrigSendingTime, which only resends set). */
-const ROUTE_SKIP = 2;
-
-/**
- * The route of every tag up to the largest header tag, by index: one typed-array
- * read per field instead of two set look-ups. Other tags (larger, or not
- * integers) read undefined: the body.
- */
-const TAG_ROUTES: Uint8Array = (() => {
-  let max = 0;
-  for (const t of [...HEADER_TAGS, ...SESSION_TAGS]) max = Math.max(max, t);
-  const routes = new Uint8Array(max + 1);
-  for (const t of HEADER_TAGS) routes[t] = ROUTE_HEADER;
-  for (const t of [...SESSION_TAGS, 43, 122]) routes[t] = ROUTE_SKIP;
-  return routes;
-})();
-
-/** The route of `tag`; typed-array reads would also accept numeric strings, hence the check. */
-function routeOf(tag: number): number {
-  return typeof tag === "number" ? TAG_ROUTES[tag] ?? ROUTE_BODY : ROUTE_BODY;
-}
+export {
+  DEFAULT_HEARTBEAT_INTERVAL_S,
+  DEFAULT_LOGON_TIMEOUT_S,
+  DEFAULT_LOGOUT_TIMEOUT_S,
+  DEFAULT_MAX_QUEUED_MESSAGES,
+  DEFAULT_MAX_RESEND_RANGE,
+  DEFAULT_SENDING_TIME_TOLERANCE_S,
+  type Field,
+  type MessageValidator,
+  type SessionConfig,
+  SessionConfigError,
+  type SessionRole,
+  type ValidationIssue,
+} from "./session_config.ts";
+export {
+  type SessionAction,
+  type SessionEvent,
+  SessionStateError,
+  type SessionStateName,
+  type StateTransition,
+} from "./session_action.ts";
+export {
+  APPL_VER_IDS,
+  applVerIdCode,
+  BUSINESS_REJECT_TEXTS,
+  HEADER_TAGS,
+  isAdminMsgType,
+  SESSION_REJECT_TEXTS,
+} from "./session_fields.ts";
 
 const NO_FIELDS: readonly Field[] = [];
 
@@ -371,18 +108,6 @@ const NO_FIELDS: readonly Field[] = [];
 const NO_APPL_VER_ID: { readonly applVerId: string | undefined } = Object.freeze({
   applVerId: undefined,
 });
-
-/** A `[tag, value]` pair. */
-export type Field = readonly [number, FieldValue];
-
-interface ResendRange {
-  begin: number;
-  end: number;
-  chunkEnd: number | undefined;
-}
-
-/** 10000-01-01T00:00:00Z: below it {@linkcode MessageEncoder.utcTimestamp} formats times itself. */
-const MAX_FAST_TIMESTAMP_MS = 253402300800000;
 
 /**
  * One FIX session's protocol state machine. Pure: no I/O, no clock.
@@ -406,11 +131,7 @@ export class Session {
   #nextSender: number;
   #nextTarget: number;
   #heartbeatIntervalS: number;
-  #lastSentAtMs = 0;
-  #lastReceivedAtMs = 0;
-  #testRequestsSent = 0;
-  #logonDeadlineAtMs: number | undefined;
-  #logoutDeadlineAtMs: number | undefined;
+  readonly #live: Liveness;
   #receivedLogon = false;
   #sentLogon = false;
   #sentLogout = false;
@@ -433,6 +154,8 @@ export class Session {
   readonly #idExpected: readonly (readonly [number, string])[];
   /** LastMsgSeqNumProcessed (369) goes on every outbound message (config and version, once). */
   readonly #put369: boolean;
+  /** Where a resend we serve goes (made once: resends are rare, the session is long-lived). */
+  readonly #resendSink: ResendSink;
 
   constructor(config: SessionConfig) {
     const rank = VERSION_RANK[config.beginString];
@@ -474,6 +197,12 @@ export class Session {
     this.#idTags = new Set(this.#idHeader.map(([tag]) => tag));
     this.#idExpected = expectedInboundIdentity(config);
     this.#put369 = (config.enableLastMsgSeqNumProcessed ?? false) && rank >= 42;
+    this.#live = new Liveness(config.testRequestDelayMultiplier);
+    this.#resendSink = {
+      gapFill: (begin, newSeqNo) => this.#sendGapFill(begin, newSeqNo),
+      resend: (seqNum, stored) => this.#resendStored(seqNum, stored),
+      warn: (text) => this.#log("warn", text),
+    };
   }
 
   /** The configuration. */
@@ -535,17 +264,8 @@ export class Session {
 
   /** The earliest time {@linkcode Session.tick} has something to do, or undefined. */
   get nextDeadlineAtMs(): number | undefined {
-    let d = Infinity;
-    if (this.#logonDeadlineAtMs !== undefined) d = Math.min(d, this.#logonDeadlineAtMs);
-    if (this.#logoutDeadlineAtMs !== undefined) d = Math.min(d, this.#logoutDeadlineAtMs);
+    let d = this.#live.nextDeadlineAtMs(this.#heartbeatIntervalS, this.#receivedLogon);
     if (this.#periodEndAtMs !== undefined && !this.#isDown()) d = Math.min(d, this.#periodEndAtMs);
-    if (this.#receivedLogon && this.#heartbeatIntervalS > 0) {
-      const hbMs = this.#heartbeatIntervalS * 1000;
-      const mult = this.#c.testRequestDelayMultiplier ?? 1.2;
-      if (this.#testRequestsSent === 0) d = Math.min(d, this.#lastSentAtMs + hbMs);
-      d = Math.min(d, this.#lastReceivedAtMs + mult * hbMs * (this.#testRequestsSent + 1));
-      d = Math.min(d, this.#lastReceivedAtMs + 2 * mult * hbMs);
-    }
     return d === Infinity ? undefined : Math.ceil(d);
   }
 
@@ -571,10 +291,11 @@ export class Session {
       return this.#flush();
     }
     this.#loops.started(nowMs);
-    this.#lastReceivedAtMs = nowMs;
-    this.#lastSentAtMs = nowMs;
-    this.#testRequestsSent = 0;
-    this.#logonDeadlineAtMs = nowMs + (this.#c.logonTimeoutS ?? DEFAULT_LOGON_TIMEOUT_S) * 1000;
+    this.#live.lastReceivedAtMs = nowMs;
+    this.#live.lastSentAtMs = nowMs;
+    this.#live.testRequestsSent = 0;
+    this.#live.logonDeadlineAtMs = nowMs +
+      (this.#c.logonTimeoutS ?? DEFAULT_LOGON_TIMEOUT_S) * 1000;
     if (this.#c.role === "initiator") {
       this.#sendLogonRequest();
       this.#setState("logon-sent", "connected; Logon sent");
@@ -859,9 +580,7 @@ export class Session {
     this.#sentReset = false;
     this.#queue.clear();
     this.#resendRange = undefined;
-    this.#logonDeadlineAtMs = undefined;
-    this.#logoutDeadlineAtMs = undefined;
-    this.#testRequestsSent = 0;
+    this.#live.stopped();
     this.#setState("disconnected", reason);
     const loop = this.#loops.ended(this.#now, reason);
     if (loop !== undefined) this.#log("warn", loop);
@@ -875,60 +594,48 @@ export class Session {
   }
 
   #timers(): void {
-    const now = this.#now;
-    if (!this.#receivedLogon) {
-      if (this.#logonDeadlineAtMs !== undefined && now >= this.#logonDeadlineAtMs) {
+    const due = this.#live.due(this.#now, this.#heartbeatIntervalS, this.#receivedLogon);
+    switch (due) {
+      case undefined:
+        return;
+      case "logon-timeout":
         this.#log("warn", "Timed out waiting for Logon");
         this.#disconnect("Logon timeout");
-      }
-      if (this.#isDown()) return;
-      if (this.#logoutDeadlineAtMs !== undefined && now >= this.#logoutDeadlineAtMs) {
+        return;
+      case "logout-timeout-before-logon":
         this.#disconnect("Timed out waiting for Logout response");
+        return;
+      case "logout-timeout":
+        this.#log("warn", "Timed out waiting for Logout response");
+        this.#disconnect("Logout timeout");
+        return;
+      case "heartbeat-timeout":
+        this.#log("warn", "Timed out waiting for heartbeat");
+        this.#disconnect("Heartbeat timeout: TestRequest unanswered");
+        return;
+      case "test-request":
+        this.#sendNew("1", [], [[112, "TEST"]], true);
+        this.#live.testRequestsSent++;
+        this.#log("info", "Sent TestRequest TEST");
+        return;
+      case "heartbeat":
+        this.#sendNew("0", [], [], true);
+        return;
+      default: {
+        const never: never = due;
+        throw new TypeError(`Cannot handle timer ${never}`);
       }
-      return;
-    }
-    if (this.#logoutDeadlineAtMs !== undefined && now >= this.#logoutDeadlineAtMs) {
-      this.#log("warn", "Timed out waiting for Logout response");
-      this.#disconnect("Logout timeout");
-      return;
-    }
-    const hbMs = this.#heartbeatIntervalS * 1000;
-    if (hbMs <= 0) return;
-    const mult = this.#c.testRequestDelayMultiplier ?? 1.2;
-    const silentMs = now - this.#lastReceivedAtMs;
-    if (silentMs >= 2 * mult * hbMs) {
-      this.#log("warn", "Timed out waiting for heartbeat");
-      this.#disconnect("Heartbeat timeout: TestRequest unanswered");
-      return;
-    }
-    if (silentMs >= mult * hbMs * (this.#testRequestsSent + 1)) {
-      this.#sendNew("1", [], [[112, "TEST"]], true);
-      this.#testRequestsSent++;
-      this.#log("info", "Sent TestRequest TEST");
-    } else if (this.#testRequestsSent === 0 && now - this.#lastSentAtMs >= hbMs) {
-      this.#sendNew("0", [], [], true);
     }
   }
 
   // ---------------------------------------------------------------- sending
-
-  /** Writes the current time as a UTCTimestamp field at the session's precision. */
-  #timestamp(e: MessageEncoder, tag: number): void {
-    const now = this.#now;
-    // The encoder's cached formatter covers every whole ms of years 1970–9999.
-    if (Number.isSafeInteger(now) && now >= 0 && now < MAX_FAST_TIMESTAMP_MS) {
-      e.utcTimestamp(tag, now, this.#precision);
-    } else {
-      e.field(tag, formatTimestamp(now, this.#precision));
-    }
-  }
 
   #writeHeader(msgType: string, seqNum: number, header: readonly Field[]): MessageEncoder {
     const e = this.#encoder;
     e.begin(msgType);
     e.field(34, seqNum);
     e.field(49, this.#c.senderCompId);
-    this.#timestamp(e, 52);
+    writeTimestamp(e, 52, this.#now, this.#precision);
     e.field(56, this.#c.targetCompId);
     const ids = this.#idHeader;
     for (let i = 0; i < ids.length; i++) e.field(ids[i]![0], ids[i]![1]);
@@ -952,7 +659,7 @@ export class Session {
     for (const [tag, value] of body) e.field(tag, value);
     const bytes = e.finish();
     this.#nextSender++;
-    if (transmit) this.#lastSentAtMs = this.#now;
+    if (transmit) this.#live.lastSentAtMs = this.#now;
     this.#out.push({ type: "send", msgType, seqNum, bytes, persist: true, transmit });
   }
 
@@ -973,8 +680,8 @@ export class Session {
       body.push([789, this.#nextTarget]);
     }
     if (this.#c.logonFields) body.push(...this.#c.logonFields);
-    this.#lastReceivedAtMs = this.#now;
-    this.#testRequestsSent = 0;
+    this.#live.lastReceivedAtMs = this.#now;
+    this.#live.testRequestsSent = 0;
     this.#sentLogon = true;
     this.#sendNew("A", [], body, true);
   }
@@ -983,21 +690,9 @@ export class Session {
     const body: Field[] = text === "" ? [] : [[58, text]];
     this.#sendNew("5", [], body, true);
     this.#sentLogout = true;
-    this.#logoutDeadlineAtMs = this.#now +
+    this.#live.logoutDeadlineAtMs = this.#now +
       (this.#c.logoutTimeoutS ?? DEFAULT_LOGOUT_TIMEOUT_S) * 1000;
     this.#setState("logout-sent", text === "" ? "Logout sent" : `Logout sent: ${text}`);
-  }
-
-  /** Routing fields of `message` reversed, for a reply (non-empty values only). */
-  #reverseRoute(message: FixMessage): Field[] {
-    const out: Field[] = [];
-    const pairs: [number, number][] = [[115, 128], [128, 115], [116, 129], [129, 116]];
-    if (this.#rank >= 41) pairs.push([144, 145], [145, 144]);
-    for (const [from, to] of pairs) {
-      const v = message.get(from);
-      if (v !== undefined && v !== "") out.push([to, v]);
-    }
-    return out;
   }
 
   /** Session Reject (35=3) with only the tags the version defines. */
@@ -1018,20 +713,8 @@ export class Session {
       this.#log("warn", "Cannot send Reject while not logged on");
       return;
     }
-    const body: Field[] = [];
-    if (seqText !== "") body.push([45, seqText]);
-    if (this.#rank >= 42) {
-      if (msgType !== "") body.push([372, msgType]);
-      // only the codes the version defines: 0–11 in FIX.4.2, 0–17 in FIX.4.3, 99 from FIX.4.4
-      if (reason <= (this.#rank === 42 ? 11 : this.#rank === 43 ? 17 : 99)) {
-        body.push([373, reason]);
-      }
-      if (refTagId !== undefined && (refTagId !== 0 || reason === 0)) body.push([371, refTagId]);
-      body.push([58, reasonText]);
-    } else {
-      body.push([58, refTagId ? `${reasonText} (${refTagId})` : reasonText]);
-    }
-    this.#sendNew("3", this.#reverseRoute(message), body, true);
+    const body = sessionRejectBody(this.#rank, seqText, msgType, reason, refTagId, reasonText);
+    this.#sendNew("3", reverseRoute(message, this.#rank), body, true);
   }
 
   #rejectText(message: FixMessage, text: string): void {
@@ -1041,7 +724,7 @@ export class Session {
     if (this.#rank >= 42) body.push([372, msgType]);
     body.push([45, seqText], [58, text]);
     this.#log("warn", `Message ${seqText} rejected: ${text}`);
-    this.#sendNew("3", this.#reverseRoute(message), body, this.isLoggedOn);
+    this.#sendNew("3", reverseRoute(message, this.#rank), body, this.isLoggedOn);
   }
 
   #businessReject(message: FixMessage, reason: number, refTagId: number | undefined): void {
@@ -1059,11 +742,11 @@ export class Session {
 
   #sendGapFill(beginSeqNo: number, newSeqNo: number): void {
     const e = this.#writeHeader("4", beginSeqNo, [[43, "Y"]]);
-    this.#timestamp(e, 122);
+    writeTimestamp(e, 122, this.#now, this.#precision);
     e.field(123, "Y");
     e.field(36, newSeqNo);
     const bytes = e.finish();
-    this.#lastSentAtMs = this.#now;
+    this.#live.lastSentAtMs = this.#now;
     this.#out.push({
       type: "send",
       msgType: "4",
@@ -1074,100 +757,39 @@ export class Session {
     });
   }
 
-  /** Rebuilds a stored message for resending: PossDupFlag=Y, OrigSendingTime, new SendingTime. */
-  #resendBytes(stored: FixMessage): Uint8Array {
-    const e = this.#encoder;
-    e.begin(stored.msgType);
-    let wroteTime = false;
-    for (let i = 0; i < stored.size; i++) {
-      const tag = stored.tagAt(i);
-      if (tag === 8 || tag === 9 || tag === 10 || tag === 35 || tag === 43 || tag === 122) continue;
-      if (tag === 52) {
-        e.field(43, "Y");
-        this.#timestamp(e, 52);
-        e.field(122, stored.bytesAt(i));
-        wroteTime = true;
-        continue;
-      }
-      e.field(tag, stored.bytesAt(i));
-    }
-    if (!wroteTime) e.field(43, "Y");
-    return e.finish();
+  /** Sends a stored application message again (PossDupFlag=Y, not persisted again). */
+  #resendStored(seqNum: number, stored: FixMessage): void {
+    const bytes = resendBytes(this.#encoder, stored, this.#now, this.#precision);
+    this.#live.lastSentAtMs = this.#now;
+    this.#out.push({
+      type: "send",
+      msgType: stored.msgType,
+      seqNum,
+      bytes,
+      persist: false,
+      transmit: true,
+    });
   }
 
-  /**
-   * Serves a resend of [begin, end]: application messages again, the rest gap-filled. With
-   * `fillTo`, the last gap fill reaches it (one more gap fill when `end` was resent).
-   */
+  /** Serves a resend of [begin, end]; see {@linkcode serveResend}. */
   #resend(begin: number, end: number, fillTo = end + 1): void {
-    let gapStart = 0;
-    for (let seq = begin; seq <= end; seq++) {
-      const bytes = this.#c.outbound?.(seq);
-      let resent = false;
-      if (bytes !== undefined) {
-        let stored: FixMessage | undefined;
-        try {
-          stored = decodeMessage(bytes);
-        } catch {
-          this.#log("warn", `Stored message ${seq} cannot be decoded; gap-filling it`);
-        }
-        if (
-          stored !== undefined && !isAdminMsgType(stored.msgType) &&
-          (this.#c.shouldResend?.(stored) ?? true)
-        ) {
-          if (gapStart !== 0) this.#sendGapFill(gapStart, seq);
-          gapStart = 0;
-          const out = this.#resendBytes(stored);
-          this.#lastSentAtMs = this.#now;
-          this.#out.push({
-            type: "send",
-            msgType: stored.msgType,
-            seqNum: seq,
-            bytes: out,
-            persist: false,
-            transmit: true,
-          });
-          resent = true;
-        }
-      }
-      if (!resent && gapStart === 0) gapStart = seq;
-    }
-    if (gapStart !== 0) this.#sendGapFill(gapStart, fillTo);
-    else if (fillTo > end + 1) this.#sendGapFill(end + 1, fillTo);
+    serveResend(begin, end, fillTo, this.#c.outbound, this.#c.shouldResend, this.#resendSink);
   }
 
   /** With chunked ResendRequests: asks for the next chunk once the current one is filled. */
   #advanceResendChunk(): void {
     const range = this.#resendRange;
-    if (range === undefined || range.chunkEnd === undefined) return;
-    if (this.#nextTarget > range.end) {
-      this.#resendRange = undefined;
-      return;
-    }
-    if (this.#nextTarget <= range.chunkEnd) return;
+    if (range === undefined) return;
     const chunk = this.#c.resendRequestChunkSize ?? 0;
-    const begin = this.#nextTarget;
-    const chunkEnd = Math.min(begin + chunk - 1, range.end);
-    const last = chunkEnd === range.end;
-    const wireEnd = last ? (this.#rank >= 42 ? 0 : 999999) : chunkEnd;
-    this.#sendNew("2", [], [[7, begin], [16, wireEnd]], true);
-    this.#resendRange = { begin, end: range.end, chunkEnd: last ? undefined : chunkEnd };
-    this.#log("info", `Sent ResendRequest FROM: ${begin} TO: ${wireEnd}`);
+    const next = nextResendChunk(range, this.#nextTarget, chunk, this.#rank);
+    if (next === "done") this.#resendRange = undefined;
+    else if (next !== undefined) this.#sendResendRequest(next);
   }
 
-  #sendResendRequest(beginSeqNo: number, endSeqNo: number): void {
-    const chunk = this.#c.resendRequestChunkSize ?? 0;
-    let wireEnd: number;
-    let chunkEnd: number | undefined;
-    if (chunk > 0 && endSeqNo - beginSeqNo + 1 > chunk) {
-      chunkEnd = beginSeqNo + chunk - 1;
-      wireEnd = chunkEnd;
-    } else {
-      wireEnd = this.#rank >= 42 ? 0 : 999999;
-    }
-    this.#sendNew("2", [], [[7, beginSeqNo], [16, wireEnd]], true);
-    this.#resendRange = { begin: beginSeqNo, end: endSeqNo, chunkEnd };
-    this.#log("info", `Sent ResendRequest FROM: ${beginSeqNo} TO: ${wireEnd}`);
+  #sendResendRequest(plan: ResendRequestPlan): void {
+    this.#sendNew("2", [], [[7, plan.beginSeqNo], [16, plan.endSeqNo]], true);
+    this.#resendRange = plan.range;
+    this.#log("info", `Sent ResendRequest FROM: ${plan.beginSeqNo} TO: ${plan.endSeqNo}`);
   }
 
   // ---------------------------------------------------------------- receiving
@@ -1204,16 +826,12 @@ export class Session {
         this.#targetApplVerId = APPL_VER_IDS[this.#c.beginString];
       }
     }
-    for (let i = 0; i < message.size; i++) {
-      const tag = message.tagAt(i);
-      if (tag <= 0) {
-        if (!this.#receivedLogon) {
-          this.#disconnect(`Invalid tag number ${tag} before Logon`);
-          return;
-        }
-        this.#reject(message, 0, tag);
-        return;
+    const badTag = firstInvalidTag(message);
+    if (badTag !== undefined) {
+      if (!this.#receivedLogon) {
+        return this.#disconnect(`Invalid tag number ${badTag} before Logon`);
       }
+      return this.#reject(message, 0, badTag);
     }
     if (this.#c.validate !== undefined) {
       const applVerId = this.#isFixt && !isAdminMsgType(msgType)
@@ -1293,17 +911,11 @@ export class Session {
       this.#disconnect(`Logon state is not valid for message ${msgType}`);
       return false;
     }
-    const sendingTimeAt = message.indexOf(52);
-    if (sendingTimeAt < 0) {
+    const sendingTimeMs = sendingTimeMsOf(message);
+    if (sendingTimeMs === undefined) {
       this.#disconnect("SendingTime (52) missing");
       return false;
     }
-    // read from the bytes: no string per message
-    const sendingTimeMs = parseTimestampBytes(
-      message.bytes,
-      message.valueStartAt(sendingTimeAt),
-      message.valueEndAt(sendingTimeAt),
-    );
     if (Number.isNaN(sendingTimeMs)) {
       if (!this.#receivedLogon) {
         this.#disconnect("SendingTime (52) is not a UTCTimestamp");
@@ -1326,10 +938,8 @@ export class Session {
       }
     }
     if (this.#c.checkCompId ?? true) {
-      if (
-        message.get(49) !== this.#c.targetCompId || message.get(56) !== this.#c.senderCompId ||
-        (this.#idExpected.length > 0 && !this.#idsMatch(message))
-      ) {
+      const c = this.#c;
+      if (!identityMatches(message, c.targetCompId, c.senderCompId, this.#idExpected)) {
         if (!this.#receivedLogon) {
           this.#disconnect("CompID problem");
         } else {
@@ -1361,15 +971,9 @@ export class Session {
         }
       }
     }
-    this.#lastReceivedAtMs = this.#now;
-    this.#testRequestsSent = 0;
+    this.#live.lastReceivedAtMs = this.#now;
+    this.#live.testRequestsSent = 0;
     if (isAdminMsgType(msgType)) this.#out.push({ type: "admin", message });
-    return true;
-  }
-
-  /** Whether `message` carries the configured sub and location IDs (checked like CompIDs). */
-  #idsMatch(message: FixMessage): boolean {
-    for (const [tag, value] of this.#idExpected) if (message.get(tag) !== value) return false;
     return true;
   }
 
@@ -1383,7 +987,8 @@ export class Session {
       this.#log("info", `Already sent ResendRequest FROM: ${range.begin}; not sending another`);
       return;
     }
-    this.#sendResendRequest(this.#nextTarget, seq - 1);
+    const chunk = this.#c.resendRequestChunkSize ?? 0;
+    this.#sendResendRequest(resendRequestFor(this.#nextTarget, seq - 1, chunk, this.#rank));
   }
 
   #targetTooLow(message: FixMessage, seq: number): void {
@@ -1393,20 +998,10 @@ export class Session {
       this.#disconnect(text);
       return;
     }
-    if (message.msgType === "4") return;
-    const orig = message.get(122);
-    if (orig === undefined) {
-      this.#reject(message, 1, 122);
-      return;
-    }
-    const origMs = parseTimestamp(orig);
-    const sendingMs = parseTimestamp(message.get(52) ?? "");
-    if (Number.isNaN(origMs)) {
-      this.#reject(message, 6, 122);
-    } else if (origMs > sendingMs) {
-      this.#reject(message, 10, undefined);
-      this.#sendLogout("");
-    }
+    const fault = possDupFault(message);
+    if (fault === undefined) return;
+    this.#reject(message, fault.reason, fault.tag);
+    if (fault.logout) this.#sendLogout("");
   }
 
   #nextLogon(logon: FixMessage): void {
@@ -1474,7 +1069,7 @@ export class Session {
       this.#sendNew("A", [], body, true);
       this.#sentLogon = true;
     }
-    this.#logonDeadlineAtMs = undefined;
+    this.#live.logonDeadlineAtMs = undefined;
     this.#setState("active", "Logon exchanged");
     this.#sentReset = false;
     this.#receivedReset = false;
