@@ -93,3 +93,23 @@ export function sessionRejectBody(
   }
   return body;
 }
+
+/**
+ * The body of a Logon (ours or our answer): EncryptMethod none, HeartBtInt, and when given
+ * ResetSeqNumFlag=Y, DefaultApplVerID (FIXT), NextExpectedMsgSeqNum and the configured extra
+ * fields (e.g. Username, Password).
+ */
+export function logonBody(
+  heartBtIntS: number,
+  resetSeqNumFlag: boolean,
+  defaultApplVerId: string | undefined,
+  nextExpectedMsgSeqNum: number | undefined,
+  extra: readonly Field[] | undefined,
+): Field[] {
+  const body: Field[] = [[98, 0], [108, heartBtIntS]];
+  if (resetSeqNumFlag) body.push([141, "Y"]);
+  if (defaultApplVerId !== undefined) body.push([1137, defaultApplVerId]);
+  if (nextExpectedMsgSeqNum !== undefined) body.push([789, nextExpectedMsgSeqNum]);
+  if (extra) body.push(...extra);
+  return body;
+}

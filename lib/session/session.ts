@@ -17,7 +17,6 @@
  * @module
  */
 
-import { MessageEncoder } from "../fix/encoder.ts";
 import type { FixMessage } from "../fix/message.ts";
 import {
   DEFAULT_COUNTERPARTY_AHEAD_POLICY,
@@ -25,10 +24,12 @@ import {
   isTroubleLogout,
   LogonLoopDetector,
   type LostOutboundRange,
+  lostOutboundRange,
   type LostOutboundSource,
+  lostOutboundText,
   parseTooLowText,
 } from "./counterparty_ahead.ts";
-import { expectedInboundIdentity, identityHeader, sessionKeyOf } from "./session_id.ts";
+import { expectedInboundIdentity, sessionKeyOf } from "./session_id.ts";
 import {
   DEFAULT_HEARTBEAT_INTERVAL_S,
   DEFAULT_LOGON_TIMEOUT_S,
@@ -59,7 +60,8 @@ import {
   SESSION_REJECT_TEXTS,
   VERSION_RANK,
 } from "./session_fields.ts";
-import { resendBytes, reverseRoute, sessionRejectBody, writeTimestamp } from "./_outbound.ts";
+import { logonBody, reverseRoute, sessionRejectBody } from "./_outbound.ts";
+import { Outbox } from "./_outbox.ts";
 import { Liveness } from "./_liveness.ts";
 import { firstInvalidTag, identityMatches, possDupFault, sendingTimeMsOf } from "./_inbound.ts";
 import {
@@ -124,8 +126,6 @@ export class Session {
   readonly #c: SessionConfig;
   readonly #rank: number;
   readonly #isFixt: boolean;
-  readonly #precision: 0 | 3 | 6 | 9;
-  readonly #encoder: MessageEncoder;
   #state: SessionStateName = "disconnected";
   #transitions: StateTransition[] = [];
   #nextSender: number;
@@ -141,19 +141,14 @@ export class Session {
   #resendRange: ResendRange | undefined;
   #senderApplVerId: string | undefined;
   #targetApplVerId: string | undefined;
-  #now = 0;
-  #out: SessionAction[] = [];
+  readonly #o: Outbox;
   #periodStartAtMs: number | undefined;
   #periodEndAtMs: number | undefined;
   #held: LostOutboundRange | undefined;
   #lostOutbound: LostOutboundRange | undefined;
   readonly #loops: LogonLoopDetector;
-  /** Sub/location IDs written in every header, their tags, and what received messages carry. */
-  readonly #idHeader: readonly Field[];
-  readonly #idTags: ReadonlySet<number>;
+  /** The sub/location IDs received messages must carry. */
   readonly #idExpected: readonly (readonly [number, string])[];
-  /** LastMsgSeqNumProcessed (369) goes on every outbound message (config and version, once). */
-  readonly #put369: boolean;
   /** Where a resend we serve goes (made once: resends are rare, the session is long-lived). */
   readonly #resendSink: ResendSink;
 
@@ -171,8 +166,6 @@ export class Session {
     this.#c = config;
     this.#rank = rank;
     this.#isFixt = rank === 50;
-    this.#precision = config.timestampPrecision ?? (rank <= 41 ? 0 : 3);
-    this.#encoder = new MessageEncoder(config.beginString);
     this.#periodStartAtMs = config.periodStartAtMs;
     this.#nextSender = config.nextSenderSeqNum ?? 1;
     this.#nextTarget = config.nextTargetSeqNum ?? 1;
@@ -193,15 +186,13 @@ export class Session {
         : applVerIdCode(config.defaultApplVerId);
     }
     this.key = sessionKeyOf(config.beginString, config.senderCompId, config.targetCompId, config);
-    this.#idHeader = identityHeader(config);
-    this.#idTags = new Set(this.#idHeader.map(([tag]) => tag));
     this.#idExpected = expectedInboundIdentity(config);
-    this.#put369 = (config.enableLastMsgSeqNumProcessed ?? false) && rank >= 42;
     this.#live = new Liveness(config.testRequestDelayMultiplier);
+    this.#o = new Outbox(config, rank, this.#live, this.key);
     this.#resendSink = {
-      gapFill: (begin, newSeqNo) => this.#sendGapFill(begin, newSeqNo),
-      resend: (seqNum, stored) => this.#resendStored(seqNum, stored),
-      warn: (text) => this.#log("warn", text),
+      gapFill: (begin, newSeqNo) => this.#o.gapFill(begin, newSeqNo, this.#nextTarget - 1),
+      resend: (seqNum, stored) => this.#o.resend(seqNum, stored),
+      warn: (text) => this.#o.log("warn", text),
     };
   }
 
@@ -273,7 +264,7 @@ export class Session {
 
   /** The transport is up. An initiator sends its Logon; an acceptor starts the logon timer. */
   connect(nowMs: number): SessionAction[] {
-    this.#now = nowMs;
+    this.#o.nowMs = nowMs;
     if (!this.#isDown()) {
       throw new SessionStateError(
         this.#state,
@@ -281,14 +272,14 @@ export class Session {
       );
     }
     if (!this.#inSchedule()) {
-      this.#log("warn", "Connection outside session time");
-      this.#out.push({ type: "disconnect", reason: "Outside session time" });
-      return this.#flush();
+      this.#o.log("warn", "Connection outside session time");
+      this.#o.push({ type: "disconnect", reason: "Outside session time" });
+      return this.#o.flush();
     }
     if (this.#held !== undefined && this.#c.role === "initiator") {
-      this.#log("warn", heldText(this.#held));
-      this.#out.push({ type: "disconnect", reason: "Session held for the operator" });
-      return this.#flush();
+      this.#o.log("warn", heldText(this.#held));
+      this.#o.push({ type: "disconnect", reason: "Session held for the operator" });
+      return this.#o.flush();
     }
     this.#loops.started(nowMs);
     this.#live.lastReceivedAtMs = nowMs;
@@ -302,26 +293,26 @@ export class Session {
     } else {
       this.#setState("awaiting-logon", "connection accepted");
     }
-    return this.#flush();
+    return this.#o.flush();
   }
 
   /** A framed, decoded message arrived. */
   receive(message: FixMessage, nowMs: number): SessionAction[] {
-    this.#now = nowMs;
+    this.#o.nowMs = nowMs;
     if (this.#isDown()) {
-      this.#log("warn", `Ignored message received while disconnected: ${message.msgType}`);
-      return this.#flush();
+      this.#o.log("warn", `Ignored message received while disconnected: ${message.msgType}`);
+      return this.#o.flush();
     }
     if (!this.#inSchedule() && message.msgType !== "5") {
-      this.#log("warn", `Message ${message.msgType} received outside session time ignored`);
+      this.#o.log("warn", `Message ${message.msgType} received outside session time ignored`);
       if (!this.#receivedLogon) this.#disconnect("Logon outside session time");
-      return this.#flush();
+      return this.#o.flush();
     }
     this.#process(message);
     if (!this.#isDown()) this.#processQueued();
     if (!this.#isDown()) this.#advanceResendChunk();
     if (!this.#isDown() && this.#receivedLogon) this.#timers();
-    return this.#flush();
+    return this.#o.flush();
   }
 
   /**
@@ -330,30 +321,30 @@ export class Session {
    * BodyLength) that has a MsgSeqNum is answered with a session Reject instead.
    */
   garbled(detail: string, nowMs: number, message?: FixMessage): SessionAction[] {
-    this.#now = nowMs;
+    this.#o.nowMs = nowMs;
     if (
       this.#c.rejectGarbledMessage && message !== undefined && this.#receivedLogon &&
       !this.#isDown() && message.msgType !== "" && message.has(34)
     ) {
       this.#reject(message, 99, undefined, `Garbled message: ${detail}`);
-      return this.#flush();
+      return this.#o.flush();
     }
-    this.#log("warn", `Garbled message ignored: ${detail}`);
-    return this.#flush();
+    this.#o.log("warn", `Garbled message ignored: ${detail}`);
+    return this.#o.flush();
   }
 
   /** Timer: heartbeats, TestRequests, logon/logout timeouts. */
   tick(nowMs: number): SessionAction[] {
-    this.#now = nowMs;
+    this.#o.nowMs = nowMs;
     if (!this.#isDown() && this.#inSchedule()) this.#timers();
-    return this.#flush();
+    return this.#o.flush();
   }
 
   /** The transport is gone (closed by either side). */
   disconnected(reason: string, nowMs: number): SessionAction[] {
-    this.#now = nowMs;
+    this.#o.nowMs = nowMs;
     if (!this.#isDown()) this.#disconnect(reason, false);
-    return this.#flush();
+    return this.#o.flush();
   }
 
   /**
@@ -362,7 +353,7 @@ export class Session {
    * (to be resent on request) but not transmitted.
    */
   send(msgType: string, fields: Iterable<Field>, nowMs: number): SessionAction[] {
-    this.#now = nowMs;
+    this.#o.nowMs = nowMs;
     if (Array.isArray(fields)) {
       // The usual case, an array of body fields only: encoded as given, no copies.
       const list = fields as readonly Field[];
@@ -375,7 +366,7 @@ export class Session {
       }
       if (plain) {
         this.#sendNew(msgType, NO_FIELDS, list, this.isLoggedOn);
-        return this.#flush();
+        return this.#o.flush();
       }
     }
     const header: Field[] = [];
@@ -386,12 +377,12 @@ export class Session {
       (route === ROUTE_HEADER ? header : body).push(f);
     }
     this.#sendNew(msgType, header, body, this.isLoggedOn);
-    return this.#flush();
+    return this.#o.flush();
   }
 
   /** Starts a Logout (e.g. end of day); the connection closes on the answer or timeout. */
   logout(text: string, nowMs: number): SessionAction[] {
-    this.#now = nowMs;
+    this.#o.nowMs = nowMs;
     const state = this.#state;
     switch (state) {
       case "active":
@@ -407,7 +398,7 @@ export class Session {
         throw new SessionStateError(never, `Cannot log out: unknown state ${never}`);
       }
     }
-    return this.#flush();
+    return this.#o.flush();
   }
 
   /** The same as the individual methods, as one entry point taking an event value. */
@@ -439,10 +430,10 @@ export class Session {
    * 380=3) on FIX.4.2+, session Reject (35=3) on FIX.4.0/4.1.
    */
   rejectUnsupported(message: FixMessage, nowMs: number): SessionAction[] {
-    this.#now = nowMs;
+    this.#o.nowMs = nowMs;
     if (this.#rank >= 42) this.#businessReject(message, 3, undefined);
     else this.#rejectText(message, "Unsupported message type");
-    return this.#flush();
+    return this.#o.flush();
   }
 
   /** Sends a Business Message Reject (35=j) for `message` (FIX.4.2+). */
@@ -452,9 +443,9 @@ export class Session {
     nowMs: number,
     refTagId?: number,
   ): SessionAction[] {
-    this.#now = nowMs;
+    this.#o.nowMs = nowMs;
     this.#businessReject(message, reason, refTagId);
-    return this.#flush();
+    return this.#o.flush();
   }
 
   /**
@@ -463,23 +454,23 @@ export class Session {
    * and closes the connection.
    */
   encodeRefusal(text: string, nowMs: number): Uint8Array {
-    this.#now = nowMs;
-    const e = this.#writeHeader("5", this.#nextSender, []);
+    this.#o.nowMs = nowMs;
+    const e = this.#o.header("5", this.#nextSender, [], this.#nextTarget - 1);
     e.field(58, text);
     return e.finish();
   }
 
   /** Resets both sequence numbers to 1 (schedule boundary, operator command). */
   resetSequenceNumbers(why: string, nowMs: number): SessionAction[] {
-    this.#now = nowMs;
+    this.#o.nowMs = nowMs;
     if (this.isLoggedOn) this.#sendLogout(`Session reset: ${why}`);
     this.#reset(why);
-    return this.#flush();
+    return this.#o.flush();
   }
 
   /** Sets the sequence numbers explicitly (operator command while disconnected). */
   setSequenceNumbers(nextSenderSeqNum: number, nextTargetSeqNum: number, nowMs: number) {
-    this.#now = nowMs;
+    this.#o.nowMs = nowMs;
     if (!(nextSenderSeqNum >= 1 && nextTargetSeqNum >= 1)) {
       throw new RangeError(
         `Cannot set sequence numbers ${nextSenderSeqNum}/${nextTargetSeqNum}: they must be >= 1`,
@@ -487,10 +478,10 @@ export class Session {
     }
     this.#nextSender = nextSenderSeqNum;
     this.#nextTarget = nextTargetSeqNum;
-    if (this.#held !== undefined) this.#log("warn", "Hold released: sequence numbers set");
+    if (this.#held !== undefined) this.#o.log("warn", "Hold released: sequence numbers set");
     this.#held = undefined;
     this.#sequence(false, "set by operator");
-    return this.#flush();
+    return this.#o.flush();
   }
 
   // ---------------------------------------------------------------- internals
@@ -503,7 +494,7 @@ export class Session {
   #inSchedule(): boolean {
     const schedule = this.#c.schedule;
     if (schedule === undefined) return true;
-    const p = schedule.periodAt(this.#now);
+    const p = schedule.periodAt(this.#o.nowMs);
     if (p === undefined) {
       this.#periodEndAtMs = undefined;
       if (this.isLoggedOn && !this.#sentLogout) {
@@ -529,29 +520,19 @@ export class Session {
     return this.#state === "disconnected";
   }
 
-  #flush(): SessionAction[] {
-    const out = this.#out;
-    this.#out = [];
-    return out;
-  }
-
-  #log(level: "info" | "warn", text: string): void {
-    this.#out.push({ type: "log", level, text: `${this.key}: ${text}` });
-  }
-
   /** The one door for state changes. */
   #setState(to: SessionStateName, why: string): void {
     const from = this.#state;
     if (from === to) return;
-    const transition: StateTransition = { from, to, why, atMs: this.#now };
+    const transition: StateTransition = { from, to, why, atMs: this.#o.nowMs };
     this.#state = to;
     this.#transitions.push(transition);
     if (this.#transitions.length > 64) this.#transitions.shift();
-    this.#out.push({ type: "state", transition });
+    this.#o.push({ type: "state", transition });
   }
 
   #sequence(reset: boolean, why: string): void {
-    this.#out.push({
+    this.#o.push({
       type: "sequence",
       nextSenderSeqNum: this.#nextSender,
       nextTargetSeqNum: this.#nextTarget,
@@ -571,7 +552,7 @@ export class Session {
   }
 
   #disconnect(reason: string, requested = true): void {
-    if (requested) this.#out.push({ type: "disconnect", reason });
+    if (requested) this.#o.push({ type: "disconnect", reason });
     const wasLoggedOn = this.#receivedLogon || this.#sentLogon;
     this.#receivedLogon = false;
     this.#sentLogon = false;
@@ -582,41 +563,41 @@ export class Session {
     this.#resendRange = undefined;
     this.#live.stopped();
     this.#setState("disconnected", reason);
-    const loop = this.#loops.ended(this.#now, reason);
-    if (loop !== undefined) this.#log("warn", loop);
-    if (wasLoggedOn) this.#out.push({ type: "logout", reason });
+    const loop = this.#loops.ended(this.#o.nowMs, reason);
+    if (loop !== undefined) this.#o.log("warn", loop);
+    if (wasLoggedOn) this.#o.push({ type: "logout", reason });
     if (this.#c.resetOnDisconnect) this.#reset("ResetOnDisconnect");
   }
 
   #accept(message: FixMessage): void {
     this.#nextTarget++;
-    this.#out.push({ type: "accepted", message });
+    this.#o.push({ type: "accepted", message });
   }
 
   #timers(): void {
-    const due = this.#live.due(this.#now, this.#heartbeatIntervalS, this.#receivedLogon);
+    const due = this.#live.due(this.#o.nowMs, this.#heartbeatIntervalS, this.#receivedLogon);
     switch (due) {
       case undefined:
         return;
       case "logon-timeout":
-        this.#log("warn", "Timed out waiting for Logon");
+        this.#o.log("warn", "Timed out waiting for Logon");
         this.#disconnect("Logon timeout");
         return;
       case "logout-timeout-before-logon":
         this.#disconnect("Timed out waiting for Logout response");
         return;
       case "logout-timeout":
-        this.#log("warn", "Timed out waiting for Logout response");
+        this.#o.log("warn", "Timed out waiting for Logout response");
         this.#disconnect("Logout timeout");
         return;
       case "heartbeat-timeout":
-        this.#log("warn", "Timed out waiting for heartbeat");
+        this.#o.log("warn", "Timed out waiting for heartbeat");
         this.#disconnect("Heartbeat timeout: TestRequest unanswered");
         return;
       case "test-request":
         this.#sendNew("1", [], [[112, "TEST"]], true);
         this.#live.testRequestsSent++;
-        this.#log("info", "Sent TestRequest TEST");
+        this.#o.log("info", "Sent TestRequest TEST");
         return;
       case "heartbeat":
         this.#sendNew("0", [], [], true);
@@ -630,67 +611,43 @@ export class Session {
 
   // ---------------------------------------------------------------- sending
 
-  #writeHeader(msgType: string, seqNum: number, header: readonly Field[]): MessageEncoder {
-    const e = this.#encoder;
-    e.begin(msgType);
-    e.field(34, seqNum);
-    e.field(49, this.#c.senderCompId);
-    writeTimestamp(e, 52, this.#now, this.#precision);
-    e.field(56, this.#c.targetCompId);
-    const ids = this.#idHeader;
-    for (let i = 0; i < ids.length; i++) e.field(ids[i]![0], ids[i]![1]);
-    if (this.#put369) {
-      let own = false;
-      for (let i = 0; i < header.length; i++) if (header[i]![0] === 369) own = true;
-      if (!own) e.field(369, this.#nextTarget - 1);
-    }
-    // a caller's own sub/location IDs are dropped for ours; no set lookups when none are set
-    const skip = ids.length === 0 ? undefined : this.#idTags;
-    for (const [tag, value] of header) {
-      if (skip === undefined || !skip.has(tag)) e.field(tag, value);
-    }
-    return e;
-  }
-
   /** Sends a message with a fresh sequence number (persisted). */
   #sendNew(msgType: string, header: readonly Field[], body: readonly Field[], transmit: boolean) {
-    const seqNum = this.#nextSender;
-    const e = this.#writeHeader(msgType, seqNum, header);
-    for (const [tag, value] of body) e.field(tag, value);
-    const bytes = e.finish();
-    this.#nextSender++;
-    if (transmit) this.#live.lastSentAtMs = this.#now;
-    this.#out.push({ type: "send", msgType, seqNum, bytes, persist: true, transmit });
+    const seqNum = this.#nextSender++;
+    this.#o.sendNew(msgType, seqNum, header, body, transmit, this.#nextTarget - 1);
   }
 
   #sendLogonRequest(): void {
     if (this.#c.resetOnLogon) this.#reset("ResetOnLogon");
-    const body: Field[] = [[98, 0], [108, this.#heartbeatIntervalS]];
+    const c = this.#c;
     const shouldSendReset = this.#rank >= 41 &&
-      (this.#c.resetOnLogon || this.#c.resetOnLogout || this.#c.resetOnDisconnect) &&
+      (c.resetOnLogon || c.resetOnLogout || c.resetOnDisconnect) &&
       this.#nextSender === 1 && this.#nextTarget === 1;
-    if (shouldSendReset) {
-      body.push([141, "Y"]);
-      this.#sentReset = true;
-    }
-    if (this.#isFixt && this.#senderApplVerId !== undefined) {
-      body.push([1137, this.#senderApplVerId]);
-    }
-    if (this.#c.enableNextExpectedMsgSeqNum && this.#rank >= 44) {
-      body.push([789, this.#nextTarget]);
-    }
-    if (this.#c.logonFields) body.push(...this.#c.logonFields);
-    this.#live.lastReceivedAtMs = this.#now;
+    if (shouldSendReset) this.#sentReset = true;
+    const nextExpected = this.#sends789() ? this.#nextTarget : undefined;
+    const body = logonBody(
+      this.#heartbeatIntervalS,
+      shouldSendReset === true,
+      this.#isFixt ? this.#senderApplVerId : undefined,
+      nextExpected,
+      c.logonFields,
+    );
+    this.#live.lastReceivedAtMs = this.#o.nowMs;
     this.#live.testRequestsSent = 0;
     this.#sentLogon = true;
     this.#sendNew("A", [], body, true);
+  }
+
+  /** Whether Logons carry NextExpectedMsgSeqNum (789): configured, and FIX.4.4 or later. */
+  #sends789(): boolean {
+    return (this.#c.enableNextExpectedMsgSeqNum ?? false) && this.#rank >= 44;
   }
 
   #sendLogout(text: string): void {
     const body: Field[] = text === "" ? [] : [[58, text]];
     this.#sendNew("5", [], body, true);
     this.#sentLogout = true;
-    this.#live.logoutDeadlineAtMs = this.#now +
+    this.#live.logoutDeadlineAtMs = this.#o.nowMs +
       (this.#c.logoutTimeoutS ?? DEFAULT_LOGOUT_TIMEOUT_S) * 1000;
     this.#setState("logout-sent", text === "" ? "Logout sent" : `Logout sent: ${text}`);
   }
@@ -705,12 +662,12 @@ export class Session {
       this.#accept(message);
     }
     const reasonText = text ?? SESSION_REJECT_TEXTS[reason] ?? "Rejected";
-    this.#log(
+    this.#o.log(
       "warn",
       `Message ${seqText} rejected: ${reasonText}${refTagId ? ` (${refTagId})` : ""}`,
     );
     if (!this.#receivedLogon) {
-      this.#log("warn", "Cannot send Reject while not logged on");
+      this.#o.log("warn", "Cannot send Reject while not logged on");
       return;
     }
     const body = sessionRejectBody(this.#rank, seqText, msgType, reason, refTagId, reasonText);
@@ -723,7 +680,7 @@ export class Session {
     const body: Field[] = [];
     if (this.#rank >= 42) body.push([372, msgType]);
     body.push([45, seqText], [58, text]);
-    this.#log("warn", `Message ${seqText} rejected: ${text}`);
+    this.#o.log("warn", `Message ${seqText} rejected: ${text}`);
     this.#sendNew("3", reverseRoute(message, this.#rank), body, this.isLoggedOn);
   }
 
@@ -736,39 +693,8 @@ export class Session {
       [58, refTagId ? `${text} (${refTagId})` : text],
     ];
     // DefaultApplVerID (1137) belongs to the FIXT Logon only; 35=j needs no version field
-    this.#log("warn", `Message ${message.get(34)} business-rejected: ${text}`);
+    this.#o.log("warn", `Message ${message.get(34)} business-rejected: ${text}`);
     this.#sendNew("j", [], body, this.isLoggedOn);
-  }
-
-  #sendGapFill(beginSeqNo: number, newSeqNo: number): void {
-    const e = this.#writeHeader("4", beginSeqNo, [[43, "Y"]]);
-    writeTimestamp(e, 122, this.#now, this.#precision);
-    e.field(123, "Y");
-    e.field(36, newSeqNo);
-    const bytes = e.finish();
-    this.#live.lastSentAtMs = this.#now;
-    this.#out.push({
-      type: "send",
-      msgType: "4",
-      seqNum: beginSeqNo,
-      bytes,
-      persist: false,
-      transmit: true,
-    });
-  }
-
-  /** Sends a stored application message again (PossDupFlag=Y, not persisted again). */
-  #resendStored(seqNum: number, stored: FixMessage): void {
-    const bytes = resendBytes(this.#encoder, stored, this.#now, this.#precision);
-    this.#live.lastSentAtMs = this.#now;
-    this.#out.push({
-      type: "send",
-      msgType: stored.msgType,
-      seqNum,
-      bytes,
-      persist: false,
-      transmit: true,
-    });
   }
 
   /** Serves a resend of [begin, end]; see {@linkcode serveResend}. */
@@ -789,7 +715,7 @@ export class Session {
   #sendResendRequest(plan: ResendRequestPlan): void {
     this.#sendNew("2", [], [[7, plan.beginSeqNo], [16, plan.endSeqNo]], true);
     this.#resendRange = plan.range;
-    this.#log("info", `Sent ResendRequest FROM: ${plan.beginSeqNo} TO: ${plan.endSeqNo}`);
+    this.#o.log("info", `Sent ResendRequest FROM: ${plan.beginSeqNo} TO: ${plan.endSeqNo}`);
   }
 
   // ---------------------------------------------------------------- receiving
@@ -797,7 +723,7 @@ export class Session {
   #process(message: FixMessage): void {
     const msgType = message.msgType;
     if (msgType === "") {
-      this.#log("warn", "Message without MsgType ignored");
+      this.#o.log("warn", "Message without MsgType ignored");
       return;
     }
     if (!message.has(49)) return this.#fieldNotFound(message, 49);
@@ -805,7 +731,7 @@ export class Session {
     if (!message.has(34)) {
       // unprocessable: no sequence number to consume, reject or resend (FIX: Logout, disconnect)
       const text = "MsgSeqNum (34) missing";
-      this.#log("warn", `${msgType} without MsgSeqNum; logging out`);
+      this.#o.log("warn", `${msgType} without MsgSeqNum; logging out`);
       if (this.#receivedLogon && !this.#sentLogout) this.#sendLogout(text);
       this.#disconnect(text);
       return;
@@ -843,7 +769,7 @@ export class Session {
       );
       if (issue !== undefined) {
         if (!this.#receivedLogon) {
-          this.#log("warn", `${msgType} before Logon failed validation: ${issue.text}`);
+          this.#o.log("warn", `${msgType} before Logon failed validation: ${issue.text}`);
           this.#disconnect(`Invalid message before Logon: ${issue.text}`);
           return;
         }
@@ -877,7 +803,7 @@ export class Session {
       const message = this.#queue.get(seq);
       if (message === undefined) return;
       this.#queue.delete(seq);
-      this.#log("info", `Processing queued message ${seq}`);
+      this.#o.log("info", `Processing queued message ${seq}`);
       const msgType = message.msgType;
       if (msgType === "A" || msgType === "2") this.#accept(message);
       else this.#process(message);
@@ -886,7 +812,7 @@ export class Session {
 
   #fieldNotFound(message: FixMessage, tag: number): void {
     if (message.msgType === "A" || !this.#receivedLogon) {
-      this.#log("warn", `Required field ${tag} missing from ${message.msgType}; disconnecting`);
+      this.#o.log("warn", `Required field ${tag} missing from ${message.msgType}; disconnecting`);
       this.#disconnect(`Required field ${tag} missing from Logon`);
       return;
     }
@@ -907,7 +833,7 @@ export class Session {
   #verify(message: FixMessage, checkTooHigh: boolean, checkTooLow: boolean): boolean {
     const msgType = message.msgType;
     if (!this.#validLogonState(msgType)) {
-      this.#log("warn", `Logon state is not valid for message ${msgType}`);
+      this.#o.log("warn", `Logon state is not valid for message ${msgType}`);
       this.#disconnect(`Logon state is not valid for message ${msgType}`);
       return false;
     }
@@ -926,9 +852,9 @@ export class Session {
     }
     if (this.#c.checkLatency ?? true) {
       const tolMs = (this.#c.sendingTimeToleranceS ?? DEFAULT_SENDING_TIME_TOLERANCE_S) * 1000;
-      if (Math.abs(this.#now - sendingTimeMs) > tolMs) {
+      if (Math.abs(this.#o.nowMs - sendingTimeMs) > tolMs) {
         if (!this.#receivedLogon) {
-          this.#log("warn", `SendingTime accuracy problem on ${msgType}; disconnecting`);
+          this.#o.log("warn", `SendingTime accuracy problem on ${msgType}; disconnecting`);
           this.#disconnect("SendingTime accuracy problem");
         } else {
           this.#reject(message, 10, undefined);
@@ -966,25 +892,25 @@ export class Session {
       const range = this.#resendRange;
       if (range !== undefined) {
         if (seq >= range.end) {
-          this.#log("info", `ResendRequest FROM: ${range.begin} TO: ${range.end} satisfied`);
+          this.#o.log("info", `ResendRequest FROM: ${range.begin} TO: ${range.end} satisfied`);
           this.#resendRange = undefined;
         }
       }
     }
-    this.#live.lastReceivedAtMs = this.#now;
+    this.#live.lastReceivedAtMs = this.#o.nowMs;
     this.#live.testRequestsSent = 0;
-    if (isAdminMsgType(msgType)) this.#out.push({ type: "admin", message });
+    if (isAdminMsgType(msgType)) this.#o.push({ type: "admin", message });
     return true;
   }
 
   #targetTooHigh(message: FixMessage, seq: number): void {
-    this.#log("info", `MsgSeqNum too high, expecting ${this.#nextTarget} but received ${seq}`);
+    this.#o.log("info", `MsgSeqNum too high, expecting ${this.#nextTarget} but received ${seq}`);
     const limit = this.#c.maxQueuedMessages ?? DEFAULT_MAX_QUEUED_MESSAGES;
     if (this.#queue.size < limit || this.#queue.has(seq)) this.#queue.set(seq, message);
-    else this.#log("warn", `Queue full (${limit} messages); message ${seq} dropped until resent`);
+    else this.#o.log("warn", `Queue full (${limit} messages); message ${seq} dropped until resent`);
     const range = this.#resendRange;
     if (range !== undefined && !this.#c.sendRedundantResendRequests && seq >= range.begin) {
-      this.#log("info", `Already sent ResendRequest FROM: ${range.begin}; not sending another`);
+      this.#o.log("info", `Already sent ResendRequest FROM: ${range.begin}; not sending another`);
       return;
     }
     const chunk = this.#c.resendRequestChunkSize ?? 0;
@@ -1008,7 +934,7 @@ export class Session {
     const resetFlag = logon.get(141) === "Y";
     this.#receivedReset = resetFlag;
     if (resetFlag) {
-      this.#log("info", "Logon contains ResetSeqNumFlag=Y, resetting sequence numbers to 1");
+      this.#o.log("info", "Logon contains ResetSeqNumFlag=Y, resetting sequence numbers to 1");
       if (!this.#sentReset) this.#reset("ResetSeqNumFlag=Y on Logon");
     }
     if (this.#c.role === "initiator" && !this.#sentLogon && !resetFlag) {
@@ -1028,14 +954,14 @@ export class Session {
     }
     const refusal = this.#c.authorizeLogon?.(logon);
     if (refusal !== undefined) {
-      this.#log("warn", `Logon refused: ${refusal}`);
+      this.#o.log("warn", `Logon refused: ${refusal}`);
       this.#sendLogout(refusal);
       this.#disconnect(`Logon refused: ${refusal}`);
       return;
     }
     if (this.#held !== undefined && !resetFlag) return this.#refuseHeld(this.#held);
     let nextExpected: number | undefined;
-    if (this.#c.enableNextExpectedMsgSeqNum && this.#rank >= 44) {
+    if (this.#sends789()) {
       const i = logon.indexOf(789);
       if (i >= 0) {
         nextExpected = logon.intAt(i);
@@ -1055,17 +981,12 @@ export class Session {
     const lastSentBeforeLogon = this.#nextSender - 1;
     if (this.#c.role === "acceptor" || (this.#receivedReset && !this.#sentReset)) {
       this.#heartbeatIntervalS = hb;
-      const body: Field[] = [[98, 0], [108, hb]];
-      if (this.#receivedReset) body.push([141, "Y"]);
-      if (this.#isFixt && this.#senderApplVerId !== undefined) {
-        body.push([1137, this.#senderApplVerId]);
-      }
-      if (this.#c.enableNextExpectedMsgSeqNum && this.#rank >= 44) {
-        body.push([
-          789,
-          logon.msgSeqNum === this.#nextTarget ? this.#nextTarget + 1 : this.#nextTarget,
-        ]);
-      }
+      const next = this.#nextTarget;
+      const nextExpected = this.#sends789()
+        ? (logon.msgSeqNum === next ? next + 1 : next)
+        : undefined;
+      const applVerId = this.#isFixt ? this.#senderApplVerId : undefined;
+      const body = logonBody(hb, this.#receivedReset, applVerId, nextExpected, undefined);
       this.#sendNew("A", [], body, true);
       this.#sentLogon = true;
     }
@@ -1085,7 +1006,7 @@ export class Session {
       this.#accept(logon);
       this.#processQueued();
     }
-    if (this.isLoggedOn) this.#out.push({ type: "logon" });
+    if (this.isLoggedOn) this.#o.push({ type: "logon" });
   }
 
   #nextHeartbeat(message: FixMessage): void {
@@ -1111,8 +1032,8 @@ export class Session {
     const what = this.#sentLogout ? "Received Logout response" : "Received Logout request";
     // the counterparty's reason matters to an operator: at warn when it refuses or complains
     // (e.g. "MsgSeqNum too low"), at info for an ordinary end of day
-    if (text === "") this.#log("info", what);
-    else this.#log(isTroubleLogout(text, this.isLoggedOn) ? "warn" : "info", `${what}: ${text}`);
+    if (text === "") this.#o.log("info", what);
+    else this.#o.log(isTroubleLogout(text, this.isLoggedOn) ? "warn" : "info", `${what}: ${text}`);
     const tooLow = text === "" ? undefined : parseTooLowText(text);
     if (tooLow !== undefined && tooLow.expected > this.#nextSender - 1) {
       // our numbers are behind what the counterparty saw: outbound messages were lost
@@ -1141,7 +1062,7 @@ export class Session {
       this.#reject(message, 6, 36);
       return;
     }
-    this.#log("info", `Received SequenceReset FROM: ${this.#nextTarget} TO: ${newSeqNo}`);
+    this.#o.log("info", `Received SequenceReset FROM: ${this.#nextTarget} TO: ${newSeqNo}`);
     if (newSeqNo > this.#nextTarget) {
       this.#nextTarget = newSeqNo;
       this.#sequence(false, gapFill ? "SequenceReset-GapFill" : "SequenceReset-Reset");
@@ -1160,7 +1081,7 @@ export class Session {
     let end = message.intAt(ei);
     if (!(begin >= 1)) return this.#reject(message, 5, 7);
     if (!(end >= 0)) return this.#reject(message, 5, 16);
-    this.#log("info", `Received ResendRequest FROM: ${begin} TO: ${end}`);
+    this.#o.log("info", `Received ResendRequest FROM: ${begin} TO: ${end}`);
     if (
       (this.#rank >= 42 && end === 0) || (this.#rank <= 42 && end === 999999) ||
       end >= this.#nextSender
@@ -1190,9 +1111,9 @@ export class Session {
     if (!this.#verify(message, true, true)) return;
     this.#accept(message);
     if (this.#lostOutbound !== undefined && message.get(43) === "Y") {
-      this.#out.push({ type: "deliver", message, possiblyExecutedElsewhere: true });
+      this.#o.push({ type: "deliver", message, possiblyExecutedElsewhere: true });
     } else {
-      this.#out.push({ type: "deliver", message });
+      this.#o.push({ type: "deliver", message });
     }
   }
 
@@ -1201,19 +1122,11 @@ export class Session {
    * range and follows the policy. True when the caller may go on (policy `continue`).
    */
   #counterpartyAhead(expected: number, source: LostOutboundSource, from?: number): boolean {
-    const range: LostOutboundRange = {
-      fromSeqNum: Math.min(from ?? this.#nextSender, this.#nextSender),
-      toSeqNum: expected - 1,
-      source,
-      policy: this.#c.onCounterpartyAhead ?? DEFAULT_COUNTERPARTY_AHEAD_POLICY,
-    };
+    const policy = this.#c.onCounterpartyAhead ?? DEFAULT_COUNTERPARTY_AHEAD_POLICY;
+    const range = lostOutboundRange(expected, this.#nextSender, from, source, policy);
     this.#lostOutbound = range;
-    this.#out.push({ type: "lost-outbound", range });
-    this.#log(
-      "warn",
-      `Counterparty expects MsgSeqNum ${expected} but our next is ${this.#nextSender}: ` +
-        `outbound ${range.fromSeqNum}-${range.toSeqNum} lost (${source}); policy ${range.policy}`,
-    );
+    this.#o.push({ type: "lost-outbound", range });
+    this.#o.log("warn", lostOutboundText(range, expected, this.#nextSender));
     if (range.policy === "continue") {
       this.#nextSender = Math.max(this.#nextSender, expected);
       this.#sequence(false, `counterparty ahead: continuing from ${expected}`);
@@ -1227,16 +1140,10 @@ export class Session {
   /** Refuses to trade while held: a Logout that consumes no sequence number, then disconnect. */
   #refuseHeld(range: LostOutboundRange): void {
     const text = heldText(range);
-    this.#log("warn", text);
-    const bytes = this.encodeRefusal(text, this.#now);
-    this.#out.push({
-      type: "send",
-      msgType: "5",
-      seqNum: this.#nextSender,
-      bytes,
-      persist: false,
-      transmit: true,
-    });
+    this.#o.log("warn", text);
+    const bytes = this.encodeRefusal(text, this.#o.nowMs);
+    const seqNum = this.#nextSender;
+    this.#o.push({ type: "send", msgType: "5", seqNum, bytes, persist: false, transmit: true });
     this.#disconnect("Session held for the operator");
   }
 }
