@@ -20,29 +20,103 @@ export function firstInvalidTag(message: FixMessage): number | undefined {
   return undefined;
 }
 
-/** SendingTime (52) in ms since the epoch: undefined when missing, NaN when not a UTCTimestamp. */
-export function sendingTimeMsOf(message: FixMessage): number | undefined {
-  const at = message.indexOf(52);
-  if (at < 0) return undefined;
-  // read from the bytes: no string per message
-  return parseTimestampBytes(message.bytes, message.valueStartAt(at), message.valueEndAt(at));
+/** What a received message must say about who sent it to whom, encoded once per session. */
+export class InboundIdentity {
+  readonly #target: Uint8Array;
+  readonly #sender: Uint8Array;
+  readonly #expected: readonly (readonly [number, Uint8Array])[];
+
+  /**
+   * SenderCompID (49) must be `targetCompId`, TargetCompID (56) `senderCompId`, and each of
+   * `expected` (tag and value: sub and location IDs) must be there with its value.
+   */
+  constructor(
+    targetCompId: string,
+    senderCompId: string,
+    expected: readonly (readonly [number, string])[],
+  ) {
+    const utf8 = new TextEncoder();
+    this.#target = utf8.encode(targetCompId);
+    this.#sender = utf8.encode(senderCompId);
+    this.#expected = expected.map(([tag, value]) => [tag, utf8.encode(value)] as const);
+  }
+
+  /** Whether `message` matches, compared in its bytes (no strings made). */
+  matches(message: FixMessage): boolean {
+    if (!valueIs(message, 49, this.#target) || !valueIs(message, 56, this.#sender)) return false;
+    const expected = this.#expected;
+    for (let i = 0; i < expected.length; i++) {
+      if (!valueIs(message, expected[i]![0], expected[i]![1])) return false;
+    }
+    return true;
+  }
+}
+
+/** Whether the first `tag` of `message` has exactly the bytes `value`. */
+function valueIs(message: FixMessage, tag: number, value: Uint8Array): boolean {
+  const i = message.indexOf(tag);
+  if (i < 0) return false;
+  const start = message.valueStartAt(i);
+  if (message.valueEndAt(i) - start !== value.length) return false;
+  const bytes = message.bytes;
+  for (let j = 0; j < value.length; j++) if (bytes[start + j] !== value[j]) return false;
+  return true;
 }
 
 /**
- * Whether `message` comes from `targetCompId` to `senderCompId` and carries the sub and location
- * IDs `expected` (pairs of tag and value).
+ * A fault in the header of a received message (QuickFIX's verify()): before Logon it ends the
+ * connection; once logged on it is rejected, and some faults then log out. One value per kind.
  */
-export function identityMatches(
+export interface HeaderFault {
+  /** Disconnect reason (before Logon; always, when there is no `reject`). */
+  readonly disconnect: string;
+  /** Whether a warning names the message type before disconnecting. */
+  readonly warn: boolean;
+  /** Once logged on: SessionRejectReason (373), RefTagID (371) and whether Logout follows. */
+  readonly reject?: { readonly reason: number; readonly tag?: number; readonly logout: boolean };
+}
+
+const SENDING_TIME_MISSING: HeaderFault = { disconnect: "SendingTime (52) missing", warn: false };
+const SENDING_TIME_MALFORMED: HeaderFault = {
+  disconnect: "SendingTime (52) is not a UTCTimestamp",
+  warn: false,
+  reject: { reason: 6, tag: 52, logout: false },
+};
+const SENDING_TIME_INACCURATE: HeaderFault = {
+  disconnect: "SendingTime accuracy problem",
+  warn: true,
+  reject: { reason: 10, logout: true },
+};
+const COMP_ID_PROBLEM: HeaderFault = {
+  disconnect: "CompID problem",
+  warn: false,
+  reject: { reason: 9, logout: true },
+};
+
+/**
+ * The first fault of `message`'s SendingTime (52) at `nowMs` (accuracy checked when
+ * `toleranceMs` is given) and identity (checked when `identity` is given), or undefined.
+ */
+export function headerFault(
   message: FixMessage,
-  targetCompId: string,
-  senderCompId: string,
-  expected: readonly (readonly [number, string])[],
-): boolean {
-  if (message.get(49) !== targetCompId || message.get(56) !== senderCompId) return false;
-  for (let i = 0; i < expected.length; i++) {
-    if (message.get(expected[i]![0]) !== expected[i]![1]) return false;
+  nowMs: number,
+  toleranceMs: number | undefined,
+  identity: InboundIdentity | undefined,
+): HeaderFault | undefined {
+  const at = message.indexOf(52);
+  if (at < 0) return SENDING_TIME_MISSING;
+  // read from the bytes: no string per message
+  const sendingTimeMs = parseTimestampBytes(
+    message.bytes,
+    message.valueStartAt(at),
+    message.valueEndAt(at),
+  );
+  if (Number.isNaN(sendingTimeMs)) return SENDING_TIME_MALFORMED;
+  if (toleranceMs !== undefined && Math.abs(nowMs - sendingTimeMs) > toleranceMs) {
+    return SENDING_TIME_INACCURATE;
   }
-  return true;
+  if (identity !== undefined && !identity.matches(message)) return COMP_ID_PROBLEM;
+  return undefined;
 }
 
 /** How to refuse a PossDupFlag=Y message numbered below the expected MsgSeqNum. */

@@ -24,6 +24,22 @@ export type LivenessDue =
   /** We have been silent a HeartBtInt: send a Heartbeat. */
   | "heartbeat";
 
+/** What a session does when a timer runs out: a warning, if any, and why it disconnects. */
+export const TIMEOUTS: Readonly<
+  Record<
+    Exclude<LivenessDue, "test-request" | "heartbeat">,
+    { readonly warning?: string; readonly reason: string }
+  >
+> = {
+  "logon-timeout": { warning: "Timed out waiting for Logon", reason: "Logon timeout" },
+  "logout-timeout-before-logon": { reason: "Timed out waiting for Logout response" },
+  "logout-timeout": { warning: "Timed out waiting for Logout response", reason: "Logout timeout" },
+  "heartbeat-timeout": {
+    warning: "Timed out waiting for heartbeat",
+    reason: "Heartbeat timeout: TestRequest unanswered",
+  },
+};
+
 /** The session's timers (the session sets the fields as it sends and receives). */
 export class Liveness {
   lastSentAtMs = 0;

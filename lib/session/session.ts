@@ -53,17 +53,21 @@ import {
   applVerIdCode,
   BUSINESS_REJECT_TEXTS,
   isAdminMsgType,
-  ROUTE_BODY,
-  ROUTE_HEADER,
-  ROUTE_SKIP,
-  routeOf,
+  isPlainBody,
   SESSION_REJECT_TEXTS,
+  splitFields,
   VERSION_RANK,
 } from "./session_fields.ts";
 import { logonBody, reverseRoute, sessionRejectBody } from "./_outbound.ts";
 import { Outbox } from "./_outbox.ts";
-import { Liveness } from "./_liveness.ts";
-import { firstInvalidTag, identityMatches, possDupFault, sendingTimeMsOf } from "./_inbound.ts";
+import { Liveness, TIMEOUTS } from "./_liveness.ts";
+import {
+  firstInvalidTag,
+  type HeaderFault,
+  headerFault,
+  InboundIdentity,
+  possDupFault,
+} from "./_inbound.ts";
 import {
   nextResendChunk,
   type ResendRange,
@@ -74,27 +78,8 @@ import {
 } from "./_resend.ts";
 
 export { type SessionIdParts, sessionKeyOf } from "./session_id.ts";
-export {
-  DEFAULT_HEARTBEAT_INTERVAL_S,
-  DEFAULT_LOGON_TIMEOUT_S,
-  DEFAULT_LOGOUT_TIMEOUT_S,
-  DEFAULT_MAX_QUEUED_MESSAGES,
-  DEFAULT_MAX_RESEND_RANGE,
-  DEFAULT_SENDING_TIME_TOLERANCE_S,
-  type Field,
-  type MessageValidator,
-  type SessionConfig,
-  SessionConfigError,
-  type SessionRole,
-  type ValidationIssue,
-} from "./session_config.ts";
-export {
-  type SessionAction,
-  type SessionEvent,
-  SessionStateError,
-  type SessionStateName,
-  type StateTransition,
-} from "./session_action.ts";
+export * from "./session_config.ts";
+export * from "./session_action.ts";
 export {
   APPL_VER_IDS,
   applVerIdCode,
@@ -147,8 +132,10 @@ export class Session {
   #held: LostOutboundRange | undefined;
   #lostOutbound: LostOutboundRange | undefined;
   readonly #loops: LogonLoopDetector;
-  /** The sub/location IDs received messages must carry. */
-  readonly #idExpected: readonly (readonly [number, string])[];
+  /** The largest SendingTime difference accepted; undefined: not checked. */
+  readonly #toleranceMs: number | undefined;
+  /** Who received messages must come from and be for; undefined: not checked. */
+  readonly #identity: InboundIdentity | undefined;
   /** Where a resend we serve goes (made once: resends are rare, the session is long-lived). */
   readonly #resendSink: ResendSink;
 
@@ -186,7 +173,16 @@ export class Session {
         : applVerIdCode(config.defaultApplVerId);
     }
     this.key = sessionKeyOf(config.beginString, config.senderCompId, config.targetCompId, config);
-    this.#idExpected = expectedInboundIdentity(config);
+    this.#toleranceMs = (config.checkLatency ?? true)
+      ? (config.sendingTimeToleranceS ?? DEFAULT_SENDING_TIME_TOLERANCE_S) * 1000
+      : undefined;
+    this.#identity = (config.checkCompId ?? true)
+      ? new InboundIdentity(
+        config.targetCompId,
+        config.senderCompId,
+        expectedInboundIdentity(config),
+      )
+      : undefined;
     this.#live = new Liveness(config.testRequestDelayMultiplier);
     this.#o = new Outbox(config, rank, this.#live, this.key);
     this.#resendSink = {
@@ -354,29 +350,15 @@ export class Session {
    */
   send(msgType: string, fields: Iterable<Field>, nowMs: number): SessionAction[] {
     this.#o.nowMs = nowMs;
-    if (Array.isArray(fields)) {
-      // The usual case, an array of body fields only: encoded as given, no copies.
-      const list = fields as readonly Field[];
-      let plain = true;
-      for (let i = 0; i < list.length; i++) {
-        if (routeOf(list[i]![0]) !== ROUTE_BODY) {
-          plain = false;
-          break;
-        }
-      }
-      if (plain) {
-        this.#sendNew(msgType, NO_FIELDS, list, this.isLoggedOn);
-        return this.#o.flush();
-      }
+    if (isPlainBody(fields)) {
+      // the usual case, an array of body fields only: encoded as given, no copies
+      this.#sendNew(msgType, NO_FIELDS, fields, this.isLoggedOn);
+    } else {
+      const header: Field[] = [];
+      const body: Field[] = [];
+      splitFields(fields, header, body);
+      this.#sendNew(msgType, header, body, this.isLoggedOn);
     }
-    const header: Field[] = [];
-    const body: Field[] = [];
-    for (const f of fields) {
-      const route = routeOf(f[0]);
-      if (route === ROUTE_SKIP) continue;
-      (route === ROUTE_HEADER ? header : body).push(f);
-    }
-    this.#sendNew(msgType, header, body, this.isLoggedOn);
     return this.#o.flush();
   }
 
@@ -576,36 +558,17 @@ export class Session {
 
   #timers(): void {
     const due = this.#live.due(this.#o.nowMs, this.#heartbeatIntervalS, this.#receivedLogon);
-    switch (due) {
-      case undefined:
-        return;
-      case "logon-timeout":
-        this.#o.log("warn", "Timed out waiting for Logon");
-        this.#disconnect("Logon timeout");
-        return;
-      case "logout-timeout-before-logon":
-        this.#disconnect("Timed out waiting for Logout response");
-        return;
-      case "logout-timeout":
-        this.#o.log("warn", "Timed out waiting for Logout response");
-        this.#disconnect("Logout timeout");
-        return;
-      case "heartbeat-timeout":
-        this.#o.log("warn", "Timed out waiting for heartbeat");
-        this.#disconnect("Heartbeat timeout: TestRequest unanswered");
-        return;
-      case "test-request":
-        this.#sendNew("1", [], [[112, "TEST"]], true);
-        this.#live.testRequestsSent++;
-        this.#o.log("info", "Sent TestRequest TEST");
-        return;
-      case "heartbeat":
-        this.#sendNew("0", [], [], true);
-        return;
-      default: {
-        const never: never = due;
-        throw new TypeError(`Cannot handle timer ${never}`);
-      }
+    if (due === undefined) return;
+    if (due === "test-request") {
+      this.#sendNew("1", [], [[112, "TEST"]], true);
+      this.#live.testRequestsSent++;
+      this.#o.log("info", "Sent TestRequest TEST");
+    } else if (due === "heartbeat") {
+      this.#sendNew("0", [], [], true);
+    } else {
+      const { warning, reason } = TIMEOUTS[due];
+      if (warning !== undefined) this.#o.log("warn", warning);
+      this.#disconnect(reason);
     }
   }
 
@@ -837,43 +800,10 @@ export class Session {
       this.#disconnect(`Logon state is not valid for message ${msgType}`);
       return false;
     }
-    const sendingTimeMs = sendingTimeMsOf(message);
-    if (sendingTimeMs === undefined) {
-      this.#disconnect("SendingTime (52) missing");
+    const fault = headerFault(message, this.#o.nowMs, this.#toleranceMs, this.#identity);
+    if (fault !== undefined) {
+      this.#headerFault(message, fault);
       return false;
-    }
-    if (Number.isNaN(sendingTimeMs)) {
-      if (!this.#receivedLogon) {
-        this.#disconnect("SendingTime (52) is not a UTCTimestamp");
-      } else {
-        this.#reject(message, 6, 52);
-      }
-      return false;
-    }
-    if (this.#c.checkLatency ?? true) {
-      const tolMs = (this.#c.sendingTimeToleranceS ?? DEFAULT_SENDING_TIME_TOLERANCE_S) * 1000;
-      if (Math.abs(this.#o.nowMs - sendingTimeMs) > tolMs) {
-        if (!this.#receivedLogon) {
-          this.#o.log("warn", `SendingTime accuracy problem on ${msgType}; disconnecting`);
-          this.#disconnect("SendingTime accuracy problem");
-        } else {
-          this.#reject(message, 10, undefined);
-          this.#sendLogout("");
-        }
-        return false;
-      }
-    }
-    if (this.#c.checkCompId ?? true) {
-      const c = this.#c;
-      if (!identityMatches(message, c.targetCompId, c.senderCompId, this.#idExpected)) {
-        if (!this.#receivedLogon) {
-          this.#disconnect("CompID problem");
-        } else {
-          this.#reject(message, 9, undefined);
-          this.#sendLogout("");
-        }
-        return false;
-      }
     }
     if (checkTooHigh || checkTooLow) {
       const seq = message.msgSeqNum;
@@ -901,6 +831,20 @@ export class Session {
     this.#live.testRequestsSent = 0;
     if (isAdminMsgType(msgType)) this.#o.push({ type: "admin", message });
     return true;
+  }
+
+  /** Before Logon a header fault disconnects; once logged on it is rejected. */
+  #headerFault(message: FixMessage, fault: HeaderFault): void {
+    const reject = fault.reject;
+    if (!this.#receivedLogon || reject === undefined) {
+      if (fault.warn) {
+        this.#o.log("warn", `${fault.disconnect} on ${message.msgType}; disconnecting`);
+      }
+      this.#disconnect(fault.disconnect);
+      return;
+    }
+    this.#reject(message, reject.reason, reject.tag);
+    if (reject.logout) this.#sendLogout("");
   }
 
   #targetTooHigh(message: FixMessage, seq: number): void {

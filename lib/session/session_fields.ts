@@ -8,6 +8,7 @@
 
 import { ApplVerId } from "../fix/tags.ts";
 import { SESSION_REJECT_REASON_TEXT } from "../fix/dictionary/validate_message.ts";
+import type { Field } from "./session_config.ts";
 
 /** Rank of each supported BeginString (FIX.4.4 → 44, FIXT.1.1 → 50), for version checks. */
 export const VERSION_RANK: Readonly<Record<string, number>> = {
@@ -83,10 +84,10 @@ export const HEADER_TAGS: ReadonlySet<number> = new Set([
 const SESSION_TAGS = new Set([8, 9, 10, 34, 35, 49, 52, 56]);
 
 /** Where `Session.send` puts a caller's field: the body, the header, or nowhere. */
-export const ROUTE_BODY = 0;
-export const ROUTE_HEADER = 1;
+const ROUTE_BODY = 0;
+const ROUTE_HEADER = 1;
 /** Tags the session writes itself (and PossDupFlag/OrigSendingTime, which only resends set). */
-export const ROUTE_SKIP = 2;
+const ROUTE_SKIP = 2;
 
 /**
  * The route of every tag up to the largest header tag, by index: one typed-array
@@ -103,6 +104,26 @@ const TAG_ROUTES: Uint8Array = (() => {
 })();
 
 /** The route of `tag`; typed-array reads would also accept numeric strings, hence the check. */
-export function routeOf(tag: number): number {
+function routeOf(tag: number): number {
   return typeof tag === "number" ? TAG_ROUTES[tag] ?? ROUTE_BODY : ROUTE_BODY;
+}
+
+/** Whether `fields` is an array of body fields only (sent as given, without copies). */
+export function isPlainBody(fields: Iterable<Field>): fields is readonly Field[] {
+  if (!Array.isArray(fields)) return false;
+  const list = fields as readonly Field[];
+  for (let i = 0; i < list.length; i++) if (routeOf(list[i]![0]) !== ROUTE_BODY) return false;
+  return true;
+}
+
+/**
+ * Sorts a caller's `fields` into `header` and `body`, dropping the tags the session writes
+ * itself (and PossDupFlag/OrigSendingTime, which only resends set).
+ */
+export function splitFields(fields: Iterable<Field>, header: Field[], body: Field[]): void {
+  for (const f of fields) {
+    const route = routeOf(f[0]);
+    if (route === ROUTE_SKIP) continue;
+    (route === ROUTE_HEADER ? header : body).push(f);
+  }
 }
