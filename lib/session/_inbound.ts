@@ -10,6 +10,7 @@
 
 import type { FixMessage } from "../fix/message.ts";
 import { parseTimestamp, parseTimestampBytes } from "./_timestamp.ts";
+import { isAdminMsgType } from "./session_fields.ts";
 
 /** The first tag number that is not positive, or undefined when all are. */
 export function firstInvalidTag(message: FixMessage): number | undefined {
@@ -143,4 +144,43 @@ export function possDupFault(message: FixMessage): PossDupFault | undefined {
   if (Number.isNaN(origMs)) return { reason: 6, tag: 122, logout: false };
   if (origMs > sendingMs) return { reason: 10, tag: undefined, logout: true };
   return undefined;
+}
+
+/**
+ * Whether a message of `msgType` may arrive in the logon state the flags describe (QuickFIX's
+ * validLogonState): a Logon first, nothing but Logout, Reject and SequenceReset around it.
+ */
+export function validLogonState(
+  msgType: string,
+  receivedLogon: boolean,
+  sentLogon: boolean,
+  sentLogout: boolean,
+  receivedReset: boolean,
+  sentReset: boolean,
+): boolean {
+  if ((msgType === "A" && sentReset) || receivedReset) return true;
+  if ((msgType === "A" && !receivedLogon) || (msgType !== "A" && receivedLogon)) return true;
+  if (msgType === "5" && sentLogon) return true;
+  if (msgType !== "5" && sentLogout) return true;
+  return msgType === "4" || msgType === "3";
+}
+
+/** The validation context of messages without an application version (one object for all). */
+const NO_APPL_VER_ID: { readonly applVerId: string | undefined } = Object.freeze({
+  applVerId: undefined,
+});
+
+/**
+ * The context `message` is validated in: on FIXT sessions an application message's version is
+ * its ApplVerID (1128) or the counterparty's default; otherwise none.
+ */
+export function validationContext(
+  message: FixMessage,
+  isFixt: boolean,
+  targetApplVerId: string | undefined,
+): { readonly applVerId: string | undefined } {
+  const applVerId = isFixt && !isAdminMsgType(message.msgType)
+    ? message.get(1128) ?? targetApplVerId
+    : undefined;
+  return applVerId === undefined ? NO_APPL_VER_ID : { applVerId };
 }

@@ -113,3 +113,34 @@ export function logonBody(
   if (extra) body.push(...extra);
   return body;
 }
+
+/** The body of a session Reject (35=3) with a text of our own (no SessionRejectReason). */
+export function textRejectBody(
+  rank: number,
+  seqText: string,
+  msgType: string,
+  text: string,
+): Field[] {
+  const body: Field[] = [];
+  if (rank >= 42) body.push([372, msgType]);
+  body.push([45, seqText], [58, text]);
+  return body;
+}
+
+/**
+ * The body of a Business Message Reject (35=j) of `message`; `text` is the reason's text.
+ * DefaultApplVerID (1137) belongs to the FIXT Logon only: 35=j needs no version field.
+ */
+export function businessRejectBody(
+  message: FixMessage,
+  reason: number,
+  refTagId: number | undefined,
+  text: string,
+): Field[] {
+  return [
+    [45, message.get(34) ?? ""],
+    [372, message.msgType],
+    [380, reason],
+    [58, refTagId ? `${text} (${refTagId})` : text],
+  ];
+}

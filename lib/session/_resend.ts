@@ -120,3 +120,30 @@ export function serveResend(
   if (gapStart !== 0) sink.gapFill(gapStart, fillTo);
   else if (fillTo > end + 1) sink.gapFill(end + 1, fillTo);
 }
+
+/** A ResendRequest's BeginSeqNo (7) and EndSeqNo (16) as sent, or why it is rejected. */
+export type ResendRequestRead =
+  | { readonly begin: number; readonly end: number }
+  | { readonly reason: number; readonly tag: number };
+
+/** Reads and checks BeginSeqNo (7, at least 1) and EndSeqNo (16, at least 0) of a ResendRequest. */
+export function readResendRequest(message: FixMessage): ResendRequestRead {
+  const bi = message.indexOf(7);
+  const ei = message.indexOf(16);
+  if (bi < 0) return { reason: 1, tag: 7 };
+  if (ei < 0) return { reason: 1, tag: 16 };
+  const begin = message.intAt(bi);
+  const end = message.intAt(ei);
+  if (!(begin >= 1)) return { reason: 5, tag: 7 };
+  if (!(end >= 0)) return { reason: 5, tag: 16 };
+  return { begin, end };
+}
+
+/**
+ * The last number a ResendRequest ending at `end` is served to: our last sent when it asks
+ * for everything (0 from FIX.4.2, 999999 up to FIX.4.2) or beyond what we sent.
+ */
+export function servedEnd(end: number, rank: number, nextSender: number): number {
+  const all = (rank >= 42 && end === 0) || (rank <= 42 && end === 999999);
+  return all || end >= nextSender ? nextSender - 1 : end;
+}

@@ -31,6 +31,7 @@ import {
 } from "./counterparty_ahead.ts";
 import { expectedInboundIdentity, sessionKeyOf } from "./session_id.ts";
 import {
+  checkSessionConfig,
   DEFAULT_HEARTBEAT_INTERVAL_S,
   DEFAULT_LOGON_TIMEOUT_S,
   DEFAULT_LOGOUT_TIMEOUT_S,
@@ -39,9 +40,9 @@ import {
   DEFAULT_SENDING_TIME_TOLERANCE_S,
   type Field,
   type SessionConfig,
-  SessionConfigError,
 } from "./session_config.ts";
 import {
+  deliverEvent,
   type SessionAction,
   type SessionEvent,
   SessionStateError,
@@ -56,9 +57,14 @@ import {
   isPlainBody,
   SESSION_REJECT_TEXTS,
   splitFields,
-  VERSION_RANK,
 } from "./session_fields.ts";
-import { logonBody, reverseRoute, sessionRejectBody } from "./_outbound.ts";
+import {
+  businessRejectBody,
+  logonBody,
+  reverseRoute,
+  sessionRejectBody,
+  textRejectBody,
+} from "./_outbound.ts";
 import { Outbox } from "./_outbox.ts";
 import { Liveness, TIMEOUTS } from "./_liveness.ts";
 import {
@@ -67,13 +73,17 @@ import {
   headerFault,
   InboundIdentity,
   possDupFault,
+  validationContext,
+  validLogonState,
 } from "./_inbound.ts";
 import {
   nextResendChunk,
+  readResendRequest,
   type ResendRange,
   resendRequestFor,
   type ResendRequestPlan,
   type ResendSink,
+  servedEnd,
   serveResend,
 } from "./_resend.ts";
 
@@ -90,11 +100,6 @@ export {
 } from "./session_fields.ts";
 
 const NO_FIELDS: readonly Field[] = [];
-
-/** The validation context of messages without an application version (one object for all). */
-const NO_APPL_VER_ID: { readonly applVerId: string | undefined } = Object.freeze({
-  applVerId: undefined,
-});
 
 /**
  * One FIX session's protocol state machine. Pure: no I/O, no clock.
@@ -140,16 +145,7 @@ export class Session {
   readonly #resendSink: ResendSink;
 
   constructor(config: SessionConfig) {
-    const rank = VERSION_RANK[config.beginString];
-    if (rank === undefined) {
-      throw new SessionConfigError(
-        "beginString",
-        `Cannot create session: BeginString "${config.beginString}" is not supported`,
-      );
-    }
-    if (config.senderCompId === "" || config.targetCompId === "") {
-      throw new SessionConfigError("senderCompId", "Cannot create session: a CompID is empty");
-    }
+    const rank = checkSessionConfig(config);
     this.#c = config;
     this.#rank = rank;
     this.#isFixt = rank === 50;
@@ -158,19 +154,8 @@ export class Session {
     this.#nextTarget = config.nextTargetSeqNum ?? 1;
     this.#loops = new LogonLoopDetector(config.logonLoop);
     this.#heartbeatIntervalS = config.heartbeatIntervalS ?? DEFAULT_HEARTBEAT_INTERVAL_S;
-    if (!(this.#heartbeatIntervalS >= 0)) {
-      throw new SessionConfigError("heartbeatIntervalS", "Cannot create session: HeartBtInt < 0");
-    }
-    if (this.#isFixt) {
-      if (config.defaultApplVerId === undefined && config.role === "initiator") {
-        throw new SessionConfigError(
-          "defaultApplVerId",
-          "Cannot create FIXT.1.1 initiator session: defaultApplVerId is missing",
-        );
-      }
-      this.#senderApplVerId = config.defaultApplVerId === undefined
-        ? undefined
-        : applVerIdCode(config.defaultApplVerId);
+    if (this.#isFixt && config.defaultApplVerId !== undefined) {
+      this.#senderApplVerId = applVerIdCode(config.defaultApplVerId);
     }
     this.key = sessionKeyOf(config.beginString, config.senderCompId, config.targetCompId, config);
     this.#toleranceMs = (config.checkLatency ?? true)
@@ -385,26 +370,7 @@ export class Session {
 
   /** The same as the individual methods, as one entry point taking an event value. */
   handle(event: SessionEvent, nowMs: number): SessionAction[] {
-    switch (event.type) {
-      case "connected":
-        return this.connect(nowMs);
-      case "received":
-        return this.receive(event.message, nowMs);
-      case "garbled":
-        return this.garbled(event.detail, nowMs);
-      case "timer":
-        return this.tick(nowMs);
-      case "disconnected":
-        return this.disconnected(event.reason, nowMs);
-      case "send":
-        return this.send(event.msgType, event.fields, nowMs);
-      case "logout":
-        return this.logout(event.text, nowMs);
-      default: {
-        const never: never = event;
-        throw new TypeError(`Cannot handle event ${JSON.stringify(never)}`);
-      }
-    }
+    return deliverEvent(this, event, nowMs);
   }
 
   /**
@@ -640,22 +606,14 @@ export class Session {
   #rejectText(message: FixMessage, text: string): void {
     const msgType = message.msgType;
     const seqText = message.get(34) ?? "";
-    const body: Field[] = [];
-    if (this.#rank >= 42) body.push([372, msgType]);
-    body.push([45, seqText], [58, text]);
+    const body = textRejectBody(this.#rank, seqText, msgType, text);
     this.#o.log("warn", `Message ${seqText} rejected: ${text}`);
     this.#sendNew("3", reverseRoute(message, this.#rank), body, this.isLoggedOn);
   }
 
   #businessReject(message: FixMessage, reason: number, refTagId: number | undefined): void {
     const text = BUSINESS_REJECT_TEXTS[reason] ?? "Rejected";
-    const body: Field[] = [
-      [45, message.get(34) ?? ""],
-      [372, message.msgType],
-      [380, reason],
-      [58, refTagId ? `${text} (${refTagId})` : text],
-    ];
-    // DefaultApplVerID (1137) belongs to the FIXT Logon only; 35=j needs no version field
+    const body = businessRejectBody(message, reason, refTagId, text);
     this.#o.log("warn", `Message ${message.get(34)} business-rejected: ${text}`);
     this.#sendNew("j", [], body, this.isLoggedOn);
   }
@@ -723,13 +681,8 @@ export class Session {
       return this.#reject(message, 0, badTag);
     }
     if (this.#c.validate !== undefined) {
-      const applVerId = this.#isFixt && !isAdminMsgType(msgType)
-        ? message.get(1128) ?? this.#targetApplVerId
-        : undefined;
-      const issue = this.#c.validate(
-        message,
-        applVerId === undefined ? NO_APPL_VER_ID : { applVerId },
-      );
+      const context = validationContext(message, this.#isFixt, this.#targetApplVerId);
+      const issue = this.#c.validate(message, context);
       if (issue !== undefined) {
         if (!this.#receivedLogon) {
           this.#o.log("warn", `${msgType} before Logon failed validation: ${issue.text}`);
@@ -782,20 +735,18 @@ export class Session {
     this.#reject(message, 1, tag);
   }
 
-  #validLogonState(msgType: string): boolean {
-    if ((msgType === "A" && this.#sentReset) || this.#receivedReset) return true;
-    if ((msgType === "A" && !this.#receivedLogon) || (msgType !== "A" && this.#receivedLogon)) {
-      return true;
-    }
-    if (msgType === "5" && this.#sentLogon) return true;
-    if (msgType !== "5" && this.#sentLogout) return true;
-    return msgType === "4" || msgType === "3";
-  }
-
   /** QuickFIX's verify(): logon state, SendingTime, CompIDs, sequence, PossDup. */
   #verify(message: FixMessage, checkTooHigh: boolean, checkTooLow: boolean): boolean {
     const msgType = message.msgType;
-    if (!this.#validLogonState(msgType)) {
+    const valid = validLogonState(
+      msgType,
+      this.#receivedLogon,
+      this.#sentLogon,
+      this.#sentLogout,
+      this.#receivedReset,
+      this.#sentReset,
+    );
+    if (!valid) {
       this.#o.log("warn", `Logon state is not valid for message ${msgType}`);
       this.#disconnect(`Logon state is not valid for message ${msgType}`);
       return false;
@@ -1017,21 +968,11 @@ export class Session {
 
   #nextResendRequest(message: FixMessage): void {
     if (!this.#verify(message, false, false)) return;
-    const bi = message.indexOf(7);
-    const ei = message.indexOf(16);
-    if (bi < 0) return this.#reject(message, 1, 7);
-    if (ei < 0) return this.#reject(message, 1, 16);
-    const begin = message.intAt(bi);
-    let end = message.intAt(ei);
-    if (!(begin >= 1)) return this.#reject(message, 5, 7);
-    if (!(end >= 0)) return this.#reject(message, 5, 16);
-    this.#o.log("info", `Received ResendRequest FROM: ${begin} TO: ${end}`);
-    if (
-      (this.#rank >= 42 && end === 0) || (this.#rank <= 42 && end === 999999) ||
-      end >= this.#nextSender
-    ) {
-      end = this.#nextSender - 1;
-    }
+    const request = readResendRequest(message);
+    if ("reason" in request) return this.#reject(message, request.reason, request.tag);
+    const begin = request.begin;
+    this.#o.log("info", `Received ResendRequest FROM: ${begin} TO: ${request.end}`);
+    const end = servedEnd(request.end, this.#rank, this.#nextSender);
     const limit = this.#c.maxResendRange ?? DEFAULT_MAX_RESEND_RANGE;
     if (end - begin + 1 > limit) {
       this.#reject(

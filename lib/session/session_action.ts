@@ -97,3 +97,42 @@ export class SessionStateError extends Error {
     this.state = state;
   }
 }
+
+/** The methods {@linkcode deliverEvent} calls: those of a `Session`. */
+export interface SessionEventTarget {
+  connect(nowMs: number): SessionAction[];
+  receive(message: FixMessage, nowMs: number): SessionAction[];
+  garbled(detail: string, nowMs: number): SessionAction[];
+  tick(nowMs: number): SessionAction[];
+  disconnected(reason: string, nowMs: number): SessionAction[];
+  send(msgType: string, fields: Iterable<Field>, nowMs: number): SessionAction[];
+  logout(text: string, nowMs: number): SessionAction[];
+}
+
+/** Hands `event` to the method of `session` that takes it (`Session.handle`). */
+export function deliverEvent(
+  session: SessionEventTarget,
+  event: SessionEvent,
+  nowMs: number,
+): SessionAction[] {
+  switch (event.type) {
+    case "connected":
+      return session.connect(nowMs);
+    case "received":
+      return session.receive(event.message, nowMs);
+    case "garbled":
+      return session.garbled(event.detail, nowMs);
+    case "timer":
+      return session.tick(nowMs);
+    case "disconnected":
+      return session.disconnected(event.reason, nowMs);
+    case "send":
+      return session.send(event.msgType, event.fields, nowMs);
+    case "logout":
+      return session.logout(event.text, nowMs);
+    default: {
+      const never: never = event;
+      throw new TypeError(`Cannot handle event ${JSON.stringify(never)}`);
+    }
+  }
+}

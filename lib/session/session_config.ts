@@ -11,6 +11,7 @@ import type { FieldValue } from "../fix/encoder.ts";
 import type { FixMessage } from "../fix/message.ts";
 import type { CounterpartyAheadPolicy, LogonLoopOptions } from "./counterparty_ahead.ts";
 import type { SessionIdParts } from "./session_id.ts";
+import { VERSION_RANK } from "./session_fields.ts";
 
 /** A `[tag, value]` pair. */
 export type Field = readonly [number, FieldValue];
@@ -150,4 +151,32 @@ export class SessionConfigError extends RangeError {
     this.name = "SessionConfigError";
     this.option = option;
   }
+}
+
+/**
+ * Checks what a session cannot run with and returns the version's rank (44 for FIX.4.4).
+ *
+ * @throws {SessionConfigError} naming the option at fault
+ */
+export function checkSessionConfig(config: SessionConfig): number {
+  const rank = VERSION_RANK[config.beginString];
+  if (rank === undefined) {
+    throw new SessionConfigError(
+      "beginString",
+      `Cannot create session: BeginString "${config.beginString}" is not supported`,
+    );
+  }
+  if (config.senderCompId === "" || config.targetCompId === "") {
+    throw new SessionConfigError("senderCompId", "Cannot create session: a CompID is empty");
+  }
+  if (!((config.heartbeatIntervalS ?? DEFAULT_HEARTBEAT_INTERVAL_S) >= 0)) {
+    throw new SessionConfigError("heartbeatIntervalS", "Cannot create session: HeartBtInt < 0");
+  }
+  if (rank === 50 && config.defaultApplVerId === undefined && config.role === "initiator") {
+    throw new SessionConfigError(
+      "defaultApplVerId",
+      "Cannot create FIXT.1.1 initiator session: defaultApplVerId is missing",
+    );
+  }
+  return rank;
 }
