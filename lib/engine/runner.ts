@@ -98,8 +98,17 @@ export class ConnectionRunner implements HostConnection {
   readonly #maxOut: number;
   #host: SessionHost | undefined;
   #queue: Uint8Array[] = [];
+  /** The other of the two queue arrays: the write loop swaps them instead of allocating. */
+  #spare: Uint8Array[] = [];
   #queuedBytes = 0;
   #flushScheduled = false;
+  /** Where several queued messages are joined for one write; grows, reused while this lives. */
+  #staging = new Uint8Array(0);
+  /** The microtask that starts the writer (one function for the connection, not one per turn). */
+  readonly #flushTask = (): void => {
+    this.#flushScheduled = false;
+    this.#startWriter();
+  };
   #writer: Promise<void> | undefined;
   #chain: Promise<void> | undefined;
   #chainTicket = 0;
@@ -275,6 +284,8 @@ export class ConnectionRunner implements HostConnection {
   }
 
   #push(bytes: Uint8Array): void {
+    // nothing to write; and the write loop relies on every queued message having bytes
+    if (bytes.length === 0) return;
     this.#queue.push(bytes);
     this.#queuedBytes += bytes.length;
     if (this.#queuedBytes > this.#maxOut) {
@@ -282,25 +293,22 @@ export class ConnectionRunner implements HostConnection {
         "warn",
         `${this.peer}: more than ${this.#maxOut} bytes queued for writing; disconnecting`,
       );
-      this.#queue = [];
+      this.#queue.length = 0;
       this.#queuedBytes = 0;
       this.#hardClose("outbound buffer limit exceeded");
       return;
     }
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
-      queueMicrotask(() => {
-        this.#flushScheduled = false;
-        this.#startWriter();
-      });
+      queueMicrotask(this.#flushTask);
     }
   }
 
   #startWriter(): void {
     if (this.#writer !== undefined || this.#queue.length === 0) return;
-    this.#writer = this.#writeLoop().finally(() => {
-      this.#writer = undefined;
-    });
+    // the loop clears #writer when it ends; it always awaits a write first (no empty messages
+    // are queued), so it cannot end before the assignment
+    this.#writer = this.#writeLoop();
   }
 
   async #writeLoop(): Promise<void> {
@@ -308,28 +316,37 @@ export class ConnectionRunner implements HostConnection {
       while (this.#queue.length > 0) {
         const parts = this.#queue;
         const total = this.#queuedBytes;
-        this.#queue = [];
+        this.#queue = this.#spare;
+        this.#spare = parts;
         this.#queuedBytes = 0;
         let data: Uint8Array;
         if (parts.length === 1) {
           data = parts[0]!;
         } else {
-          data = new Uint8Array(total);
+          // joined in the staging buffer, which only this loop touches, between writes
+          if (this.#staging.length < total) this.#staging = new Uint8Array(Math.max(total, 4096));
+          data = this.#staging;
           let o = 0;
-          for (const p of parts) {
-            data.set(p, o);
-            o += p.length;
+          for (let i = 0; i < parts.length; i++) {
+            data.set(parts[i]!, o);
+            o += parts[i]!.length;
           }
         }
-        for (let o = 0; o < data.length;) o += await this.#conn.write(data.subarray(o));
+        parts.length = 0;
+        let written = await this.#conn.write(
+          total === data.length ? data : data.subarray(0, total),
+        );
+        while (written < total) written += await this.#conn.write(data.subarray(written, total));
       }
     } catch (e) {
-      this.#queue = [];
+      this.#queue.length = 0;
       this.#queuedBytes = 0;
       if (!this.#closing) {
         this.#log("warn", `${this.peer}: write failed: ${e instanceof Error ? e.message : e}`);
       }
       this.#hardClose("write failed");
+    } finally {
+      this.#writer = undefined;
     }
   }
 
@@ -352,7 +369,7 @@ export class ConnectionRunner implements HostConnection {
    * when the journal failed, so nothing unjournaled may reach the socket).
    */
   abort(reason: string): void {
-    this.#queue = [];
+    this.#queue.length = 0;
     this.#queuedBytes = 0;
     this.#hardClose(reason);
   }

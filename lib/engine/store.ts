@@ -16,6 +16,8 @@
  * @module
  */
 
+import { SeqNumMap } from "./_seq_num_map.ts";
+
 /** Sequence numbers of a session. */
 export interface SequenceNumbers {
   /** The next MsgSeqNum this side sends. */
@@ -85,7 +87,7 @@ interface MemorySession {
   resetAtMs: number;
   nextSenderSeqNum: number;
   nextTargetSeqNum: number;
-  outbound: Map<number, Uint8Array>;
+  outbound: SeqNumMap<Uint8Array>;
   oldestSeqNum: number;
 }
 
@@ -118,7 +120,7 @@ export class MemorySessionStore implements SessionStore {
       resetAtMs: this.#clock(),
       nextSenderSeqNum: 1,
       nextTargetSeqNum: 1,
-      outbound: new Map(),
+      outbound: new SeqNumMap(),
       oldestSeqNum: 1,
     });
     this.#ids.set(key, id);

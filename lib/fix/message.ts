@@ -293,6 +293,7 @@ export class FixMessage {
   readonly #fields: Int32Array;
   readonly #base: number;
   #msgType: string | undefined;
+  #msgSeqNum: number | undefined;
 
   /**
    * Use {@linkcode decodeMessage}; this constructor trusts its input.
@@ -553,8 +554,12 @@ export class FixMessage {
 
   /** MsgSeqNum (34), or NaN when absent or not an integer. */
   get msgSeqNum(): number {
-    const i = this.indexOf(34);
-    return i < 0 ? NaN : this.intAt(i);
+    // read by the session and again by the store for every message: looked up once
+    if (this.#msgSeqNum === undefined) {
+      const i = this.indexOf(34);
+      this.#msgSeqNum = i < 0 ? NaN : this.intAt(i);
+    }
+    return this.#msgSeqNum;
   }
 
   /** The message as text with `|` for SOH, for logs and tools. */

@@ -78,6 +78,11 @@ abstract class Metric<T> {
 
 /** A monotonically increasing count. */
 export class Counter extends Metric<number> {
+  /** Series by label names, then by their values (see {@linkcode Counter.incLabelled}). */
+  readonly #byValues = new Map<
+    readonly string[],
+    Map<string, Map<string, Map<string, Series<number>>>>
+  >();
   protected initial(): number {
     return 0;
   }
@@ -85,6 +90,27 @@ export class Counter extends Metric<number> {
   inc(labels: Labels = {}, by = 1): void {
     if (by < 0) throw new RangeError(`Cannot decrease counter ${this.name}: by is ${by}`);
     this.get(labels).value += by;
+  }
+  /**
+   * Adds 1 to the series whose labels `names` (two or three, in this order) have the values
+   * `a`, `b` and `c`. The series is cached by its values under `names` (pass the same array each
+   * time), so once it exists nothing is allocated: for per-message counts.
+   */
+  incLabelled(names: readonly string[], a: string, b: string, c = ""): void {
+    let byA = this.#byValues.get(names);
+    if (byA === undefined) this.#byValues.set(names, byA = new Map());
+    let byB = byA.get(a);
+    if (byB === undefined) byA.set(a, byB = new Map());
+    let s = byB.get(b)?.get(c);
+    if (s === undefined) {
+      const labels: Record<string, string> = { [names[0]!]: a, [names[1]!]: b };
+      if (names.length > 2) labels[names[2]!] = c;
+      s = this.get(labels);
+      let byC = byB.get(b);
+      if (byC === undefined) byB.set(b, byC = new Map());
+      byC.set(c, s);
+    }
+    s.value++;
   }
   /** Current value of the series with `labels`. */
   value(labels: Labels = {}): number {

@@ -54,3 +54,21 @@ Deno.test("parsePrometheusText() rejects malformed lines", () => {
   assertThrows(() => parsePrometheusText("metric one\n"), SyntaxError);
   assertThrows(() => parsePrometheusText("# TYPE m bogus\n"), SyntaxError);
 });
+
+Deno.test("Counter.incLabelled() counts in the same series as inc() with the same labels", () => {
+  const r = new Registry();
+  const c = r.counter("tandem_test_total", "test");
+  const names = ["session", "direction", "msg_type"] as const;
+  c.inc({ session: "S", direction: "in", msg_type: "D" });
+  c.incLabelled(names, "S", "in", "D");
+  c.incLabelled(names, "S", "in", "D");
+  c.incLabelled(names, "S", "out", "8");
+  assertEquals(c.value({ session: "S", direction: "in", msg_type: "D" }), 3);
+  assertEquals(c.value({ direction: "out", msg_type: "8", session: "S" }), 1);
+  const two = ["session", "kind"] as const;
+  c.incLabelled(two, "S", "business");
+  assertEquals(c.value({ session: "S", kind: "business" }), 1);
+  const out: string[] = [];
+  c.render(out);
+  assertEquals(out.filter((l) => l.startsWith("tandem_test_total{")).length, 3);
+});

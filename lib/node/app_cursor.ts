@@ -53,12 +53,20 @@ export function cursoredApplication(
   appName: string,
 ): Application {
   if (!inner.onMessage) return inner;
+  // the cursor names of the last session seen (an application serves one): no strings per message
+  let key: string | undefined;
+  let name = "";
+  let beginName = "";
   return {
     ...inner,
     onMessage(message: FixMessage, session: SessionHandle, context: MessageContext) {
-      const name = cursorName(appName, session.key);
+      if (session.key !== key) {
+        key = session.key;
+        name = cursorName(appName, key);
+        beginName = BEGIN + name;
+      }
       const index = journal.lastIndex;
-      journal.recordAppCursor(BEGIN + name, index);
+      journal.recordAppCursor(beginName, index);
       try {
         inner.onMessage!(message, session, context);
       } finally {

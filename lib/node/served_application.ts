@@ -17,6 +17,10 @@ import type { NodeMetrics } from "./node_metrics.ts";
 // "<SOH>43=Y<SOH>" and "<SOH>123=Y<SOH>": PossDupFlag and GapFillFlag set
 const POSS_DUP_FLAG = new Uint8Array([1, 0x34, 0x33, 0x3d, 0x59, 1]);
 const GAP_FILL_FLAG = new Uint8Array([1, 0x31, 0x32, 0x33, 0x3d, 0x59, 1]);
+/** Label names of the per-message counters (one array each: their series are cached by it). */
+const MESSAGE_LABELS = ["session", "direction", "msg_type"] as const;
+const REJECT_LABELS = ["session", "kind"] as const;
+const RESEND_LABELS = ["session", "msg_type"] as const;
 
 /** Whether `bytes` contains `flag` (a short SOH-delimited field). */
 function hasFlag(bytes: Uint8Array, flag: Uint8Array): boolean {
@@ -51,7 +55,7 @@ export function servedApplication(
 ): Application {
   const log = deps.log.child({ session: key });
   const count = (dir: string) => (m: FixMessage) => {
-    deps.metrics.messages.inc({ session: key, direction: dir, msg_type: m.msgType });
+    deps.metrics.messages.incLabelled(MESSAGE_LABELS, key, dir, m.msgType);
     log.fix("in", m);
   };
   const base: Application = kind === "executor"
@@ -80,17 +84,15 @@ export function servedApplication(
       base.onAdmin?.(m, s);
     },
     onSent: (msgType, seqNum, bytes, s) => {
-      deps.metrics.messages.inc({ session: s.key, direction: "out", msg_type: msgType });
+      deps.metrics.messages.incLabelled(MESSAGE_LABELS, s.key, "out", msgType);
       if (msgType === "3" || msgType === "j") {
-        deps.metrics.rejects.inc({
-          session: s.key,
-          kind: msgType === "3" ? "session" : "business",
-        });
+        const kind = msgType === "3" ? "session" : "business";
+        deps.metrics.rejects.incLabelled(REJECT_LABELS, s.key, kind);
       }
       if (msgType === "4" && hasFlag(bytes, GAP_FILL_FLAG)) {
         deps.metrics.gapFills.inc({ session: s.key });
       } else if (hasFlag(bytes, POSS_DUP_FLAG)) {
-        deps.metrics.resends.inc({ session: s.key, msg_type: msgType });
+        deps.metrics.resends.incLabelled(RESEND_LABELS, s.key, msgType);
       }
       log.fix("out", bytes);
       base.onSent?.(msgType, seqNum, bytes, s);

@@ -83,6 +83,35 @@ export function heldText(range: LostOutboundRange): string {
     `an operator must set the sequence numbers before trading resumes`;
 }
 
+/**
+ * The range lost when the counterparty expects `expected` while our next MsgSeqNum is
+ * `nextSender`; `from` is the first number the counterparty says it received, when it says.
+ */
+export function lostOutboundRange(
+  expected: number,
+  nextSender: number,
+  from: number | undefined,
+  source: LostOutboundSource,
+  policy: CounterpartyAheadPolicy,
+): LostOutboundRange {
+  return {
+    fromSeqNum: Math.min(from ?? nextSender, nextSender),
+    toSeqNum: expected - 1,
+    source,
+    policy,
+  };
+}
+
+/** The warning logged when a lost outbound range is found. */
+export function lostOutboundText(
+  range: LostOutboundRange,
+  expected: number,
+  nextSender: number,
+): string {
+  return `Counterparty expects MsgSeqNum ${expected} but our next is ${nextSender}: ` +
+    `outbound ${range.fromSeqNum}-${range.toSeqNum} lost (${range.source}); policy ${range.policy}`;
+}
+
 /** Default for {@linkcode LogonLoopOptions.shortSessionMs}. */
 export const DEFAULT_LOGON_LOOP_SHORT_SESSION_MS = 30_000;
 /** Default for {@linkcode LogonLoopOptions.connections}. */
