@@ -165,7 +165,8 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
         this.#gate?.[Symbol.dispose]();
         this.#gate = undefined;
         await closing;
-        await this.#gateway?.close();
+        // Like a fenced leader: drop the venue connections, no Logout, nothing queued written.
+        await this.#gateway?.abort("journal storage failed");
       },
       stopReplication: async () => await this.#replication?.[Symbol.asyncDispose](),
     }, (code) => this.#fatal.resolve(code));
