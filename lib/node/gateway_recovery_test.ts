@@ -51,16 +51,6 @@ const fill = (id: string): [number, string][] => [
   [6, "10"],
 ];
 
-function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([
-    p,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
-
 async function until(test: () => boolean, what: string): Promise<void> {
   const deadline = Date.now() + 20_000;
   while (!test()) {
