@@ -44,8 +44,10 @@ export function cursorName(app: string, sessionKey: string): string {
 
 /**
  * Wraps `inner` so that each application message it handles is bracketed by
- * AppCursor records (see the module doc). `journal.lastIndex` at delivery is
- * the index of the Inbound record the engine has just written.
+ * AppCursor records (see the module doc), both naming the message's Inbound
+ * record (`context.index`): on a first delivery the record the engine has just
+ * written, on a replay after a failover the old one, so a replay of several
+ * messages that stops half-way leaves the later ones unfinished.
  */
 export function cursoredApplication(
   inner: Application,
@@ -65,7 +67,7 @@ export function cursoredApplication(
         name = cursorName(appName, key);
         beginName = BEGIN + name;
       }
-      const index = journal.lastIndex;
+      const index = context.index;
       journal.recordAppCursor(beginName, index);
       try {
         inner.onMessage!(message, session, context);

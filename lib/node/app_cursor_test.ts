@@ -166,3 +166,25 @@ Deno.test("unfinishedWork() does not replay a message the session answered with 
     assertEquals(work.replay.map((m) => m.msgSeqNum), [2]);
   });
 });
+
+Deno.test("cursoredApplication() closes a replayed message's run at its own Inbound record, so the messages after it stay unfinished", async () => {
+  await withJournal((j, id) => {
+    const i1 = inbound(j, id, 1);
+    const i2 = inbound(j, id, 2);
+    let out = 1;
+    const app = cursoredApplication(
+      { onMessage: () => void outbound(j, id, out++) },
+      j,
+      "executor",
+    );
+    // The new primary hands the first message over again, then dies before the second.
+    const work = unfinishedWork(j, "executor", { key: KEY, sessionId: id });
+    assertEquals(work.replay.map((m) => m.msgSeqNum), [1, 2]);
+    app.onMessage!(work.replay[0]!, { key: KEY } as SessionHandle, work.contexts[0]!);
+    assertEquals(j.appCursors().get(cursorName("executor", KEY)), i1);
+    const left = unfinishedWork(j, "executor", { key: KEY, sessionId: id });
+    assertEquals(left.replay.map((m) => m.msgSeqNum), [2]);
+    assertEquals(left.contexts.map((c) => c.index), [i2]);
+    assertEquals(left.voided.size, 0, "the replayed run's answer is not voided");
+  });
+});

@@ -5,7 +5,10 @@
  *
  * A standalone gateway starts them once. A replicated gateway starts them
  * each time it becomes leader, with the leader's release gate, and aborts
- * them when it steps down (see `node.ts`).
+ * them when it steps down (see `node.ts`). Either way, before any of them
+ * connects out, the application work the journal shows unfinished is done
+ * (`app_recovery.ts`): each session's resends skip the MsgSeqNums voided for
+ * it, and {@linkcode GatewayStartOptions.beforeConnect} runs with the hosts.
  *
  * @module
  */
@@ -25,6 +28,7 @@ import type { Logger } from "../log/mod.ts";
 import type { Registry } from "../metrics/registry.ts";
 import type { ConnectorEvent } from "../transport/mod.ts";
 import { connectionEvents, type ConnectionEventSink, initiatorConnectOptions } from "./gateway.ts";
+import { withVoidedResends } from "./app_recovery.ts";
 
 /** Where an initiator session is logged on, and its last failover. */
 export interface GatewayLink {
@@ -43,6 +47,8 @@ export interface GatewaySessionsOptions {
   readonly sessionConfig: (key: string) => AcceptorSessionConfig;
   /** The application serving session `key`. */
   readonly application: (key: string) => Application;
+  /** Outbound MsgSeqNums never to resend, by session (a fresh set per session at each start). */
+  readonly voided: Map<string, Set<number>>;
   readonly onConnectionEvent?: ((session: string, event: ConnectorEvent) => void) | undefined;
   /** A session's connection strategy gave up and its `connect.exitOnFatal` is set. */
   readonly onFatal: () => void;
@@ -54,6 +60,11 @@ export interface GatewayStartOptions {
   readonly awaitRelease?: AwaitRelease;
   /** Asked before each connection attempt and before its Logon: `true` or why not. */
   readonly mayConnect?: () => true | string;
+  /**
+   * Runs once the sessions exist and before any connects out, with the host of each key:
+   * where the node finishes the application work its journal shows unfinished.
+   */
+  readonly beforeConnect?: (hostOf: (key: string) => SessionHost | undefined) => void;
 }
 
 /** The initiator sessions of a gateway node; see the module doc. */
@@ -89,16 +100,20 @@ export class GatewaySessions {
     return this.#links;
   }
 
-  /** Starts one initiator per configured session (they connect out at once). */
+  /**
+   * Starts one initiator per configured session: {@linkcode GatewayStartOptions.beforeConnect}
+   * first, then they connect out.
+   */
   start(options: GatewayStartOptions = {}): void {
     const o = this.#o;
     const store = new JournalSessionStore(o.journal);
     this.#stopping = false;
+    const created: [key: string, initiator: Initiator, exitOnFatal: boolean][] = [];
     for (const s of o.config.sessions) {
       const key = sessionKeyOf(s);
       const sink = this.#sinkFor(key);
       const initiator: Initiator = new Initiator({
-        session: o.sessionConfig(key),
+        session: withVoidedResends(o.voided, key, o.sessionConfig(key)),
         ...initiatorConnectOptions(s),
         store,
         application: o.application(key),
@@ -124,11 +139,13 @@ export class GatewaySessions {
         ...(options.awaitRelease ? { awaitRelease: options.awaitRelease } : {}),
         ...(options.mayConnect ? { mayConnect: options.mayConnect } : {}),
       });
+      created.push([key, initiator, s.connect!.exitOnFatal]);
+    }
+    options.beforeConnect?.((key) => created.find(([k]) => k === key)?.[1].host);
+    for (const [, initiator, exitOnFatal] of created) {
       this.#initiators.push(initiator.start());
       void initiator.done.then(() => {
-        if (!this.#stopping && initiator.fatalReason !== undefined && s.connect!.exitOnFatal) {
-          o.onFatal();
-        }
+        if (!this.#stopping && initiator.fatalReason !== undefined && exitOnFatal) o.onFatal();
       });
     }
   }

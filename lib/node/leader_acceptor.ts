@@ -18,12 +18,12 @@ import {
   type Logger as EngineLogger,
 } from "../engine/mod.ts";
 import type { AwaitRelease } from "../engine/session_host.ts";
-import type { FixMessage } from "../fix/message.ts";
 import type { Journal } from "../journal/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import type { Registry } from "../metrics/registry.ts";
 import { acceptorAdmissionOptions, sessionAllowedAddresses } from "./_edge.ts";
 import { acceptorTlsOptions } from "./gateway.ts";
+import { withVoidedResends } from "./app_recovery.ts";
 
 /** What {@linkcode leaderAcceptor} takes from the node. */
 export interface LeaderAcceptorDeps {
@@ -52,15 +52,8 @@ export interface LeaderAcceptorDeps {
 export function leaderAcceptor(d: LeaderAcceptorDeps): Acceptor {
   const c = d.config;
   const sessions: AcceptorSessionConfig[] = [];
-  const withVoided = (key: string, sc: AcceptorSessionConfig) => {
-    const voided = new Set<number>();
-    d.voided.set(key, voided);
-    return {
-      ...sc,
-      ...sessionAllowedAddresses(c, key),
-      shouldResend: (m: FixMessage) => !voided.has(m.msgSeqNum),
-    };
-  };
+  const withVoided = (key: string, sc: AcceptorSessionConfig) =>
+    withVoidedResends(d.voided, key, { ...sc, ...sessionAllowedAddresses(c, key) });
   for (const [key, sc] of d.sessionConfigs) sessions.push(withVoided(key, sc));
   const templates = [...d.templates].map(([t, appName]) => ({
     template: t,

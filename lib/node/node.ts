@@ -17,7 +17,8 @@
  *   (see `gateway_sessions.ts`).
  * - **initiator, primary / secondary** (or etcd): journal + replication as an
  *   acceptor; only the leader runs the initiators, through its release gate
- *   and only while it leads (and holds its lease). Stepping down cancels the
+ *   and only while it leads (and holds its lease), after finishing the
+ *   application work the old leader left (as an acceptor does). Stepping down cancels the
  *   gate, then aborts them: the connections drop and nothing more is written,
  *   not even a Logout. `role` is then primary/secondary, `/status` `nodeRole`
  *   says initiator.
@@ -82,7 +83,8 @@ import { logonSession, logoutSession } from "./admin_sessions.ts";
 import { engineSessionConfig } from "./session_config.ts";
 import { type NodeMetrics, nodeMetrics } from "./node_metrics.ts";
 import { dispatcher, servedApplication } from "./served_application.ts";
-import { leaderReleaseGate, recoverApplications } from "./leader.ts";
+import { leaderReleaseGate } from "./leader.ts";
+import { recoverApplications } from "./app_recovery.ts";
 import { leaderAcceptor } from "./leader_acceptor.ts";
 import { startHttp } from "./http_servers.ts";
 import { followerReadiness, replicationStatus } from "./node_status.ts";
@@ -163,7 +165,8 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
         this.#gate?.[Symbol.dispose]();
         this.#gate = undefined;
         await closing;
-        await this.#gateway?.close();
+        // Like a fenced leader: drop the venue connections, no Logout, nothing queued written.
+        await this.#gateway?.abort("journal storage failed");
       },
       stopReplication: async () => await this.#replication?.[Symbol.asyncDispose](),
     }, (code) => this.#fatal.resolve(code));
@@ -290,7 +293,7 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
     if (c.node.ha !== "standalone") {
       await this.#startReplication(); // a replicated gateway connects out only while leading
     } else if (this.#gateway) {
-      this.#gateway.start();
+      this.#gateway.start({ beforeConnect: (hostOf) => this.#recoverApplications(hostOf) });
     } else {
       this.#leading = this.#becomeLeader("standalone");
       await this.#leading;
@@ -415,7 +418,7 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
         ? { awaitRelease: (index: number, msgType: string) => gate.awaitRelease(index, msgType) }
         : {}),
     });
-    this.#recoverApplications(acceptor);
+    this.#recoverApplications((key) => acceptor.sessions.get(key));
     await acceptor.start();
     // The storage may have failed while the acceptor started: then it never serves.
     if (this.#faults.fault) return void await acceptor.abort("journal storage failed");
@@ -424,8 +427,8 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
     this.#log.info("accepting FIX connections", { port: acceptor.port, epoch: this.epoch, reason });
   }
 
-  #recoverApplications(acceptor: Acceptor): void {
-    recoverApplications((key) => acceptor.sessions.get(key), {
+  #recoverApplications(hostOf: (key: string) => SessionHost | undefined): void {
+    recoverApplications(hostOf, {
       journal: this.journal,
       log: this.#log,
       appNames: this.#appNames,
@@ -449,6 +452,7 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
       mayConnect: () =>
         (replication.canAcceptLogon() && (this.#cluster?.leaseValid() ?? true)) ||
         "this node does not lead (or its leadership lease lapsed)",
+      beforeConnect: (hostOf) => this.#recoverApplications(hostOf),
     });
     this.#log.info("leading: connecting out", { epoch: this.epoch, reason });
   }
@@ -504,6 +508,7 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
       engineLogger: engineLogger(this.#log),
       sessionConfig: (key) => this.#sessionConfigs.get(key)!,
       application: (key) => this.#apps.get(key)!,
+      voided: this.#voided,
       onConnectionEvent: this.#onConnectionEvent,
       onFatal: () => {
         if (!this.#closed) this.#fatal.resolve(ExitCode.FatalConnection);

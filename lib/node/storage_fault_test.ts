@@ -7,6 +7,8 @@ import { assert, assertEquals, assertRejects, assertStringIncludes } from "../te
 import { AUTO_PROMOTE_MIN_HEARTBEATS, loadConfig } from "../config/mod.ts";
 import { createLogger } from "../log/mod.ts";
 import { Initiator } from "../engine/initiator.ts";
+import { Acceptor } from "../engine/acceptor.ts";
+import type { SessionHandle } from "../engine/application.ts";
 import type { Field } from "../session/session.ts";
 import { DataDirLockedError, Journal, MemoryStorage, RecordKind } from "../journal/mod.ts";
 import { ExitCode } from "../cli/exit_codes.ts";
@@ -247,4 +249,61 @@ Deno.test("TandemNode as a secondary whose replicated append fails stops followi
 
 Deno.test("config's AUTO_PROMOTE_MIN_HEARTBEATS matches the node's HEARTBEAT_TIMEOUT_INTERVALS", () => {
   assertEquals(AUTO_PROMOTE_MIN_HEARTBEATS, HEARTBEAT_TIMEOUT_INTERVALS);
+});
+
+Deno.test("TandemNode as a gateway whose journal write fails drops its venue connection without a Logout and stops with StorageFailed", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "tandem-fault-gw-" });
+  const admins: string[] = [];
+  const logon = Promise.withResolvers<SessionHandle>();
+  const ended = Promise.withResolvers<string>();
+  const venue = await new Acceptor({
+    sessions: [{
+      beginString: "FIX.4.4",
+      senderCompId: "VENUE",
+      targetCompId: "TANDEM",
+      heartbeatIntervalS: 30,
+    }],
+    logger: () => {},
+    application: {
+      onLogon: (s) => logon.resolve(s),
+      onAdmin: (m) => void admins.push(m.msgType),
+      onLogout: (_, reason) => ended.resolve(reason),
+    },
+  }).start();
+  const cfg = loadConfig(
+    `
+node: { id: fault-gw, role: initiator, dataDir: ${JSON.stringify(dir)} }
+admin: { listen: 127.0.0.1:0 }
+journal: { syncPolicy: always }
+fix: { logoutTimeoutS: 30 }
+log: { level: info, format: json }
+sessions:
+  - beginString: FIX.4.4
+    senderCompId: TANDEM
+    targetCompId: VENUE
+    heartbeatIntervalS: 30
+    application: echo
+    connect: { addresses: [127.0.0.1:${venue.port}], reconnectDelayMs: 60000 }
+`,
+    { source: "fault-gw.yaml", env: {} },
+  );
+  const lines: string[] = [];
+  const logger = createLogger(cfg.log, { sink: (l) => lines.push(l), isTerminal: false });
+  const storage = new MemoryStorage();
+  const node = await TandemNode.start(cfg, { logger, journalStorage: storage });
+  try {
+    const session = await within(logon.promise, 20_000, "the gateway's Logon");
+    storage.diskFull = true;
+    session.send("B", [[148, "disk full now"]]);
+    // Well inside fix.logoutTimeoutS: nothing waits for a Logout answer.
+    assertEquals(await within(node.fatal, 10_000, "the node to stop"), ExitCode.StorageFailed);
+    const reason = await within(ended.promise, 10_000, "the venue connection to drop");
+    assert(!admins.includes("5"), `the venue got a Logout (${reason}): ${admins.join(",")}`);
+    const failedStep = lines.find((l) => l.includes("after the storage failure, could not"));
+    assertEquals(failedStep, undefined);
+  } finally {
+    await node.close();
+    await venue.close();
+    await Deno.remove(dir, { recursive: true });
+  }
 });

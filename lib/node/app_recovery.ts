@@ -1,0 +1,90 @@
+/**
+ * What a node does, on becoming leader, about the application work the
+ * previous leader left unfinished (see `app_cursor.ts`), whatever it leads:
+ * the sessions of an acceptor, or the initiator sessions of a replicated
+ * gateway. Both go the same way, before any session is connected:
+ *
+ * 1. every served session's resends skip the MsgSeqNums in a fresh "voided"
+ *    set ({@linkcode withVoidedResends}): a ResendRequest for them gets a
+ *    SequenceReset-GapFill;
+ * 2. {@linkcode recoverApplications} fills those sets with the answers of a
+ *    run the old leader cut short (journaled, never released) and hands the
+ *    application, again, every inbound message after its last closing cursor,
+ *    with the {@linkcode MessageContext} of the first delivery. Its answers are
+ *    journaled with the next sequence numbers and reach the counterparty by
+ *    its ResendRequest once the session logs on.
+ *
+ * Sessions served with `application: api` are left alone: their programs
+ * resume from the API stream.
+ *
+ * @module
+ */
+
+import type { Application, SessionHost } from "../engine/mod.ts";
+import type { FixMessage } from "../fix/message.ts";
+import type { Journal } from "../journal/mod.ts";
+import type { Logger } from "../log/mod.ts";
+import { unfinishedWork } from "./app_cursor.ts";
+
+/**
+ * Session settings whose resends skip the MsgSeqNums voided for `key`: a
+ * fresh set, registered in `voided` for {@linkcode recoverApplications} to fill.
+ */
+export function withVoidedResends<T extends object>(
+  voided: Map<string, Set<number>>,
+  key: string,
+  config: T,
+): T & { shouldResend: (message: FixMessage) => boolean } {
+  const seqNums = new Set<number>();
+  voided.set(key, seqNums);
+  return { ...config, shouldResend: (m: FixMessage) => !seqNums.has(m.msgSeqNum) };
+}
+
+/** What {@linkcode recoverApplications} needs from the node. */
+export interface RecoverDeps {
+  readonly journal: Journal;
+  readonly log: Logger;
+  /** Application name of every served session. */
+  readonly appNames: ReadonlyMap<string, string>;
+  readonly apps: ReadonlyMap<string, Application>;
+  /** Outbound MsgSeqNums never to resend, by session (filled here). */
+  readonly voided: ReadonlyMap<string, Set<number>>;
+}
+
+/**
+ * Finishes the application work the previous leader left (see `app_cursor.ts`): replays
+ * the messages whose answers the journal lacks and voids the answers it holds half-done.
+ * `hostOf` gives the session host serving a key (acceptor or initiator), not yet connected.
+ */
+export function recoverApplications(
+  hostOf: (key: string) => SessionHost | undefined,
+  deps: RecoverDeps,
+): void {
+  for (const [key, appName] of deps.appNames) {
+    if (appName === "api") continue;
+    const host = hostOf(key);
+    if (!host) continue;
+    const work = unfinishedWork(deps.journal, appName, { key, sessionId: host.sessionId });
+    for (const seq of work.voided) deps.voided.get(key)?.add(seq);
+    if (work.voided.size > 0 || work.replay.length > 0) {
+      deps.log.warn("finishing application work left by the previous primary", {
+        session: key,
+        voidedSeqNums: [...work.voided],
+        replayed: work.replay.length,
+      });
+    }
+    const app = deps.apps.get(key);
+    work.replay.forEach((m, i) => {
+      try {
+        app?.onMessage?.(m, host, work.contexts[i]!);
+      } catch (err) {
+        // As on a first delivery (the session host logs it): the run is closed, the rest goes on.
+        deps.log.error("application threw on a replayed message", {
+          session: key,
+          msgSeqNum: m.msgSeqNum,
+          error: err instanceof Error ? err.message : String(err),
+        });
+      }
+    });
+  }
+}
