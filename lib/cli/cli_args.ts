@@ -9,7 +9,7 @@
  * tandem journal …                                                     journal tools
  * tandem promote --admin HOST:PORT [--token T] [--reason TEXT] [--timeout-ms N]
  * tandem cluster status --admin HOST:PORT [--token T] [--json] [--timeout-ms N]
- * tandem demo [--orders N] [--ack-strategy forever|timeout|never] [--cluster]  failover demo
+ * tandem demo [--orders N] [--ack-strategy forever|timeout|never] [--cluster|--gateway-ha]  failover demo
  * tandem help [COMMAND] | COMMAND --help | --help                       usage
  * tandem --version
  * ```
@@ -117,6 +117,8 @@ export type CliCommand =
     readonly ackStrategy: "forever" | "timeout" | "never";
     /** Three members and a local etcd instead of a pair. */
     readonly cluster: boolean;
+    /** A gateway pair (replicated initiators) in front of a venue, its leader killed. */
+    readonly gatewayHa: boolean;
   }
   | { readonly kind: "help"; readonly topic: HelpTopic | undefined }
   | { readonly kind: "version" };
@@ -378,7 +380,11 @@ function parseCluster(
 
 function parseDemo(all: readonly string[]): CliCommand {
   const cluster = all.includes("--cluster");
-  const args = all.filter((a) => a !== "--cluster");
+  const gatewayHa = all.includes("--gateway-ha");
+  if (cluster && gatewayHa) {
+    throw new CliUsageError("Cannot combine --cluster and --gateway-ha: choose one demo", "demo");
+  }
+  const args = all.filter((a) => a !== "--cluster" && a !== "--gateway-ha");
   const { flags, positionals } = splitFlags(args, ["--orders", "--ack-strategy"], "demo");
   if (positionals.length > 0) {
     throw new CliUsageError(`Unexpected argument ${positionals[0]}`, "demo");
@@ -398,5 +404,5 @@ function parseDemo(all: readonly string[]): CliCommand {
       "demo",
     );
   }
-  return { kind: "demo", orders, ackStrategy: strategy, cluster };
+  return { kind: "demo", orders, ackStrategy: strategy, cluster, gatewayHa };
 }

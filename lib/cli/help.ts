@@ -145,7 +145,8 @@ ${DEFAULT_PROMOTE_TIMEOUT_MS}.
 
 Exit codes: 0 shown, 1 unreachable, refused or not in cluster mode, 2 usage error.
 `,
-  demo: `Usage: tandem demo [--orders N] [--ack-strategy forever|timeout|never] [--cluster]
+  demo:
+    `Usage: tandem demo [--orders N] [--ack-strategy forever|timeout|never] [--cluster|--gateway-ha]
 
 Starts a primary, a secondary (both with the executor application) and an initiator as child
 processes of this program, streams N NewOrderSingle (default ${DEFAULT_DEMO_ORDERS}) with a progress
@@ -157,6 +158,12 @@ at the end (also on Ctrl-C).
 With --cluster: three members coordinated by a local etcd (needs etcd: apt-get install
 etcd-server); SIGKILLs the leader a third of the way (it stays down), freezes the next leader with
 SIGSTOP two thirds of the way, and prints the same summary with both failover times.
+
+With --gateway-ha: the initiator side instead. A venue (an acceptor running executor) and a
+gateway pair in front of it (two replicated initiators, each serving the API); an application
+streams orders through the API with retries and reads the executions from the stream; the gateway
+leader is SIGKILLed midway, the follower takes over the venue session with the same sequence
+numbers, and the summary says what reached the venue and the application, and how often.
 
 Exit codes: 0 the demo ran (see the summary), 1 it could not run, 2 usage error.
 `,

@@ -278,21 +278,21 @@ export class GatewayHaClient implements AsyncDisposable {
   }
 
   /**
-   * Sends every order of `clOrdIds` as a NewOrderSingle (client id = ClOrdID) with at most
-   * `concurrency` requests in flight; resolves when every one was answered 200.
+   * Sends every order `clOrdIds` yields as a NewOrderSingle (client id = ClOrdID) with at most
+   * `concurrency` requests in flight; resolves when the iterable is exhausted and every order
+   * was answered 200. A generator may decide on the fly when to stop.
    */
   async sendOrders(
-    clOrdIds: readonly string[],
+    clOrdIds: Iterable<string>,
     concurrency: number,
     order: (clOrdId: string) => Record<string, unknown> = newOrderFields,
     onSent?: (outcome: SendOutcome) => void,
   ): Promise<void> {
-    let next = 0;
+    const ids = clOrdIds[Symbol.iterator]();
     const worker = async () => {
-      while (next < clOrdIds.length) {
-        const id = clOrdIds[next++]!;
-        this.expect(id);
-        const outcome = await this.send(id, "D", order(id));
+      for (let n = ids.next(); !n.done; n = ids.next()) {
+        this.expect(n.value);
+        const outcome = await this.send(n.value, "D", order(n.value));
         onSent?.(outcome);
       }
     };
