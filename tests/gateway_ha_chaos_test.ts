@@ -22,7 +22,7 @@
  * them the tests are ignored with the reason printed.
  */
 
-import { assert, assertEquals } from "../lib/testing/assert.ts";
+import { assert, assertEquals, assertMatch } from "../lib/testing/assert.ts";
 import { etcdInstalled } from "../lib/testing/etcd_server.ts";
 import { GatewayHaClient, readStream } from "../lib/demo/_gateway_ha_client.ts";
 import { ensureQfPeer, type QfAcceptorSummary, startQfAcceptor } from "./interop/_peer.ts";
@@ -33,7 +33,8 @@ import {
   seededRandom,
   VENUE_COMP_ID,
 } from "./_gateway_ha_chaos.ts";
-import { waitUntil } from "./_failover_cluster.ts";
+import { freePorts, waitUntil } from "./_failover_cluster.ts";
+import { TandemProcess, writeGatewayYaml } from "./_gateway_process.ts";
 
 const build = await ensureQfPeer();
 if (!build.ok) console.error(`gateway HA tests ignored: ${build.reason}`);
@@ -242,5 +243,57 @@ Deno.test({
   sanitizeOps: false,
   async fn() {
     await chaos("etcd");
+  },
+});
+
+Deno.test({
+  name:
+    "venue check: a gateway replaced by one with an empty data directory is refused with MsgSeqNum too low (what the HA gateway prevents)",
+  ignore: !build.ok,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "tandem-gateway-lost-" });
+    try {
+      await using venue = await startQfAcceptor({
+        dataDir: `${dir}/venue`,
+        senderCompId: VENUE_COMP_ID,
+        targetCompId: GATEWAY_COMP_ID,
+      });
+      const session = {
+        sender: GATEWAY_COMP_ID,
+        target: VENUE_COMP_ID,
+        application: "api" as const,
+        connect: { addresses: [`127.0.0.1:${venue.port}`] },
+      };
+      const [apiPort] = freePorts(1);
+      await Deno.mkdir(`${dir}/first`);
+      await Deno.mkdir(`${dir}/replacement`);
+      {
+        await using gw = new TandemProcess(
+          "gateway",
+          await writeGatewayYaml(`${dir}/first`, apiPort!, [session]),
+        );
+        await venue.waitForEvent("logon");
+        await using client = new GatewayHaClient({
+          apiUrls: [`http://127.0.0.1:${apiPort}`],
+          session: GATEWAY_SESSION,
+        });
+        client.startStream();
+        await client.sendOrders(["A-1", "A-2", "A-3"], 1);
+        await client.waitFor(() => client.filledOrders === 3, "3 fills");
+        await gw.crash();
+      }
+      // The replacement starts from nothing: it logs on with MsgSeqNum 1.
+      await using replacement = new TandemProcess(
+        "replacement gateway",
+        await writeGatewayYaml(`${dir}/replacement`, apiPort!, [session]),
+      );
+      await replacement.waitFor("MsgSeqNum too low");
+      const summary = await venue.stop();
+      assert(summary.seqTooLow >= 1, JSON.stringify(summary));
+      assertMatch(summary.seqTooLowText, /MsgSeqNum too low, expecting \d+ but received 1/);
+      assertEquals(summary.logons, 1);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
   },
 });
