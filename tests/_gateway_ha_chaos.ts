@@ -258,16 +258,27 @@ export class GatewayHa implements AsyncDisposable {
     return (s?.journal as { lastIndex?: number } | undefined)?.lastIndex ?? -1;
   }
 
-  /** Whether member `i` follows its leader and holds everything the leader holds. */
-  async caughtUp(i: number, leader: number): Promise<boolean> {
-    if (!(await isStreaming(this.ports[i]!.admin))) return false;
-    if (this.options.coordination === "etcd") {
-      const c = (await status(this.ports[leader]!.admin))?.cluster as
-        | { inSync?: string[] | null }
-        | undefined;
-      if (!(c?.inSync ?? []).includes(this.names[i]!)) return false;
-    }
-    return (await this.lastIndex(i)) >= (await this.lastIndex(leader));
+  /**
+   * Waits until member `i` follows `leader` (streaming; in a cluster, in the leader's in-sync
+   * set) and holds everything the leader held when the wait began (under continuous traffic the
+   * leader's own last index keeps moving).
+   */
+  async waitCaughtUp(i: number, leader: number, timeoutMs = 60_000): Promise<void> {
+    const target = await this.lastIndex(leader);
+    await waitUntil(
+      async () => {
+        if (!(await isStreaming(this.ports[i]!.admin))) return false;
+        if (this.options.coordination === "etcd") {
+          const c = (await status(this.ports[leader]!.admin))?.cluster as
+            | { inSync?: string[] | null }
+            | undefined;
+          if (!(c?.inSync ?? []).includes(this.names[i]!)) return false;
+        }
+        return (await this.lastIndex(i)) >= target;
+      },
+      `gateway ${this.names[i]} following ${this.names[leader]} up to index ${target}`,
+      timeoutMs,
+    );
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -79,7 +79,8 @@ async function chaos(
       members: coordination === "static" ? 2 : 3,
       venuePort: venue.port,
       ackStrategy: "forever",
-      autoPromoteAfterMs: 300,
+      // Ten heartbeats: a loaded machine must not promote a live leader's follower.
+      autoPromoteAfterMs: 1_000,
       minInSync: 2,
     });
     if (coordination === "static") {
@@ -90,7 +91,7 @@ async function chaos(
     }
     const first = await gw.leader();
     for (const i of gw.alive) {
-      if (i !== first) await waitUntil(() => gw.caughtUp(i, first), `member ${i} in sync`, 60_000);
+      if (i !== first) await gw.waitCaughtUp(i, first);
     }
     await venue.waitForEvent("logon", 1);
 
@@ -129,7 +130,7 @@ async function chaos(
       if (dead >= 0) {
         // Two remain: bring the third back (in sync) before the next kill leaves one.
         await gw.start(dead);
-        await waitUntil(() => gw.caughtUp(dead, leader), `member ${dead} back in sync`, 60_000);
+        await gw.waitCaughtUp(dead, leader);
         dead = -1;
         leader = await gw.leader();
       }
@@ -148,7 +149,7 @@ async function chaos(
       failoverMs.push(Date.now() - t0);
       if (coordination === "static" || random() < 0.5) {
         if (coordination === "etcd") await gw.start(victim);
-        await waitUntil(() => gw.caughtUp(victim, next), `member ${victim} in sync`, 60_000);
+        await gw.waitCaughtUp(victim, next);
       } else {
         dead = victim;
       }
