@@ -15,11 +15,13 @@
  * {@linkcode DEFAULT_RETRY_BACKOFF_MS}; any other 4xx is the caller's error and
  * is thrown at once.
  *
- * Receiving (`GET /stream?from=N`, WebSocket): when the socket ends (its
- * member died, or stopped), the stream is opened again on the next member from
- * the last index seen + 1. Every member streams only durable records, so the
- * indices must strictly increase across members: an index at or below the
- * last one is booked as a problem, as is an ExecID received twice.
+ * Receiving (`GET /stream?from=N`, WebSocket): the stream is read from the
+ * member that leads (`GET /leader`; in a cluster a follower may show a record
+ * the next election discards). When the socket ends (the member died, or
+ * stopped leading), it is opened again on the leader from the last index seen
+ * + 1. A leader streams only durable records, so the indices must strictly
+ * increase across members: an index at or below the last one is booked as a
+ * problem, as is an ExecID received twice.
  *
  * @module
  */
@@ -314,15 +316,59 @@ export class GatewayHaClient implements AsyncDisposable {
   async #streamLoop(): Promise<void> {
     let url = this.#urls[0]!;
     let failuresInRow = 0;
+    let opened = false;
     while (!this.#signal.aborted) {
+      const leader = await this.#findLeader(url);
+      if (leader === undefined) {
+        await this.#pause(++failuresInRow);
+        continue;
+      }
+      url = leader;
+      if (opened) {
+        this.streamResumes++;
+        this.#event(`stream resumed on ${url} from index ${this.lastIndex + 1}`);
+      }
+      opened = true;
       const received = await this.#streamOnce(url);
       if (this.#signal.aborted) break;
-      this.streamResumes++;
-      this.#event(`stream from ${url} ended after ${received} messages; resuming`);
+      this.#event(`stream from ${url} ended after ${received} messages`);
       failuresInRow = received > 0 ? 1 : failuresInRow + 1;
       url = this.#next(url);
       await this.#pause(failuresInRow);
     }
+  }
+
+  /**
+   * The member to stream from: the one that says it leads (`GET /leader`), asked from `start`
+   * on, or the leader a member names; undefined when none does yet. In a cluster a follower may
+   * show a record beyond the leader's commit point that a later election discards, so the stream
+   * is read from the leader only. With one member, that member.
+   */
+  async #findLeader(start: string): Promise<string | undefined> {
+    if (this.#urls.length === 1) return start;
+    const ask = async (url: string) => {
+      try {
+        const res = await fetch(`${url}/leader`, {
+          headers: this.#headers(),
+          signal: AbortSignal.any([this.#signal, AbortSignal.timeout(this.#timeoutMs)]),
+        });
+        const text = await res.text();
+        return res.ok
+          ? JSON.parse(text) as { leading?: boolean; leader?: { api?: string | null } | null }
+          : undefined;
+      } catch {
+        return undefined;
+      }
+    };
+    let url = start;
+    let hint: string | undefined;
+    for (let k = 0; k < this.#urls.length; k++, url = this.#next(url)) {
+      const info = await ask(url);
+      if (info?.leading === true) return url;
+      if (typeof info?.leader?.api === "string") hint ??= apiBaseUrl(info.leader.api);
+    }
+    if (hint !== undefined && (await ask(hint))?.leading === true) return hint;
+    return undefined;
   }
 
   /** One WebSocket on `base` from the last index + 1; resolves with the count received. */

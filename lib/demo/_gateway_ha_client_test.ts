@@ -11,11 +11,16 @@ class FakeMember implements AsyncDisposable {
   constructor(
     send: (clientId: string, n: number) => Promise<Response> | Response,
     stream: (from: number, ws: WebSocket) => void = () => {},
+    leader: () => { leading: boolean; leader: { api: string | null } | null } = () => ({
+      leading: true,
+      leader: null,
+    }),
   ) {
     this.server = Deno.serve(
       { hostname: "127.0.0.1", port: 0, onListen: () => {} },
       async (req) => {
         const url = new URL(req.url);
+        if (url.pathname === "/leader") return Response.json(leader());
         if (url.pathname === "/stream") {
           const from = Number(url.searchParams.get("from"));
           this.streamFroms.push(from);
@@ -204,4 +209,24 @@ Deno.test("readStream() collects a member's stream up to an index", async () => 
   const got = await readStream(m.url, 4, 5_000, 2);
   assertEquals([...got.keys()], [2, 3, 4]);
   assert(got.get(4)!.includes("E4"));
+});
+
+Deno.test("GatewayHaClient streams from the member that leads, or the leader a follower names", async () => {
+  await using leader = new FakeMember(() => ok(1), (_from, ws) => {
+    ws.send(frame(2, exec("A", "E1", "0")));
+  });
+  const follower = (_from: number, ws: WebSocket) => ws.send(frame(2, exec("A", "X", "0")));
+  await using f1 = new FakeMember(() => ok(1), follower, () => ({ leading: false, leader: null }));
+  await using f2 = new FakeMember(
+    () => ok(1),
+    follower,
+    () => ({ leading: false, leader: { api: leader.url } }),
+  );
+  // The leader is not in the list: only f2's answer names it.
+  await using client = new GatewayHaClient({ apiUrls: [f1.url, f2.url], session: SESSION });
+  client.expect("A");
+  client.startStream();
+  await client.waitFor(() => client.lastIndex === 2, "index 2", 10_000);
+  assertEquals(client.executions.get(2)?.execId, "E1");
+  assertEquals([f1.streamFroms, f2.streamFroms, leader.streamFroms], [[], [], [1]]);
 });
