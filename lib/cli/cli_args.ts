@@ -72,6 +72,11 @@ function roleTopic(args: readonly string[]): HelpTopic {
 
 /** Default number of orders of `demo`. */
 export const DEFAULT_DEMO_ORDERS = 50_000;
+/**
+ * Default number of orders of `demo --gateway-ha`: each goes through one HTTP request answered only
+ * once it is durable on both gateways, so fewer than the FIX-driven demos stream.
+ */
+export const DEFAULT_GATEWAY_HA_DEMO_ORDERS = 5_000;
 /** Most orders `demo` takes. */
 export const MAX_DEMO_ORDERS = 1_000_000;
 
@@ -390,7 +395,9 @@ function parseDemo(all: readonly string[]): CliCommand {
     throw new CliUsageError(`Unexpected argument ${positionals[0]}`, "demo");
   }
   const ordersText = flags.get("--orders");
-  const orders = ordersText === undefined ? DEFAULT_DEMO_ORDERS : Number(ordersText);
+  const orders = ordersText === undefined
+    ? (gatewayHa ? DEFAULT_GATEWAY_HA_DEMO_ORDERS : DEFAULT_DEMO_ORDERS)
+    : Number(ordersText);
   if (!Number.isInteger(orders) || orders < 10 || orders > MAX_DEMO_ORDERS) {
     throw new CliUsageError(
       `Invalid --orders ${ordersText}: expected an integer 10–${MAX_DEMO_ORDERS}`,

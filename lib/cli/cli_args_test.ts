@@ -1,6 +1,6 @@
 import { assertEquals, assertThrows } from "../testing/assert.ts";
 import { CliUsageError, parseCliArgs } from "./mod.ts";
-import { DEFAULT_DEMO_ORDERS } from "./cli_args.ts";
+import { DEFAULT_DEMO_ORDERS, DEFAULT_GATEWAY_HA_DEMO_ORDERS } from "./cli_args.ts";
 
 Deno.test("parseCliArgs() reads a run with every override flag, in both flag forms", () => {
   assertEquals(
@@ -139,6 +139,13 @@ Deno.test("parseCliArgs() reads demo flags and refuses bad ones", () => {
     ackStrategy: "never",
     cluster: false,
     gatewayHa: false,
+  });
+  assertEquals(parseCliArgs(["demo", "--gateway-ha"]), {
+    kind: "demo",
+    orders: DEFAULT_GATEWAY_HA_DEMO_ORDERS,
+    ackStrategy: "forever",
+    cluster: false,
+    gatewayHa: true,
   });
   assertEquals(parseCliArgs(["demo", "--gateway-ha", "--orders", "40"]), {
     kind: "demo",

@@ -6,7 +6,12 @@
 
 import { EXIT_CODE_MEANINGS } from "./exit_codes.ts";
 import type { HelpTopic } from "./cli_args.ts";
-import { ADMIN_TOKEN_ENV, DEFAULT_DEMO_ORDERS, DEFAULT_PROMOTE_TIMEOUT_MS } from "./cli_args.ts";
+import {
+  ADMIN_TOKEN_ENV,
+  DEFAULT_DEMO_ORDERS,
+  DEFAULT_GATEWAY_HA_DEMO_ORDERS,
+  DEFAULT_PROMOTE_TIMEOUT_MS,
+} from "./cli_args.ts";
 
 const EXIT_CODES_TEXT = Object.entries(EXIT_CODE_MEANINGS)
   .map(([code, meaning]) => `  ${code}  ${meaning}`)
@@ -163,7 +168,8 @@ With --gateway-ha: the initiator side instead. A venue (an acceptor running exec
 gateway pair in front of it (two replicated initiators, each serving the API); an application
 streams orders through the API with retries and reads the executions from the stream; the gateway
 leader is SIGKILLed midway, the follower takes over the venue session with the same sequence
-numbers, and the summary says what reached the venue and the application, and how often.
+numbers, and the summary says what reached the venue and the application, and how often
+(default ${DEFAULT_GATEWAY_HA_DEMO_ORDERS} orders: each is one HTTP request answered once durable).
 
 Exit codes: 0 the demo ran (see the summary), 1 it could not run, 2 usage error.
 `,

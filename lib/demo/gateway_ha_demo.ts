@@ -21,12 +21,17 @@
 
 import { Child } from "./_child.ts";
 import { formatBookLines } from "./_book.ts";
-import { DEMO_CONCURRENT_SENDS, type DemoOptions } from "./demo.ts";
+import type { DemoOptions } from "./demo.ts";
 import { freePorts, sleep, until } from "./_wait.ts";
 import { GatewayHaClient } from "./_gateway_ha_client.ts";
 
 /** The follower gateway's auto-promotion delay in the demo. */
 export const GATEWAY_DEMO_AUTO_PROMOTE_MS = 300;
+/**
+ * Concurrent sends of the demo's application: a send is answered once durable on both gateways,
+ * so throughput comes from many in flight.
+ */
+export const GATEWAY_DEMO_CONCURRENT_SENDS = 32;
 
 const SESSION = "FIX.4.4:GW->EXEC";
 const VENUE_SESSION = "FIX.4.4:EXEC->GW";
@@ -273,7 +278,7 @@ async function gatewayHaDemo(
     );
     failoverMs = Date.now() - killedAtMs;
   };
-  const sending = client.sendOrders(ids(), DEMO_CONCURRENT_SENDS, undefined, () => {
+  const sending = client.sendOrders(ids(), GATEWAY_DEMO_CONCURRENT_SENDS, undefined, () => {
     acked++;
     if (acked === killAt && failover === undefined) failover = doFailover();
   });
