@@ -33,7 +33,7 @@ import {
   seededRandom,
   VENUE_COMP_ID,
 } from "./_gateway_ha_chaos.ts";
-import { freePorts, waitUntil } from "./_failover_cluster.ts";
+import { exitWithin, freePorts, waitUntil } from "./_failover_cluster.ts";
 import { TandemProcess, writeGatewayYaml } from "./_gateway_process.ts";
 
 const build = await ensureQfPeer();
@@ -295,6 +295,41 @@ Deno.test({
       assertEquals(summary.logons, 1);
     } finally {
       await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "a gateway leader under forever whose follower is gone still stops on SIGINT within the logout timeout",
+  ignore: !build.ok,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "tandem-gateway-stop-" });
+    try {
+      await using venue = await startQfAcceptor({
+        dataDir: `${dir}/venue`,
+        senderCompId: VENUE_COMP_ID,
+        targetCompId: GATEWAY_COMP_ID,
+      });
+      await using gw = await GatewayHa.create({
+        coordination: "static",
+        members: 2,
+        venuePort: venue.port,
+        ackStrategy: "forever",
+      });
+      const leader = await gw.start(0, "primary");
+      await gw.start(1, "secondary");
+      await gw.leader();
+      await gw.kill(1);
+      // Its Logout to the venue now waits for an ack that cannot come: the default logout
+      // timeout (2 s) bounds the wait, then what is held back is cancelled.
+      leader.kill("SIGINT");
+      const exit = await exitWithin(leader, 10_000);
+      assertEquals(exit.code, 0, leader.lines.slice(-10).join("\n"));
+    } finally {
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
     }
   },
 });
