@@ -12,6 +12,7 @@
  */
 
 import { EtcdServer } from "../lib/testing/etcd_server.ts";
+import { gatewayMemberYaml as gatewayApiAndSessionYaml } from "./_cluster.ts";
 import {
   freePorts,
   isStreaming,
@@ -49,8 +50,6 @@ export interface GatewayHaOptions {
   /** Cluster. */
   readonly minInSync?: number;
   readonly leaseTtlMs?: number;
-  /** The gateway session's HeartBtInt. */
-  readonly heartbeatIntervalS?: number;
 }
 
 /** The YAML of gateway member `i` (`ha` only matters for a pair). */
@@ -84,12 +83,18 @@ coordination:
     pollIntervalMs: 50
 `
     : `  autoPromoteAfterMs: ${o.autoPromoteAfterMs ?? 300}\n`;
+  const gw = gatewayApiAndSessionYaml({
+    venuePort: o.venuePort,
+    senderCompId: GATEWAY_COMP_ID,
+    targetCompId: VENUE_COMP_ID,
+    memberUrls: Object.fromEntries(names.map((n, k) => [n, `http://127.0.0.1:${all[k]!.api}`])),
+  }, me.api);
   return `node:
   id: ${names[i]}
   role: initiator
   ha: ${o.coordination === "etcd" ? "secondary" : ha}
   dataDir: ${JSON.stringify(dataDir)}
-journal:
+${gw.fix}journal:
   syncPolicy: none
 replication:
   listen: 127.0.0.1:${me.replication}
@@ -100,24 +105,10 @@ ${replicationTarget}  peerIds: [${others.join(", ")}]
   reconnectDelayMs: 50
 ${coordination}admin:
   listen: 127.0.0.1:${me.admin}
-api:
-  listen: 127.0.0.1:${me.api}
-  memberUrls:
-${names.map((n, k) => `    ${n}: http://127.0.0.1:${all[k]!.api}`).join("\n")}
 log:
   level: info
   format: json
-sessions:
-  - beginString: FIX.4.4
-    senderCompId: ${GATEWAY_COMP_ID}
-    targetCompId: ${VENUE_COMP_ID}
-    heartbeatIntervalS: ${o.heartbeatIntervalS ?? 30}
-    application: api
-    connect:
-      addresses: [127.0.0.1:${o.venuePort}]
-      reconnectDelayMs: 50
-      backoffMs: [50, 200]
-`;
+${gw.sessions}`;
 }
 
 /** A gateway pair or cluster as `main.ts` processes over one temp dir (see the module doc). */
