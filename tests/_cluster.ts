@@ -53,6 +53,8 @@ export interface GatewayMemberOptions {
   readonly senderCompId?: string;
   /** The venue's CompID (default VENUE). */
   readonly targetCompId?: string;
+  /** `api.memberUrls`: node id → API base URL, so that a follower's 503 names the leader's. */
+  readonly memberUrls?: Readonly<Record<string, string>>;
 }
 
 /** The `fix:` and `sessions:` YAML of a gateway member (its API on `apiPort`). */
@@ -63,7 +65,11 @@ export function gatewayMemberYaml(g: GatewayMemberOptions, apiPort: number): {
   return {
     fix: `api:
   listen: 127.0.0.1:${apiPort}
-fix:
+${
+      Object.entries(g.memberUrls ?? {}).map(([id, url], i) =>
+        `${i === 0 ? "  memberUrls:\n" : ""}    ${id}: ${url}\n`
+      ).join("")
+    }fix:
   logoutTimeoutS: 1
 `,
     sessions: `sessions:

@@ -9,7 +9,7 @@
  * tandem journal …                                                     journal tools
  * tandem promote --admin HOST:PORT [--token T] [--reason TEXT] [--timeout-ms N]
  * tandem cluster status --admin HOST:PORT [--token T] [--json] [--timeout-ms N]
- * tandem demo [--orders N] [--ack-strategy forever|timeout|never] [--cluster]  failover demo
+ * tandem demo [--orders N] [--ack-strategy forever|timeout|never] [--cluster|--gateway-ha]  failover demo
  * tandem help [COMMAND] | COMMAND --help | --help                       usage
  * tandem --version
  * ```
@@ -72,6 +72,11 @@ function roleTopic(args: readonly string[]): HelpTopic {
 
 /** Default number of orders of `demo`. */
 export const DEFAULT_DEMO_ORDERS = 50_000;
+/**
+ * Default number of orders of `demo --gateway-ha`: each goes through one HTTP request answered only
+ * once it is durable on both gateways, so fewer than the FIX-driven demos stream.
+ */
+export const DEFAULT_GATEWAY_HA_DEMO_ORDERS = 5_000;
 /** Most orders `demo` takes. */
 export const MAX_DEMO_ORDERS = 1_000_000;
 
@@ -117,6 +122,8 @@ export type CliCommand =
     readonly ackStrategy: "forever" | "timeout" | "never";
     /** Three members and a local etcd instead of a pair. */
     readonly cluster: boolean;
+    /** A gateway pair (replicated initiators) in front of a venue, its leader killed. */
+    readonly gatewayHa: boolean;
   }
   | { readonly kind: "help"; readonly topic: HelpTopic | undefined }
   | { readonly kind: "version" };
@@ -378,13 +385,19 @@ function parseCluster(
 
 function parseDemo(all: readonly string[]): CliCommand {
   const cluster = all.includes("--cluster");
-  const args = all.filter((a) => a !== "--cluster");
+  const gatewayHa = all.includes("--gateway-ha");
+  if (cluster && gatewayHa) {
+    throw new CliUsageError("Cannot combine --cluster and --gateway-ha: choose one demo", "demo");
+  }
+  const args = all.filter((a) => a !== "--cluster" && a !== "--gateway-ha");
   const { flags, positionals } = splitFlags(args, ["--orders", "--ack-strategy"], "demo");
   if (positionals.length > 0) {
     throw new CliUsageError(`Unexpected argument ${positionals[0]}`, "demo");
   }
   const ordersText = flags.get("--orders");
-  const orders = ordersText === undefined ? DEFAULT_DEMO_ORDERS : Number(ordersText);
+  const orders = ordersText === undefined
+    ? (gatewayHa ? DEFAULT_GATEWAY_HA_DEMO_ORDERS : DEFAULT_DEMO_ORDERS)
+    : Number(ordersText);
   if (!Number.isInteger(orders) || orders < 10 || orders > MAX_DEMO_ORDERS) {
     throw new CliUsageError(
       `Invalid --orders ${ordersText}: expected an integer 10–${MAX_DEMO_ORDERS}`,
@@ -398,5 +411,5 @@ function parseDemo(all: readonly string[]): CliCommand {
       "demo",
     );
   }
-  return { kind: "demo", orders, ackStrategy: strategy, cluster };
+  return { kind: "demo", orders, ackStrategy: strategy, cluster, gatewayHa };
 }

@@ -1,6 +1,6 @@
 import { assertEquals, assertThrows } from "../testing/assert.ts";
 import { CliUsageError, parseCliArgs } from "./mod.ts";
-import { DEFAULT_DEMO_ORDERS } from "./cli_args.ts";
+import { DEFAULT_DEMO_ORDERS, DEFAULT_GATEWAY_HA_DEMO_ORDERS } from "./cli_args.ts";
 
 Deno.test("parseCliArgs() reads a run with every override flag, in both flag forms", () => {
   assertEquals(
@@ -124,19 +124,41 @@ Deno.test("parseCliArgs() reads demo flags and refuses bad ones", () => {
     orders: DEFAULT_DEMO_ORDERS,
     ackStrategy: "forever",
     cluster: false,
+    gatewayHa: false,
   });
   assertEquals(parseCliArgs(["demo", "--cluster", "--orders", "30"]), {
     kind: "demo",
     orders: 30,
     ackStrategy: "forever",
     cluster: true,
+    gatewayHa: false,
   });
   assertEquals(parseCliArgs(["demo", "--orders", "50", "--ack-strategy", "never"]), {
     kind: "demo",
     orders: 50,
     ackStrategy: "never",
     cluster: false,
+    gatewayHa: false,
   });
+  assertEquals(parseCliArgs(["demo", "--gateway-ha"]), {
+    kind: "demo",
+    orders: DEFAULT_GATEWAY_HA_DEMO_ORDERS,
+    ackStrategy: "forever",
+    cluster: false,
+    gatewayHa: true,
+  });
+  assertEquals(parseCliArgs(["demo", "--gateway-ha", "--orders", "40"]), {
+    kind: "demo",
+    orders: 40,
+    ackStrategy: "forever",
+    cluster: false,
+    gatewayHa: true,
+  });
+  assertThrows(
+    () => parseCliArgs(["demo", "--cluster", "--gateway-ha"]),
+    CliUsageError,
+    "Cannot combine --cluster and --gateway-ha",
+  );
   assertThrows(() => parseCliArgs(["demo", "--orders", "5"]), CliUsageError, "Invalid --orders 5");
   assertThrows(
     () => parseCliArgs(["demo", "--ack-strategy", "quorum"]),

@@ -6,7 +6,12 @@
 
 import { EXIT_CODE_MEANINGS } from "./exit_codes.ts";
 import type { HelpTopic } from "./cli_args.ts";
-import { ADMIN_TOKEN_ENV, DEFAULT_DEMO_ORDERS, DEFAULT_PROMOTE_TIMEOUT_MS } from "./cli_args.ts";
+import {
+  ADMIN_TOKEN_ENV,
+  DEFAULT_DEMO_ORDERS,
+  DEFAULT_GATEWAY_HA_DEMO_ORDERS,
+  DEFAULT_PROMOTE_TIMEOUT_MS,
+} from "./cli_args.ts";
 
 const EXIT_CODES_TEXT = Object.entries(EXIT_CODE_MEANINGS)
   .map(([code, meaning]) => `  ${code}  ${meaning}`)
@@ -145,7 +150,8 @@ ${DEFAULT_PROMOTE_TIMEOUT_MS}.
 
 Exit codes: 0 shown, 1 unreachable, refused or not in cluster mode, 2 usage error.
 `,
-  demo: `Usage: tandem demo [--orders N] [--ack-strategy forever|timeout|never] [--cluster]
+  demo:
+    `Usage: tandem demo [--orders N] [--ack-strategy forever|timeout|never] [--cluster|--gateway-ha]
 
 Starts a primary, a secondary (both with the executor application) and an initiator as child
 processes of this program, streams N NewOrderSingle (default ${DEFAULT_DEMO_ORDERS}) with a progress
@@ -157,6 +163,13 @@ at the end (also on Ctrl-C).
 With --cluster: three members coordinated by a local etcd (needs etcd: apt-get install
 etcd-server); SIGKILLs the leader a third of the way (it stays down), freezes the next leader with
 SIGSTOP two thirds of the way, and prints the same summary with both failover times.
+
+With --gateway-ha: the initiator side instead. A venue (an acceptor running executor) and a
+gateway pair in front of it (two replicated initiators, each serving the API); an application
+streams orders through the API with retries and reads the executions from the stream; the gateway
+leader is SIGKILLed midway, the follower takes over the venue session with the same sequence
+numbers, and the summary says what reached the venue and the application, and how often
+(default ${DEFAULT_GATEWAY_HA_DEMO_ORDERS} orders: each is one HTTP request answered once durable).
 
 Exit codes: 0 the demo ran (see the summary), 1 it could not run, 2 usage error.
 `,

@@ -35,6 +35,7 @@ import { fetchNodeStatus, formatClusterStatus, summarizeCluster } from "./cluste
 import { runJournalCommand } from "../journal/cli.ts";
 import { runDemo } from "../demo/mod.ts";
 import { runClusterDemo } from "../demo/cluster_demo.ts";
+import { runGatewayHaDemo } from "../demo/gateway_ha_demo.ts";
 
 /** Where the command writes and what it reads from the process. */
 export interface CliIo {
@@ -107,13 +108,17 @@ export async function runCli(
     case "cluster-status":
       return await clusterStatus(command, io);
     case "demo":
-      return await (command.cluster ? runClusterDemo : runDemo)({
-        orders: command.orders,
-        ackStrategy: command.ackStrategy,
-        stdout: io.stdout,
-        isTerminal: io.stderrIsTerminal,
-        signal: io.signal,
-      });
+      return await (command.cluster
+        ? runClusterDemo
+        : command.gatewayHa
+        ? runGatewayHaDemo
+        : runDemo)({
+          orders: command.orders,
+          ackStrategy: command.ackStrategy,
+          stdout: io.stdout,
+          isTerminal: io.stderrIsTerminal,
+          signal: io.signal,
+        });
     default: {
       const never: never = command;
       throw new TypeError(`Cannot run command ${JSON.stringify(never)}`);

@@ -709,10 +709,11 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
     await this.#leading.catch(() => {});
     const acceptor = this.#acceptor;
     this.#acceptor = undefined;
-    if (acceptor) {
-      // Sessions log out while the replica can still acknowledge; whatever is still held back
-      // after the logout timeout is cancelled (see ReleaseGate), so closing never hangs.
-      const closing = acceptor.close();
+    // Sessions log out while the replica can still acknowledge; whatever is still held back
+    // after the logout timeout is cancelled (see ReleaseGate), so closing never hangs: neither
+    // an acceptor nor a gateway leader under `forever` whose follower is gone.
+    for (const closing of [acceptor?.close(), this.#gateway?.close()]) {
+      if (closing === undefined) continue;
       let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([
         closing,
@@ -722,7 +723,6 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
       this.#gate?.[Symbol.dispose]();
       await closing;
     }
-    await this.#gateway?.close();
     this.#gate?.[Symbol.dispose]();
     await this.#cluster?.[Symbol.asyncDispose]();
     await this.#replication?.[Symbol.asyncDispose]();

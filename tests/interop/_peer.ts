@@ -104,6 +104,19 @@ export interface QfCommonSummary {
   sequenceResetsSent: number;
   rejectsSeen: number;
   rejectsSent: number;
+  /** SequenceReset received with GapFillFlag=Y (skipping administrative messages). */
+  gapFillsSeen: number;
+  /** SequenceReset received without GapFillFlag: the numbers moved by hand (a manual reset). */
+  hardSequenceResetsSeen: number;
+  /** Logons received with ResetSeqNumFlag=Y: the counterparty restarted at 1. */
+  resetLogonsSeen: number;
+  /**
+   * Messages QuickFIX refused with "MsgSeqNum too low" (a Logon or message numbered below what it
+   * expected, without PossDup): what a gateway that lost its sequence numbers causes.
+   */
+  seqTooLow: number;
+  /** QuickFIX's first "MsgSeqNum too low" event text ("" when none). */
+  seqTooLowText: string;
   logons: number;
   logouts: number;
   nextSenderSeq: number;

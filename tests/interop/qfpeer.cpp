@@ -53,6 +53,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -62,6 +63,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <sstream>
 #include <string>
 #include <unordered_set>
@@ -338,6 +340,17 @@ std::string bodyField(const FIX::Message& m, int tag) {
 
 bool isPossDup(const FIX::Message& m) { return headerField(m, FIX::FIELD::PossDupFlag) == "Y"; }
 
+// Session events QuickFIX only reports to its log (no Application callback), counted for the
+// summary: a counterparty that logs on or sends with a MsgSeqNum lower than expected (and no
+// PossDup) is refused with "MsgSeqNum too low"; that is the failure a gateway restarted from
+// nothing, or a standby missing messages, causes. Shared by every session log, hence atomic (the
+// threaded acceptor logs from its connection threads).
+struct LogCounts {
+  std::atomic<long> seqTooLow{0};
+  std::mutex mutex;
+  std::string firstTooLow;
+};
+
 // Counters and checks shared by both roles; the role classes add their own.
 class PeerApp : public FIX::Application {
  public:
@@ -401,7 +414,12 @@ class PeerApp : public FIX::Application {
     ++activity_;
     std::string type = headerField(m, FIX::FIELD::MsgType);
     if (type == "2") ++resendRequestsSeen_;
-    else if (type == "4") ++sequenceResetsSeen_;
+    else if (type == "4") {
+      ++sequenceResetsSeen_;
+      // GapFill skips administrative messages; a Reset (no GapFillFlag) moves the numbers by hand.
+      if (bodyField(m, FIX::FIELD::GapFillFlag) == "Y") ++gapFillsSeen_;
+      else ++hardSequenceResetsSeen_;
+    }
     else if (type == "3") {
       ++rejectsSeen_;
       anomaly("received session Reject: " + m.toString());
@@ -409,6 +427,7 @@ class PeerApp : public FIX::Application {
       logoutReceived_ = true;
       logoutText_ = bodyField(m, FIX::FIELD::Text);
     } else if (type == "A" && bodyField(m, FIX::FIELD::ResetSeqNumFlag) == "Y") {
+      ++resetLogonsSeen_;
       lastAppSeqIn_ = 0;  // the counterparty restarted the sequence numbers at 1
     }
   }
@@ -441,6 +460,11 @@ class PeerApp : public FIX::Application {
 
   FIX::Session* session() const { return FIX::Session::lookupSession(sessionId_); }
 
+  std::string firstTooLow() const {
+    std::lock_guard<std::mutex> lock(logCounts_.mutex);
+    return logCounts_.firstTooLow;
+  }
+
   // Adds the counters common to both roles to a summary line.
   void common(JsonLine& j) const {
     FIX::Session* s = session();
@@ -452,6 +476,11 @@ class PeerApp : public FIX::Application {
         .num("sequenceResetsSent", sequenceResetsSent_)
         .num("rejectsSeen", rejectsSeen_)
         .num("rejectsSent", rejectsSent_)
+        .num("gapFillsSeen", gapFillsSeen_)
+        .num("hardSequenceResetsSeen", hardSequenceResetsSeen_)
+        .num("resetLogonsSeen", resetLogonsSeen_)
+        .num("seqTooLow", logCounts_.seqTooLow.load())
+        .str("seqTooLowText", firstTooLow())
         .num("logons", logons_)
         .num("logouts", logouts_)
         .num("nextSenderSeq", s ? s->getExpectedSenderNum() : 0)
@@ -485,6 +514,8 @@ class PeerApp : public FIX::Application {
   long resendRequestsSeen_ = 0, resendRequestsSent_ = 0;
   long sequenceResetsSeen_ = 0, sequenceResetsSent_ = 0;
   long rejectsSeen_ = 0, rejectsSent_ = 0;
+  long gapFillsSeen_ = 0, hardSequenceResetsSeen_ = 0, resetLogonsSeen_ = 0;
+  mutable LogCounts logCounts_;
 };
 
 // Sets a body field only when the dictionary defines it for the message type, so one builder
@@ -649,17 +680,63 @@ class IdleWait {
   unsigned idleRounds_ = 0;
 };
 
+// Forwards to QuickFIX's file log (when kept) and counts the events of LogCounts.
+class CountingLog : public FIX::Log {
+ public:
+  CountingLog(FIX::Log* inner, LogCounts& counts) : inner_(inner), counts_(counts) {}
+  void clear() override { if (inner_) inner_->clear(); }
+  void backup() override { if (inner_) inner_->backup(); }
+  void onIncoming(const std::string& s) override { if (inner_) inner_->onIncoming(s); }
+  void onOutgoing(const std::string& s) override { if (inner_) inner_->onOutgoing(s); }
+  void onEvent(const std::string& s) override {
+    if (s.find("MsgSeqNum too low") != std::string::npos) {
+      if (counts_.seqTooLow++ == 0) {
+        std::lock_guard<std::mutex> lock(counts_.mutex);
+        counts_.firstTooLow = s;
+      }
+      std::cerr << "qfpeer: " << s << std::endl;
+    }
+    if (inner_) inner_->onEvent(s);
+  }
+  FIX::Log* inner() const { return inner_; }
+
+ private:
+  FIX::Log* inner_;
+  LogCounts& counts_;
+};
+
+class CountingLogFactory : public FIX::LogFactory {
+ public:
+  CountingLogFactory(std::unique_ptr<FIX::LogFactory> inner, LogCounts& counts)
+      : inner_(std::move(inner)), counts_(counts) {}
+  FIX::Log* create() override { return new CountingLog(inner_ ? inner_->create() : nullptr, counts_); }
+  FIX::Log* create(const FIX::SessionID& id) override {
+    return new CountingLog(inner_ ? inner_->create(id) : nullptr, counts_);
+  }
+  void destroy(FIX::Log* log) override {
+    auto* counting = static_cast<CountingLog*>(log);
+    if (inner_ && counting->inner()) inner_->destroy(counting->inner());
+    delete counting;
+  }
+
+ private:
+  std::unique_ptr<FIX::LogFactory> inner_;
+  LogCounts& counts_;
+};
+
 std::unique_ptr<FIX::LogFactory> makeLogFactory(const Options& o,
-                                               const FIX::SessionSettings& settings) {
-  if (!o.fileLog) return nullptr;
-  return std::unique_ptr<FIX::LogFactory>(new FIX::FileLogFactory(settings));
+                                               const FIX::SessionSettings& settings,
+                                               LogCounts& counts) {
+  std::unique_ptr<FIX::LogFactory> file;
+  if (o.fileLog) file.reset(new FIX::FileLogFactory(settings));
+  return std::unique_ptr<FIX::LogFactory>(new CountingLogFactory(std::move(file), counts));
 }
 
 int runInitiator(const Options& o) {
   FIX::SessionSettings settings(writeSettings(o));
   InitiatorApp app(o);
   FIX::FileStoreFactory store(settings);
-  auto logs = makeLogFactory(o, settings);
+  auto logs = makeLogFactory(o, settings, app.logCounts_);
   std::unique_ptr<FIX::SocketInitiator> initiator(
       logs ? new FIX::SocketInitiator(app, store, settings, *logs)
            : new FIX::SocketInitiator(app, store, settings));
@@ -744,7 +821,7 @@ int runThreadedAcceptor(const Options& o) {
   std::unique_ptr<FIX::MessageStoreFactory> store(
       o.memoryStore ? static_cast<FIX::MessageStoreFactory*>(new FIX::MemoryStoreFactory())
                     : new FIX::FileStoreFactory(settings));
-  auto logs = makeLogFactory(o, settings);
+  auto logs = makeLogFactory(o, settings, app.logCounts_);
   std::unique_ptr<FIX::ThreadedSocketAcceptor> acceptor(
       logs ? new FIX::ThreadedSocketAcceptor(app, *store, settings, *logs)
            : new FIX::ThreadedSocketAcceptor(app, *store, settings));
@@ -776,7 +853,7 @@ int runAcceptor(const Options& o) {
   FIX::SessionSettings settings(writeSettings(o));
   AcceptorApp app(o);
   FIX::FileStoreFactory store(settings);
-  auto logs = makeLogFactory(o, settings);
+  auto logs = makeLogFactory(o, settings, app.logCounts_);
   std::unique_ptr<FIX::SocketAcceptor> acceptor(
       logs ? new FIX::SocketAcceptor(app, store, settings, *logs)
            : new FIX::SocketAcceptor(app, store, settings));

@@ -522,3 +522,76 @@ function findChecksumEnd(buf: Uint8Array): number {
   }
   return -1;
 }
+
+Deno.test({
+  name:
+    "qfpeer acceptor counts a SequenceReset-Reset, a Logon with MsgSeqNum too low and a ResetSeqNumFlag Logon",
+  ignore,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "qfpeer_self_" });
+    try {
+      await using acceptor = await startQfAcceptor({
+        dataDir: dir,
+        senderCompId: "VENUE",
+        targetCompId: "CLIENT",
+      });
+      const connect = async () => {
+        const conn = await Deno.connect({ hostname: "127.0.0.1", port: acceptor.port });
+        return { conn, reader: new FixReader(conn) };
+      };
+      const send = (
+        conn: Deno.Conn,
+        seq: number,
+        msgType: string,
+        fields: [number, string | number][],
+      ) =>
+        conn.write(encodeMessage("FIX.4.4", msgType, [
+          [49, "CLIENT"],
+          [56, "VENUE"],
+          [34, seq],
+          [52, sendingTime()],
+          ...fields,
+        ]));
+
+      // 1. Logon, then a GapFill to 5 and a SequenceReset-Reset to 10 (numbers moved by hand).
+      const first = await connect();
+      await send(first.conn, 1, "A", [[98, 0], [108, 30]]);
+      assertEquals((await first.reader.next()).msgType, "A");
+      await send(first.conn, 2, "4", [[123, "Y"], [36, 5]]);
+      await send(first.conn, 5, "4", [[36, 10]]);
+      // A TestRequest numbered 10 proves both were applied (it is answered, not resent for).
+      await send(first.conn, 10, "1", [[112, "probe"]]);
+      const hb = await first.reader.next();
+      assertEquals([hb.msgType, hb.get(112)], ["0", "probe"]);
+      first.conn.close();
+      await acceptor.waitForEvent("disconnect");
+
+      // 2. A Logon numbered 1 where 11 is expected: refused with "MsgSeqNum too low".
+      const second = await connect();
+      await send(second.conn, 1, "A", [[98, 0], [108, 30]]);
+      const refusal = await second.reader.next();
+      assertEquals(refusal.msgType, "5");
+      assertMatch(refusal.get(58) ?? "", /MsgSeqNum too low, expecting 11 but received 1/);
+      second.conn.close();
+
+      // 3. A Logon with ResetSeqNumFlag=Y: both sides start again at 1.
+      const third = await connect();
+      await send(third.conn, 1, "A", [[98, 0], [108, 30], [141, "Y"]]);
+      assertEquals((await third.reader.next()).msgType, "A");
+      await acceptor.waitForEvent("logon", 2);
+      const stopped = acceptor.stop();
+      assertEquals((await third.reader.next()).msgType, "5");
+      await send(third.conn, 2, "5", []);
+      const summary = await stopped;
+      third.conn.close();
+      assertEquals(summary.gapFillsSeen, 1);
+      assertEquals(summary.hardSequenceResetsSeen, 1);
+      assertEquals(summary.seqTooLow, 1);
+      assertMatch(summary.seqTooLowText, /MsgSeqNum too low, expecting 11 but received 1/);
+      assertEquals(summary.resetLogonsSeen, 1);
+      assertEquals(summary.logons, 2);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
