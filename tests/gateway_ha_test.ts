@@ -235,12 +235,25 @@ Deno.test({
 
       // b keeps receiving a's records, a never hears b's acks: a holds the next orders back.
       relay.muteFollowers();
-      await sendAll(pair.ports.a.fix, range("RS", 6, 10));
+      // A send is answered only once durable, so these five never are: start them, then wait
+      // until a journaled them all (their answers are lost with a).
+      const nextSeq = async () =>
+        Number((await gatewaySession(pair.ports.a.admin))?.nextSenderSeqNum);
+      const before = await nextSeq();
+      const unanswered: Promise<unknown>[] = [];
+      for (const id of range("RS", 6, 10)) {
+        unanswered.push(sendOrder(pair.ports.a.fix, id).catch(() => {}));
+        await waitUntil(
+          async () => (await nextSeq()) >= before + unanswered.length,
+          `${id} journaled`,
+        );
+      }
       const held = await lastIndex(pair.ports.a.admin);
       await waitUntil(async () => (await lastIndex(pair.ports.b.admin)) >= held, "b has them");
       assertEquals((await gatewaySession(pair.ports.a.admin))?.nextTargetSeqNum, 12, "unsent");
 
       await pair.kill("a");
+      await Promise.all(unanswered);
       await venue.waitForEvent("disconnect");
       const promoted = await admin(pair.ports.b.admin, "/promote", "POST");
       assertEquals(promoted?.status, 200, promoted?.body);
