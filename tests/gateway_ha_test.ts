@@ -136,6 +136,8 @@ Deno.test({
       await sendAll(c.ports[first]!.fix, range("CL", 1, 10));
       await waitTargetSeq(c.ports[first]!.admin, 22);
       assertEquals(venue.events.filter((e) => e.event === "logon").length, 1);
+      // Only an in-sync member may be elected: the followers must have joined the set first.
+      await waitUntil(async () => (await c.inSync(first)).length === 3, "3 members in sync");
 
       await c.kill(first);
       const next = await c.leader(60_000, first, "another gateway leading");
@@ -174,6 +176,7 @@ Deno.test({
       await waitLoggedOn(c.ports[old]!.admin);
       await sendAll(c.ports[old]!.fix, range("PT", 1, 5));
       await waitTargetSeq(c.ports[old]!.admin, 12);
+      await waitUntil(async () => (await c.inSync(old)).length === 3, "3 members in sync");
       const oldProc = c.procs[old]!;
       const mark = oldProc.lines.length;
 
