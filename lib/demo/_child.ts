@@ -109,3 +109,26 @@ export class Child implements AsyncDisposable {
     await this.#pumps;
   }
 }
+
+/**
+ * Reports a demo that failed or was interrupted: the error and the last lines of every child that
+ * printed something. Returns the exit code (130 when `signal` was aborted, else 1).
+ */
+export function reportDemoFailure(
+  error: unknown,
+  signal: AbortSignal,
+  children: readonly (Child | undefined)[],
+  out: (text: string) => void,
+): number {
+  if (signal.aborted) {
+    out("\nInterrupted: stopping everything the demo started.\n");
+    return 130;
+  }
+  out(`\n${error instanceof Error ? error.message : String(error)}\n`);
+  for (const c of children) {
+    if (c && c.lines.length > 0) {
+      out(`--- last output of ${c.name} ---\n${c.lines.slice(-8).join("\n")}\n`);
+    }
+  }
+  return 1;
+}

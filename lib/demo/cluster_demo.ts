@@ -12,7 +12,7 @@
  * @module
  */
 
-import { Child } from "./_child.ts";
+import { Child, reportDemoFailure } from "./_child.ts";
 import { formatBookLines, newOrderFix, openExecutionBook } from "./_book.ts";
 import { DEMO_WINDOW, type DemoOptions } from "./demo.ts";
 import { freePorts, sleep, until } from "./_wait.ts";
@@ -119,17 +119,7 @@ export async function runClusterDemo(options: DemoOptions): Promise<number> {
     out(text);
     return 0;
   } catch (e) {
-    if (options.signal.aborted) {
-      out("\nInterrupted: stopping everything the demo started.\n");
-      return 130;
-    }
-    out(`\n${e instanceof Error ? e.message : String(e)}\n`);
-    for (const c of children) {
-      if (c && c.lines.length > 0) {
-        out(`--- last output of ${c.name} ---\n${c.lines.slice(-8).join("\n")}\n`);
-      }
-    }
-    return 1;
+    return reportDemoFailure(e, options.signal, children, out);
   } finally {
     stop.abort();
     ws?.close();

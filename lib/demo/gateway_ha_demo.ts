@@ -19,7 +19,7 @@
  * @module
  */
 
-import { Child } from "./_child.ts";
+import { Child, reportDemoFailure } from "./_child.ts";
 import { formatBookLines } from "./_book.ts";
 import type { DemoOptions } from "./demo.ts";
 import { freePorts, sleep, until } from "./_wait.ts";
@@ -133,17 +133,7 @@ export async function runGatewayHaDemo(options: DemoOptions): Promise<number> {
     out(await gatewayHaDemo(options, dir, children, signal, (c) => (client = c)));
     return 0;
   } catch (e) {
-    if (options.signal.aborted) {
-      out("\nInterrupted: stopping everything the demo started.\n");
-      return 130;
-    }
-    out(`\n${e instanceof Error ? e.message : String(e)}\n`);
-    for (const c of children) {
-      if (c.lines.length > 0) {
-        out(`--- last output of ${c.name} ---\n${c.lines.slice(-8).join("\n")}\n`);
-      }
-    }
-    return 1;
+    return reportDemoFailure(e, options.signal, children, out);
   } finally {
     stop.abort();
     await client?.[Symbol.asyncDispose]();
