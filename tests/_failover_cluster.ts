@@ -33,7 +33,7 @@ export interface NodePorts {
 
 /** What differs between the two nodes of a pair. */
 export interface PairOptions {
-  readonly ackStrategy: "never" | "forever" | "timeout";
+  readonly ackStrategy: "never" | "forever" | "timeout" | "quorum";
   readonly ackTimeoutMs?: number;
   readonly heartbeatIntervalMs?: number;
   readonly syncPolicy?: "none" | "interval" | "always";

@@ -21,15 +21,8 @@
  *   its raw relay is the engine's part: journaling on both sides, the
  *   replication protocol and the ack path back to the waiting
  *   ExecutionReport.
- * - failover time: from SIGKILL of the primary to the initiator logged on to
- *   the promoted secondary, each on a fresh pair, with `ackStrategy` never
- *   (several runs, the median), timeout (the default, 500 ms) and forever
- *   (the pair of the round trip; given 3 s). The initiator's reconnect delay
- *   is 100 ms (the floor: no failover can be shorter); the secondary
- *   auto-promotes after {@linkcode AUTO_PROMOTE_AFTER_MS} of replication
- *   silence, heartbeats every {@linkcode REPLICATION_HEARTBEAT_MS}. A
- *   failover that does not complete is reported with what was seen, never
- *   as a number.
+ *
+ * Failover times, by ack strategy, are measured by `failover_bench.ts`.
  *
  * Run alone: `./denow run -A tests/bench/ha_bench.ts`; `deno task bench`
  * calls {@linkcode runHaBench}. A relay child is this file run with
@@ -41,7 +34,7 @@
 import { BenchInitiator, INITIATOR_ID } from "./_bench_initiator.ts";
 import { ORDER } from "./codec_bench.ts";
 import { type Latency, latencyUs } from "./session_bench.ts";
-import { freePorts, median, rawRoundTrips, spawnChild, within } from "./_stats.ts";
+import { freePorts, rawRoundTrips, spawnChild, within } from "./_stats.ts";
 import { readLines } from "../../lib/io/read_lines.ts";
 
 const SELF = new URL(import.meta.url).pathname;
@@ -65,8 +58,6 @@ export interface HaFigures {
   readonly unreplicated?: { readonly fixUs: Latency; readonly relayUs: Latency };
   /** The replicated round trip in parts (see the module doc). */
   readonly parts?: HaParts;
-  /** Failover times in ms, one per run, by the pair's ack strategy. */
-  readonly failoverMs: Readonly<Record<AckStrategy, readonly number[] | string>>;
 }
 
 /** The replicated round trip in parts, sampled in interleaved blocks. */
@@ -86,8 +77,6 @@ export interface HaParts {
 export interface HaBenchOptions {
   /** Round trips per subject (after warm-up). Default 2000. */
   readonly samples?: number;
-  /** Failovers measured (each on a fresh pair). Default 3. */
-  readonly failovers?: number;
   /** Round trips per subject for the parts (after warm-up). Default half of `samples`. */
   readonly partSamples?: number;
 }
@@ -327,32 +316,6 @@ async function fixRoundTrips(b: BenchInitiator, n: number, out: number[]): Promi
   }
 }
 
-/** SIGKILLs the primary and times until the initiator is logged on again (to the secondary). */
-async function failoverTime(pair: Pair, b: BenchInitiator, limitMs = 10_000): Promise<number> {
-  const logons = b.logons;
-  const t0 = performance.now();
-  pair.primary.kill();
-  await within(
-    b.waitFor(() => b.logons > logons),
-    limitMs,
-    "the Logon to the secondary",
-  ).catch((e) => {
-    const answered = pair.secondary.lines.some((l) => l.includes("session logged on"));
-    throw new Error(
-      `${e.message}: ${
-        answered
-          ? "the promoted secondary logged the session on but its Logon answer never reached the initiator"
-          : `the secondary did not log the session on; its last line: ${
-            pair.secondary.lines.at(-1)
-          }`
-      } (initiator: ${b.log.at(-1)})`,
-    );
-  });
-  const ms = performance.now() - t0;
-  await pair.secondary.waitFor("accepting FIX connections", 1000); // it was the secondary
-  return ms;
-}
-
 /** A raw relay chain (primary relay → secondary relay doing `disk`) and a connection to it. */
 async function startRelay(disk: Disk, dir: string) {
   const secondary = await spawnChild(SELF, [
@@ -451,7 +414,6 @@ async function runParts(samples: number, message: (e: unknown) => string): Promi
 /** Runs the HA figures; pairs and relays are started and killed here. */
 export async function runHaBench(options: HaBenchOptions = {}): Promise<HaFigures> {
   const samples = options.samples ?? 2000;
-  const failovers = options.failovers ?? 3;
   const partSamples = options.partSamples ?? Math.ceil(samples / 2);
   await using relaySecondary = await spawnChild(SELF, ["--serve", "relay-secondary"]);
   await using relayPrimary = await spawnChild(SELF, [
@@ -467,11 +429,6 @@ export async function runHaBench(options: HaBenchOptions = {}): Promise<HaFigure
   const neverMs: number[] = [];
   const neverRelayMs: number[] = [];
   let replicated: Latency | string;
-  const failover: Record<AckStrategy, number[] | string> = {
-    forever: "not run",
-    never: "not run",
-    timeout: "not run",
-  };
   const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
   try {
     await using pair = await Pair.start("forever");
@@ -487,37 +444,25 @@ export async function runHaBench(options: HaBenchOptions = {}): Promise<HaFigure
       await fixRoundTrips(b, block, fixMs);
     }
     replicated = latencyUs(fixMs);
-    try {
-      failover.forever = [await failoverTime(pair, b, 3000)];
-    } catch (e) {
-      failover.forever = message(e);
-    }
   } catch (e) {
     replicated = message(e);
     if (relayMs.length === 0) await relayRoundTrips(relay, samples, relayMs);
   }
   let parts: HaParts | undefined;
   if (partSamples > 0) parts = await runParts(partSamples, message);
-  for (const [ack, runs] of [["never", failovers], ["timeout", 1]] as const) {
-    const times: number[] = [];
-    try {
-      for (let k = 0; k < runs; k++) {
-        await using pair = await Pair.start(ack);
-        await using b = await BenchInitiator.start({
-          addresses: pair.addresses,
-          reconnectDelayMs: RECONNECT_DELAY_MS,
-        });
-        await fixRoundTrips(b, 50, []);
-        for (let block = 0; ack === "never" && k === 0 && block < 4; block++) {
-          await relayRoundTrips(relay, 250, neverRelayMs);
-          await fixRoundTrips(b, 250, neverMs);
-        }
-        times.push(await failoverTime(pair, b));
-      }
-      failover[ack] = times;
-    } catch (e) {
-      failover[ack] = message(e);
+  try {
+    await using pair = await Pair.start("never");
+    await using b = await BenchInitiator.start({
+      addresses: pair.addresses,
+      reconnectDelayMs: RECONNECT_DELAY_MS,
+    });
+    await fixRoundTrips(b, 50, []);
+    for (let block = 0; block < 4; block++) {
+      await relayRoundTrips(relay, 250, neverRelayMs);
+      await fixRoundTrips(b, 250, neverMs);
     }
+  } catch (e) {
+    console.error(`bench: ha: the round trip under ack never failed: ${message(e)}`);
   }
   return {
     relayUs: latencyUs(relayMs),
@@ -526,7 +471,6 @@ export async function runHaBench(options: HaBenchOptions = {}): Promise<HaFigure
       ? { unreplicated: { fixUs: latencyUs(neverMs), relayUs: latencyUs(neverRelayMs) } }
       : {}),
     ...(parts !== undefined ? { parts } : {}),
-    failoverMs: failover,
   };
 }
 
@@ -541,11 +485,7 @@ if (import.meta.main) {
     await serveRelay(serve, Number(arg("--secondary") ?? 0), disk, arg("--path"));
   } else {
     const samples = arg("--samples");
-    const failovers = arg("--failovers");
-    const f = await runHaBench({
-      ...(samples ? { samples: Number(samples) } : {}),
-      ...(failovers ? { failovers: Number(failovers) } : {}),
-    });
+    const f = await runHaBench(samples ? { samples: Number(samples) } : {});
     const l = (x: Latency | string) =>
       typeof x === "string"
         ? `not measured: ${x}`
@@ -560,15 +500,6 @@ if (import.meta.main) {
       console.log(`  + follower fsync          ${l(p.relayWriteSyncUs)}`);
       console.log(`  forever, follower none    ${l(p.followerNoneUs)}`);
       console.log(`  forever, follower always  ${l(p.followerAlwaysUs)}`);
-    }
-    for (const [ack, t] of Object.entries(f.failoverMs)) {
-      console.log(
-        `failover, ack ${ack} (SIGKILL -> logon) ${
-          typeof t === "string"
-            ? `not measured: ${t}`
-            : `${t.map((x) => x.toFixed(0)).join(", ")} ms (median ${median(t).toFixed(0)})`
-        }`,
-      );
     }
   }
 }

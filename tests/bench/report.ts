@@ -7,9 +7,11 @@
  * median of batches interleaved with the floor's), dictionary (same timer),
  * peer (the same messages through QuickFIX C++, `peer_codec_bench.ts`; its
  * "floor" is QuickFIX's time, so the ratio is Tandem's cost relative to
- * QuickFIX's; rows say "peer not installed" when qfcodec is not built), journal, session (two processes), HA (three processes and failover), then
- * every other `*_bench.ts` file of the repository that uses `Deno.bench`
- * (run by `deno bench --json`, figures are its means, no floor).
+ * QuickFIX's; rows say "peer not installed" when qfcodec is not built),
+ * journal, session (two processes), HA (three processes, and failover by ack
+ * strategy, `failover_bench.ts`), then every other `*_bench.ts` file of the
+ * repository that uses `Deno.bench` (run by `deno bench --json`, figures are
+ * its means, no floor).
  *
  * The ratio is a cost relative to the floor: figure time ÷ floor time, or
  * floor rate ÷ figure rate, so 1.0 is "as fast as the floor" and lower is
@@ -27,14 +29,10 @@ import { DICTIONARY_CASES } from "./dictionary_bench.ts";
 import { runJournalBench } from "./journal_bench.ts";
 import { PEER_CODEC_COMPARISONS, runPeerCodecBench } from "./peer_codec_bench.ts";
 import { runSessionBench } from "./session_bench.ts";
-import {
-  type AckStrategy,
-  AUTO_PROMOTE_AFTER_MS,
-  RECONNECT_DELAY_MS,
-  runHaBench,
-} from "./ha_bench.ts";
+import { runHaBench } from "./ha_bench.ts";
+import { failoverRows, runFailoverBench } from "./failover_bench.ts";
 import { runClusterBench } from "./cluster_bench.ts";
-import { failedRow, median, type Row, row, timeInterleaved, type Unit } from "./_stats.ts";
+import { failedRow, type Row, row, timeInterleaved, type Unit } from "./_stats.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const CODEC_BENCH = new URL("./codec_bench.ts", import.meta.url).pathname;
@@ -317,7 +315,7 @@ await section("session", async () => {
 });
 
 await section("ha", async () => {
-  const f = await runHaBench({ samples: quick ? 500 : 3000, failovers: quick ? 1 : 5 });
+  const f = await runHaBench({ samples: quick ? 500 : 3000 });
   const s = "ha";
   const relay = "raw 3-process relay";
   for (const [p, name] of [["p50", "p50"], ["p99", "p99"]] as const) {
@@ -400,25 +398,8 @@ await section("ha", async () => {
       );
     }
   }
-  for (const ack of ["never", "timeout", "forever"] as AckStrategy[]) {
-    const t = f.failoverMs[ack];
-    const figure = `failover SIGKILL->logon, ack ${ack}${
-      typeof t === "string" ? "" : ` (median of ${t.length})`
-    }`;
-    const target = { on: "figure" as const, max: 500 };
-    rows.push(
-      typeof t === "string" ? failedRow(s, figure, "ms", t, target) : row({
-        section: s,
-        figure,
-        value: median(t),
-        unit: "ms",
-        floorName: "initiator reconnect delay",
-        floorValue: RECONNECT_DELAY_MS,
-        target,
-        note: `auto-promote after ${AUTO_PROMOTE_AFTER_MS} ms`,
-      }),
-    );
-  }
+  // failover by ack strategy, p50 and max over several kills (failover_bench.ts)
+  rows.push(...failoverRows(await runFailoverBench({ kills: quick ? 2 : 5 })));
 });
 
 await section(
