@@ -118,11 +118,12 @@ function explain(
 ): string {
   const what = e instanceof Error ? e.message : String(e);
   const mine = promoted.slice(from);
-  const held = client.log.find((l) => l.includes("Session held"));
-  if (held !== undefined) {
-    return `${what}: the promoted node holds the session (outbound messages lost at the kill): ${
-      held.slice(held.indexOf("Session held"))
-    }`;
+  const lost = client.log.find((l) =>
+    l.includes("MsgSeqNum too low") || l.includes("Session held")
+  );
+  if (lost !== undefined) {
+    return "the promoted node lacks outbound messages the client had seen (lost at the kill), " +
+      `so the client refused its Logon or the node holds the session: ${lost}`;
   }
   if (mine.some((l) => l.includes("session logged on"))) {
     return `${what}: the promoted node logged the session on but its Logon answer did not leave ` +
@@ -151,6 +152,8 @@ async function measure(strategy: FailoverStrategy, kills: number): Promise<Failo
     await using client = await OrderClient.start({
       ports: [cluster.ports.a.fix, cluster.ports.b.fix],
       reconnectDelayMs: RECONNECT_DELAY_MS,
+      // a held session never logs on: stop at once instead of waiting out the timeout
+      failOn: ["Session held", "MsgSeqNum too low"],
       onLogon: () => logonAtMs = Date.now(),
     });
     await client.until(() => client.loggedOn, "the first logon");
@@ -177,7 +180,9 @@ async function measure(strategy: FailoverStrategy, kills: number): Promise<Failo
       try {
         await client.until(() => client.logons > logons, "the logon to the promoted node", 20_000);
       } catch (e) {
-        throw new Error(explain(e, client, promoted.lines, from));
+        const why = explain(e, client, promoted.lines, from);
+        await restart?.catch(() => {}); // its process must exist before the pair is disposed
+        throw new Error(why);
       }
       const at = (text: string) => (loggedAtMs(promoted.lines, from, text) ?? NaN) - killedAtMs;
       samples.push({
