@@ -14,7 +14,7 @@ import type { SessionStore } from "../../lib/engine/store.ts";
 import { dictionaryValidator } from "../../lib/engine/validation.ts";
 import type { FixMessage } from "../../lib/fix/message.ts";
 import { formatUtcTimestamp } from "../../lib/fix/values.ts";
-import { Journal } from "../../lib/journal/mod.ts";
+import { Journal, type SyncPolicy } from "../../lib/journal/mod.ts";
 import type { Field } from "../../lib/session/session.ts";
 import { within } from "./_stats.ts";
 
@@ -28,8 +28,10 @@ export const ACCEPTOR_ID = "EXEC";
 /** Options for {@linkcode BenchInitiator.start}. */
 export interface BenchInitiatorOptions {
   readonly addresses: readonly { hostname: string; port: number }[];
-  /** Directory of a journal for the initiator's store (`always` policy); absent: memory. */
+  /** Directory of a journal for the initiator's store; absent: memory. */
   readonly journalDir?: string;
+  /** Sync policy of that journal. Default `none` (issue 14's "journal on"). */
+  readonly journalSyncPolicy?: SyncPolicy;
   readonly reconnectDelayMs?: number;
 }
 
@@ -94,7 +96,7 @@ export class BenchInitiator implements AsyncDisposable {
   static async start(options: BenchInitiatorOptions): Promise<BenchInitiator> {
     const journal = options.journalDir === undefined
       ? undefined
-      : await Journal.open(options.journalDir, { syncPolicy: "always" });
+      : await Journal.open(options.journalDir, { syncPolicy: options.journalSyncPolicy ?? "none" });
     const b = new BenchInitiator(options, journal);
     b.initiator.start();
     await within(b.waitFor(() => b.logons >= 1), 20_000, "the benchmark initiator's Logon");

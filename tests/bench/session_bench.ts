@@ -5,10 +5,15 @@
  * - round trip NewOrderSingle → first ExecutionReport, measured at a real
  *   Tandem initiator (this process) against a Tandem acceptor running the
  *   executor application (a child), both with dictionary validation, journal
- *   off (memory stores) and journal on (`JournalSessionStore` over a real
- *   journal with the default `always` policy, on both sides); floor: a 200-byte
- *   write echoed by a plain Deno TCP echo server in another process. The three
- *   are sampled in interleaved blocks so a noisy moment hits them alike.
+ *   off (memory stores), journal on (`JournalSessionStore` over a real journal
+ *   with `syncPolicy: none` on both sides, issue 14's definition), and journal
+ *   on with `syncPolicy: always` on both sides. Under `always` the session still
+ *   sends each message right after its `writeSync`: the `fdatasync` runs beside
+ *   the round trip, it is not awaited before the send (only a replication
+ *   release gate holds messages back), so that row's floor is the echo too.
+ *   Floor: a 200-byte write echoed by a plain Deno TCP echo server in another
+ *   process. The subjects are sampled in interleaved blocks so a noisy moment
+ *   hits them alike.
  *   When the interop peer is built (`bash .ci/install_interop.sh`), a fourth
  *   subject in the same blocks: the same initiator against QuickFIX C++ 1.15
  *   as the acceptor (`qfpeer acceptor --threaded --store memory`: a thread
@@ -27,7 +32,7 @@
  *   hundred KB), hence blocks of hundreds of round trips. The raw echo
  *   client's allocation, counted the same way, is the floor. ArrayBuffer
  *   contents are outside the heap and not counted.
- * - one-way throughput of NewOrderSingles, journal on at both ends, the
+ * - one-way throughput of NewOrderSingles, journal on (`none`) at both ends, the
  *   acceptor's application discarding them; the end is marked by a
  *   TestRequest whose Heartbeat comes back after every order was processed.
  *   Floor: the same bytes streamed to a plain Deno process that counts them,
@@ -44,7 +49,7 @@ import { Acceptor } from "../../lib/engine/acceptor.ts";
 import { executorApplication } from "../../lib/engine/executor_application.ts";
 import { dictionaryValidator } from "../../lib/engine/validation.ts";
 import { JournalSessionStore } from "../../lib/engine/journal_store.ts";
-import { Journal } from "../../lib/journal/mod.ts";
+import { Journal, type SyncPolicy } from "../../lib/journal/mod.ts";
 import { ACCEPTOR_ID, BenchInitiator, INITIATOR_ID } from "./_bench_initiator.ts";
 import { ORDER } from "./codec_bench.ts";
 import type { Application } from "../../lib/engine/application.ts";
@@ -91,7 +96,10 @@ export interface SessionFigures {
   readonly allocatedPerRoundTrip: AllocationFigures;
   readonly echoUs: Latency;
   readonly journalOffUs: Latency;
+  /** Journal on, `syncPolicy: none` on both sides. */
   readonly journalOnUs: Latency;
+  /** Journal on, `syncPolicy: always` on both sides (the send does not wait for the sync). */
+  readonly journalAlwaysUs: Latency;
   readonly oneWayPerS: number;
   readonly rawOneWayPerS: number;
   /** Rate of the initiator's `send()` calls alone (encode + journal append + queue). */
@@ -272,10 +280,14 @@ class AllocationCount {
 }
 
 /** A Tandem acceptor for BENCH → EXEC, executor or discarding application. */
-async function serveFix(journalDir: string | undefined, app: string): Promise<void> {
-  const journal = journalDir === undefined
-    ? undefined
-    : await Journal.open(journalDir, { syncPolicy: "always" });
+async function serveFix(
+  journalDir: string | undefined,
+  app: string,
+  syncPolicy: SyncPolicy,
+): Promise<void> {
+  const journal = journalDir === undefined ? undefined : await Journal.open(journalDir, {
+    syncPolicy,
+  });
   const acceptor = new Acceptor({
     sessions: [{
       beginString: "FIX.4.4",
@@ -391,6 +403,18 @@ export async function runSessionBench(options: SessionBenchOptions = {}): Promis
       "executor",
       "--journal",
       `${dir}/acceptor-rtt`,
+      "--sync",
+      "none",
+    ]);
+    await using onAlways = await spawnChild(SELF, [
+      "--serve",
+      "fix",
+      "--app",
+      "executor",
+      "--journal",
+      `${dir}/acceptor-rtt-always`,
+      "--sync",
+      "always",
     ]);
     await using flood = await spawnChild(SELF, [
       "--serve",
@@ -399,6 +423,8 @@ export async function runSessionBench(options: SessionBenchOptions = {}): Promis
       "sink",
       "--journal",
       `${dir}/acceptor-flood`,
+      "--sync",
+      "none",
     ]);
     const at = (c: { firstLine: string }) => [{ hostname: "127.0.0.1", port: Number(c.firstLine) }];
     using echoConn = await Deno.connect({ hostname: "127.0.0.1", port: Number(echo.firstLine) });
@@ -407,17 +433,25 @@ export async function runSessionBench(options: SessionBenchOptions = {}): Promis
     await using fixOn = await BenchInitiator.start({
       addresses: at(on),
       journalDir: `${dir}/initiator-rtt`,
+      journalSyncPolicy: "none",
+    });
+    await using fixOnAlways = await BenchInitiator.start({
+      addresses: at(onAlways),
+      journalDir: `${dir}/initiator-rtt-always`,
+      journalSyncPolicy: "always",
     });
     await using quickfix = await startQuickfixSubject(`${dir}/quickfix`);
 
     const echoMs: number[] = [];
     const offMs: number[] = [];
     const onMs: number[] = [];
+    const onAlwaysMs: number[] = [];
     const block = ALLOCATION_BLOCK;
     // Warm-up, discarded.
     await echoRoundTrips(echoConn, WARMUP_ROUND_TRIPS, []);
     await fixRoundTrips(fixOff, WARMUP_ROUND_TRIPS, []);
     await fixRoundTrips(fixOn, WARMUP_ROUND_TRIPS, []);
+    await fixRoundTrips(fixOnAlways, WARMUP_ROUND_TRIPS, []);
     const qfMs: number[] = [];
     let quickfixAcceptorUs: Latency | string = quickfix.why;
     const qf = quickfix.initiator;
@@ -437,6 +471,7 @@ export async function runSessionBench(options: SessionBenchOptions = {}): Promis
       await echoRoundTrips(echoConn, block, echoMs, echoAllocation);
       await fixRoundTrips(fixOff, block, offMs, offAllocation);
       await fixRoundTrips(fixOn, block, onMs, onAllocation);
+      await fixRoundTrips(fixOnAlways, block, onAlwaysMs);
       if (quickfixAcceptorUs === "") await qfRoundTrips(block, qfMs);
     }
     if (quickfixAcceptorUs === "") quickfixAcceptorUs = latencyUs(qfMs);
@@ -451,6 +486,7 @@ export async function runSessionBench(options: SessionBenchOptions = {}): Promis
     await using fixFlood = await BenchInitiator.start({
       addresses: at(flood),
       journalDir: `${dir}/initiator-flood`,
+      journalSyncPolicy: "none",
     });
     await fixOneWay(fixFlood, Math.min(orders, 20_000)); // warm-up
     await rawOneWay(Number(sink.firstLine), Math.min(orders, 20_000));
@@ -466,6 +502,7 @@ export async function runSessionBench(options: SessionBenchOptions = {}): Promis
       echoUs: latencyUs(echoMs),
       journalOffUs: latencyUs(offMs),
       journalOnUs: latencyUs(onMs),
+      journalAlwaysUs: latencyUs(onAlwaysMs),
       oneWayPerS: median(oneWay.map((x) => x.perS)),
       initiatorSendPerS: median(oneWay.map((x) => x.sendPerS)),
       rawOneWayPerS: median(raw),
@@ -484,15 +521,21 @@ if (import.meta.main) {
   const serve = arg("--serve");
   if (serve === "echo") await serveEcho();
   else if (serve === "sink") await serveSink();
-  else if (serve === "fix") await serveFix(arg("--journal"), arg("--app") ?? "executor");
-  else {
+  else if (serve === "fix") {
+    const sync = arg("--sync") ?? "none";
+    if (sync !== "none" && sync !== "always" && sync !== "interval") {
+      throw new TypeError(`Cannot serve: --sync ${sync} is not none, always or interval`);
+    }
+    await serveFix(arg("--journal"), arg("--app") ?? "executor", sync);
+  } else {
     const samples = arg("--samples");
     const f = await runSessionBench(samples ? { samples: Number(samples) } : {});
     const l = (x: Latency) => `p50 ${x.p50.toFixed(0)} us, p99 ${x.p99.toFixed(0)} us`;
     console.log(`round trip NOS -> first ER, ${f.echoUs.samples} samples each`);
     console.log(`  tcp echo floor  ${l(f.echoUs)}`);
     console.log(`  journal off     ${l(f.journalOffUs)}`);
-    console.log(`  journal on      ${l(f.journalOnUs)}`);
+    console.log(`  journal on      ${l(f.journalOnUs)} (syncPolicy none)`);
+    console.log(`  journal always  ${l(f.journalAlwaysUs)} (send not held for the sync)`);
     const q = f.quickfixAcceptorUs;
     console.log(`  QuickFIX C++ acceptor (memory store) ${typeof q === "string" ? q : l(q)}`);
     const a = f.allocatedPerRoundTrip;
@@ -510,7 +553,7 @@ if (import.meta.main) {
       }`,
     );
     console.log(
-      `one-way NOS, journal on: ${f.oneWayPerS.toFixed(0)}/s (raw stream ${
+      `one-way NOS, journal on (none): ${f.oneWayPerS.toFixed(0)}/s (raw stream ${
         f.rawOneWayPerS.toFixed(0)
       }/s)`,
     );
