@@ -9,7 +9,8 @@
  */
 
 import type { JournalState } from "./_state.ts";
-import { type RecoveryReport, scanRecords } from "./_scan.ts";
+import type { RecoveryReport } from "./_scan.ts";
+import { scanSegmentFile } from "./_segment_scan.ts";
 import { SNAPSHOT_FILE } from "./_snapshot.ts";
 import { scanHasValid, Segment } from "./_segment.ts";
 import { JournalCorruptionError } from "./errors.ts";
@@ -21,7 +22,7 @@ import {
   SEGMENT_HEADER_BYTES,
   segmentFileName,
 } from "./record.ts";
-import { type JournalStorage, readWholeFile } from "./storage.ts";
+import { type JournalStorage, readFully, readWholeFile } from "./storage.ts";
 
 /** What {@linkcode loadSegments} reads from and reports into. */
 export interface LoadContext {
@@ -70,9 +71,9 @@ export function loadSegments(ctx: LoadContext, segments: Segment[]): number {
         reason: `segment starts at index ${first}, expected ${next} (a segment is missing)`,
       });
     }
-    const data = readWholeFile(ctx.storage, name);
-    const header = decodeSegmentHeader(data.subarray(0, SEGMENT_HEADER_BYTES));
+    const header = decodeSegmentHeader(readHeader(ctx.storage, name));
     if (typeof header === "string") {
+      const data = readWholeFile(ctx.storage, name);
       const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
       const tornHeader = isLast && data.length <= SEGMENT_HEADER_BYTES ||
         isLast && !scanHasValid(data, view, first);
@@ -112,7 +113,7 @@ export function loadSegments(ctx: LoadContext, segments: Segment[]): number {
       ctx.state,
       ctx.baseIndex,
       segment,
-      data,
+      ctx.storage,
       SEGMENT_HEADER_BYTES,
       isLast,
       file,
@@ -144,10 +145,30 @@ export function loadSegments(ctx: LoadContext, segments: Segment[]): number {
   return next;
 }
 
+/** The first {@linkcode SEGMENT_HEADER_BYTES} of file `name` (fewer when it is shorter). */
+function readHeader(storage: JournalStorage, name: string): Uint8Array {
+  const reader = storage.openReader(name);
+  try {
+    const buf = new Uint8Array(SEGMENT_HEADER_BYTES);
+    return buf.subarray(0, readFully(reader, 0, buf));
+  } finally {
+    reader.close();
+  }
+}
+
+/** Stands in for the payload of records whose payload the state does not read. */
+const NO_PAYLOAD = new Uint8Array(0);
+
+/** True for the kinds whose payload {@linkcode JournalState.apply} decodes. */
+function carriesState(kind: number): boolean {
+  return kind === RecordKind.SessionDefinition || kind === RecordKind.SequenceChange ||
+    kind === RecordKind.EpochChange || kind === RecordKind.AppCursor;
+}
+
 /**
- * Scans the records of `data` from `start` into `segment` (offsets,
- * timestamps, newest Outbound per session) and applies those after
- * `baseIndex` to `state`.
+ * Scans the records of segment file `segment.name` from offset `start` into
+ * `segment` (offsets, timestamps, newest Outbound per session) and applies
+ * those after `baseIndex` to `state`.
  *
  * @throws {JournalCorruptionError} for damage other than a torn tail, or a record that cannot be applied
  */
@@ -155,39 +176,39 @@ export function scanInto(
   state: JournalState,
   baseIndex: number,
   segment: Segment,
-  data: Uint8Array,
+  storage: JournalStorage,
   start: number,
   isLast: boolean,
   file: string,
 ): { nextIndex: number; endOffset: number; torn?: RecoveryReport } {
-  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const base = baseIndex;
-  return scanRecords(
-    data,
+  return scanSegmentFile(
+    storage,
+    segment.name,
     start,
-    data.length,
     segment.firstIndex + segment.count,
     file,
     isLast,
-    (offset, sizeBytes, index) => {
+    (buf, view, at, offset, sizeBytes, index) => {
       segment.push(offset, sizeBytes);
-      segment.lastTimestampMs = view.getUint32(offset + 16, true) +
-        view.getUint32(offset + 20, true) * 0x1_0000_0000;
-      const kind = data[offset + 40]!;
-      const sessionId = view.getUint32(offset + 36, true);
+      segment.lastTimestampMs = view.getUint32(at + 16, true) +
+        view.getUint32(at + 20, true) * 0x1_0000_0000;
+      const kind = buf[at + 40]!;
+      const sessionId = view.getUint32(at + 36, true);
       if (kind === RecordKind.Outbound) segment.outboundMax.set(sessionId, index);
       if (index <= base) return;
-      const seqNum = view.getUint32(offset + 24, true) +
-        view.getUint32(offset + 28, true) * 0x1_0000_0000;
-      const n = view.getUint32(offset + 4, true);
+      const seqNum = view.getUint32(at + 24, true) +
+        view.getUint32(at + 28, true) * 0x1_0000_0000;
       try {
         state.apply(
           kind,
           sessionId,
           seqNum,
           index,
-          view.getUint32(offset + 32, true),
-          data.subarray(offset + 48, offset + 48 + n),
+          view.getUint32(at + 32, true),
+          carriesState(kind)
+            ? buf.subarray(at + 48, at + 48 + view.getUint32(at + 4, true))
+            : NO_PAYLOAD,
         );
       } catch (err) {
         throw new JournalCorruptionError({
@@ -214,13 +235,12 @@ export function scanAppended(
 ): void {
   const last = segments.at(-1);
   if (last !== undefined) {
-    const data = readWholeFile(ctx.storage, last.name);
-    if (data.length > last.sizeBytes) {
+    if (fileSize(ctx.storage, last.name) > last.sizeBytes) {
       const r = scanInto(
         ctx.state,
         ctx.baseIndex,
         last,
-        data,
+        ctx.storage,
         last.sizeBytes,
         true,
         ctx.path(last.name),
@@ -233,15 +253,14 @@ export function scanAppended(
     .filter((n): n is number => n !== undefined && n === lastIndex + 1).sort((a, b) => a - b);
   for (const first of names) {
     const name = segmentFileName(first);
-    const data = readWholeFile(ctx.storage, name);
-    const header = decodeSegmentHeader(data.subarray(0, SEGMENT_HEADER_BYTES));
+    const header = decodeSegmentHeader(readHeader(ctx.storage, name));
     if (typeof header === "string") break;
     const seg = new Segment(name, first, header.createdAtMs);
     const r = scanInto(
       ctx.state,
       ctx.baseIndex,
       seg,
-      data,
+      ctx.storage,
       SEGMENT_HEADER_BYTES,
       true,
       ctx.path(name),
@@ -249,5 +268,14 @@ export function scanAppended(
     segments.push(seg);
     lastIndex = r.nextIndex - 1;
     advance(lastIndex);
+  }
+}
+
+function fileSize(storage: JournalStorage, name: string): number {
+  const reader = storage.openReader(name);
+  try {
+    return reader.size();
+  } finally {
+    reader.close();
   }
 }

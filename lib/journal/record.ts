@@ -282,6 +282,47 @@ export function checkRecordAt(
   };
 }
 
+/** {@linkcode validRecordSizeAt}: the record runs past `end` (a longer buffer may hold it). */
+export const RECORD_INCOMPLETE = -1;
+/** {@linkcode validRecordSizeAt}: the record is bad or not the expected one ({@linkcode checkRecordAt} says why). */
+export const RECORD_NOT_VALID = -2;
+
+/**
+ * The fast path of the scan at open: the size of the record at `offset` when
+ * it passes every check of {@linkcode checkRecordAt} and has index
+ * `expectedIndex`, else {@linkcode RECORD_INCOMPLETE} or
+ * {@linkcode RECORD_NOT_VALID}. Allocates nothing; a caller that gets a
+ * negative answer asks {@linkcode checkRecordAt} for the details.
+ */
+export function validRecordSizeAt(
+  buf: Uint8Array,
+  view: DataView,
+  offset: number,
+  end: number,
+  expectedIndex: number,
+): number {
+  if (end - offset < RECORD_HEADER_BYTES) return RECORD_INCOMPLETE;
+  const n = view.getUint32(offset + 4, true);
+  if (n > FORMAT_MAX_PAYLOAD_BYTES) return RECORD_NOT_VALID;
+  const size = (RECORD_HEADER_BYTES + n + 7) & ~7;
+  if (offset + size > end) return RECORD_INCOMPLETE;
+  if (
+    view.getUint32(offset + 8, true) !== expectedIndex >>> 0 ||
+    view.getUint32(offset + 12, true) !== Math.floor(expectedIndex / TWO_32) ||
+    view.getUint32(offset + 20, true) > 0x1f_ffff || // timestamp within 2^53 - 1
+    view.getUint32(offset + 28, true) > 0x1f_ffff || // seqNum within 2^53 - 1
+    !isRecordKind(buf[offset + 40]!) || view.getUint32(offset + 40, true) >>> 8 !== 0 ||
+    view.getUint32(offset + 44, true) !== 0
+  ) {
+    return RECORD_NOT_VALID;
+  }
+  const stored = view.getUint32(offset, true);
+  if (crc32c(buf, 0, offset + 4, offset + RECORD_HEADER_BYTES + n) !== stored) {
+    return RECORD_NOT_VALID;
+  }
+  return size;
+}
+
 /** Decodes the (already checked) record at `offset`; the payload is copied when `copy`. */
 export function decodeRecordAt(
   buf: Uint8Array,
