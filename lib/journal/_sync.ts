@@ -91,36 +91,49 @@ export class Syncer {
     if (this.inFlight || this.#host.failed()) return;
     if (this.durableIndex >= this.#host.writtenIndex()) return;
     const writer = this.#host.writer();
-    const target = this.#host.writtenIndex();
     this.inFlight = true;
     this.count++;
-    const startedAt = this.#onSync ? performance.now() : 0;
-    const from = this.durableIndex;
-    this.idle = writer.sync().then(
-      () => {
-        this.inFlight = false;
-        this.#onSync?.(performance.now() - startedAt, target - from);
-        this.closeRetired();
-        if (target > this.durableIndex) {
-          this.durableIndex = Math.min(target, this.#host.lastIndex());
-        }
-        this.#host.resolveWaiters();
-        if (this.#host.writtenIndex() > this.durableIndex && !this.#host.closed()) {
-          if (this.#syncPolicy === "always") this.start();
-          else if (this.timer === undefined) {
-            this.timer = setTimeout(() => {
-              this.timer = undefined;
-              this.start();
-            }, this.#syncIntervalMs);
-          }
-        }
-      },
-      (err: Error) => {
-        this.inFlight = false;
-        this.#host.fail(err, writer.name);
-      },
-    );
+    this.#syncWriter = writer;
+    this.#syncTarget = this.#host.writtenIndex();
+    this.#syncFrom = this.durableIndex;
+    this.#syncStartedAt = this.#onSync ? performance.now() : 0;
+    this.idle = writer.sync().then(this.#synced, this.#syncFailed);
   }
+
+  // The sync in flight (one at a time), kept in fields so that its handlers are two
+  // functions made once, not two closures per sync.
+  #syncWriter: StorageWriter | undefined;
+  #syncTarget = 0;
+  #syncFrom = 0;
+  #syncStartedAt = 0;
+
+  readonly #synced = (): void => {
+    const target = this.#syncTarget;
+    this.inFlight = false;
+    this.#syncWriter = undefined;
+    this.#onSync?.(performance.now() - this.#syncStartedAt, target - this.#syncFrom);
+    this.closeRetired();
+    if (target > this.durableIndex) {
+      this.durableIndex = Math.min(target, this.#host.lastIndex());
+    }
+    this.#host.resolveWaiters();
+    if (this.#host.writtenIndex() > this.durableIndex && !this.#host.closed()) {
+      if (this.#syncPolicy === "always") this.start();
+      else if (this.timer === undefined) {
+        this.timer = setTimeout(() => {
+          this.timer = undefined;
+          this.start();
+        }, this.#syncIntervalMs);
+      }
+    }
+  };
+
+  readonly #syncFailed = (err: Error): void => {
+    const writer = this.#syncWriter!;
+    this.inFlight = false;
+    this.#syncWriter = undefined;
+    this.#host.fail(err, writer.name);
+  };
 
   /** Closes a writer no longer written to, after the sync in flight if there is one. */
   retire(writer: StorageWriter): void {
@@ -130,6 +143,7 @@ export class Syncer {
 
   /** Closes the retired writers. */
   closeRetired(): void {
+    if (this.#retiredWriters.length === 0) return;
     for (const w of this.#retiredWriters) w.close();
     this.#retiredWriters = [];
   }

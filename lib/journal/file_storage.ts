@@ -35,7 +35,8 @@ class FileWriter implements StorageWriter {
     const file = this.#open();
     let done = 0;
     try {
-      while (done < bytes.length) done += file.writeSync(bytes.subarray(done));
+      // no view of the whole buffer: one fewer allocation per write
+      while (done < bytes.length) done += file.writeSync(done === 0 ? bytes : bytes.subarray(done));
     } finally {
       this.#sizeBytes += done;
     }

@@ -163,6 +163,15 @@ export class Journal implements AsyncDisposable {
 
   readonly #staging = new StagingBuffer();
   #flushScheduled = false;
+  /** The end-of-turn write, one function for every turn (no closure per append). */
+  readonly #flushTask = (): void => {
+    this.#flushScheduled = false;
+    try {
+      this.#flush();
+    } catch {
+      // #flush recorded the failure; waiters were rejected.
+    }
+  };
 
   #lastIndex = 0;
   #writtenIndex = 0;
@@ -370,7 +379,9 @@ export class Journal implements AsyncDisposable {
   /**
    * Appends a record and returns its index. The record is staged and written
    * at the end of the current turn together with the others of the turn; use
-   * {@linkcode Journal.durable} to wait until it is durable.
+   * {@linkcode Journal.durable} to wait until it is durable. The journal
+   * keeps no reference to `record` or its payload (the payload is copied into
+   * the staging buffer), so the caller may reuse both once the call returns.
    *
    * An EpochChange record (payload from `encodeEpochChange`) starts the epoch
    * in its payload, which must be higher than the current one.
@@ -439,14 +450,7 @@ export class Journal implements AsyncDisposable {
     this.#state.apply(input.kind, input.sessionId, input.seqNum, index, epoch, input.payload);
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
-      queueMicrotask(() => {
-        this.#flushScheduled = false;
-        try {
-          this.#flush();
-        } catch {
-          // #flush recorded the failure; waiters were rejected.
-        }
-      });
+      queueMicrotask(this.#flushTask);
     }
     this.#wakeTails();
     return index;

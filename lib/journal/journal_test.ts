@@ -11,6 +11,7 @@ import { MemoryStorage } from "./memory_storage.ts";
 import {
   decodeSegmentHeader,
   type JournalRecord,
+  type RecordInput,
   RecordKind,
   SEGMENT_HEADER_BYTES,
   segmentFileName,
@@ -52,6 +53,27 @@ Deno.test("Journal.append() returns consecutive indices at once and writes one t
   await Promise.resolve();
   assertEquals(storage.counts.appends, before + 1, "one write for the whole turn");
   assertEquals(journal.writtenIndex, 101);
+});
+
+Deno.test("Journal.append() keeps no reference to its input: a caller may reuse the record and payload", async () => {
+  await using journal = await mem();
+  const s = journal.defineSession(KEY);
+  const payload = fixPayload(1, 60);
+  const record: RecordInput = { ...out(s, 1), payload };
+  const first = journal.append(record);
+  record.seqNum = 2;
+  record.kind = RecordKind.Inbound;
+  payload.fill(0x7c); // still staged, not yet written
+  const second = journal.append(record);
+  payload.fill(0);
+  const a = journal.read(first)!;
+  const b = journal.read(second)!;
+  assertEquals([a.kind, a.seqNum, a.payload], [RecordKind.Outbound, 1, fixPayload(1, 60)]);
+  assertEquals([b.kind, b.seqNum, b.payload], [
+    RecordKind.Inbound,
+    2,
+    new Uint8Array(payload.length).fill(0x7c),
+  ]);
 });
 
 Deno.test("Journal.read() returns staged records by flushing on demand, with the CRC verified", async () => {
