@@ -6,12 +6,26 @@
  * @module
  */
 
-import { encodeLostOutbound, type Journal, RecordKind } from "../journal/mod.ts";
+import { encodeLostOutbound, type Journal, type RecordInput, RecordKind } from "../journal/mod.ts";
 import type { SequenceNumbers, SessionStore } from "./store.ts";
+
+const NO_PAYLOAD = new Uint8Array(0);
 
 /** Adapts a {@linkcode Journal} to the session runner's {@linkcode SessionStore}. */
 export class JournalSessionStore implements SessionStore {
   readonly #journal: Journal;
+  /**
+   * The input of every message append, refilled per call: `Journal.append` keeps no
+   * reference to it, so a message costs no object here. The payload is dropped after
+   * the call so the store never holds on to a message's bytes.
+   */
+  readonly #message: RecordInput = {
+    kind: RecordKind.Outbound,
+    sessionId: 0,
+    seqNum: 0,
+    timestampMs: 0,
+    payload: NO_PAYLOAD,
+  };
 
   constructor(journal: Journal) {
     this.#journal = journal;
@@ -42,23 +56,35 @@ export class JournalSessionStore implements SessionStore {
   }
 
   appendOutbound(sessionId: number, seqNum: number, bytes: Uint8Array, timestampMs: number) {
-    return this.#journal.append({
-      kind: RecordKind.Outbound,
-      sessionId,
-      seqNum,
-      timestampMs,
-      payload: bytes,
-    });
+    return this.#appendMessage(RecordKind.Outbound, sessionId, seqNum, bytes, timestampMs);
   }
 
   appendInbound(sessionId: number, seqNum: number, bytes: Uint8Array, timestampMs: number) {
-    return this.#journal.append({
-      kind: RecordKind.Inbound,
-      sessionId,
-      seqNum,
-      timestampMs,
-      payload: bytes,
-    });
+    return this.#appendMessage(RecordKind.Inbound, sessionId, seqNum, bytes, timestampMs);
+  }
+
+  #appendMessage(
+    kind: RecordKind,
+    sessionId: number,
+    seqNum: number,
+    bytes: Uint8Array,
+    timestampMs: number,
+  ): number {
+    const m = this.#message;
+    if (m.payload !== NO_PAYLOAD) {
+      // called again from inside an append (a failure listener): the shared input is in use
+      return this.#journal.append({ kind, sessionId, seqNum, timestampMs, payload: bytes });
+    }
+    m.kind = kind;
+    m.sessionId = sessionId;
+    m.seqNum = seqNum;
+    m.timestampMs = timestampMs;
+    m.payload = bytes;
+    try {
+      return this.#journal.append(m);
+    } finally {
+      m.payload = NO_PAYLOAD;
+    }
   }
 
   appendSequenceChange(

@@ -106,3 +106,27 @@ Deno.test("MemorySessionStore keeps at most maxMessagesPerSession outbound messa
   assertThrows(() => new MemorySessionStore({ maxMessagesPerSession: 0 }), RangeError);
   assertThrows(() => store.sequenceNumbers(99), RangeError);
 });
+
+Deno.test("JournalSessionStore keeps each message's own fields and bytes when the caller reuses its buffer", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await using journal = await Journal.open(dir, { syncPolicy: "none" });
+    const store = new JournalSessionStore(journal);
+    const s = store.defineSession("FIX.4.4:A->B");
+    const buffer = new Uint8Array(msg(1).length + 8);
+    buffer.set(msg(1));
+    const first = store.appendOutbound(s, 1, buffer.subarray(0, msg(1).length), 1_000);
+    buffer.fill(0x7c);
+    buffer.set(msg(2));
+    const second = store.appendInbound(s, 7, buffer.subarray(0, msg(2).length), 2_000);
+    buffer.fill(0);
+    assertEquals(store.outbound(s, 1), msg(1));
+    const r1 = journal.read(first)!;
+    const r2 = journal.read(second)!;
+    assertEquals([r1.kind, r1.seqNum, r1.timestampMs], [1, 1, 1_000]);
+    assertEquals([r2.kind, r2.seqNum, r2.timestampMs, r2.payload], [2, 7, 2_000, msg(2)]);
+    assertEquals(store.sequenceNumbers(s), { nextSenderSeqNum: 2, nextTargetSeqNum: 8 });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
