@@ -186,7 +186,7 @@ await section("journal", async () => {
       figure: "append-to-durable latency p50, always, 1 at a time",
       value: j.appendToDurableMs.p50 * 1000,
       unit: "us",
-      floorName: "lone write + fdatasync p50",
+      floorName: "lone write + fdatasync p50, interleaved blocks",
       floorValue: j.fdatasyncMs.p50 * 1000,
     }),
     row({
@@ -194,7 +194,7 @@ await section("journal", async () => {
       figure: "append-to-durable latency p99, always, 1 at a time",
       value: j.appendToDurableMs.p99 * 1000,
       unit: "us",
-      floorName: "lone write + fdatasync p99",
+      floorName: "lone write + fdatasync p99, interleaved blocks",
       floorValue: j.fdatasyncMs.p99 * 1000,
     }),
     row({
