@@ -14,7 +14,12 @@ import {
 } from "../testing/assert.ts";
 import { Journal } from "./journal.ts";
 import { MemoryStorage } from "./memory_storage.ts";
-import { DataDirLockedError, JournalFailedError, JournalRewindError } from "./errors.ts";
+import {
+  DataDirLockedError,
+  JournalCorruptionError,
+  JournalFailedError,
+  JournalRewindError,
+} from "./errors.ts";
 import { RecordKind, SEGMENT_HEADER_BYTES, segmentFileName } from "./record.ts";
 import { fixPayload, withTempDir } from "./_test_util.ts";
 import { DataDirLock, LOCK_FILE } from "./data_dir_lock.ts";
@@ -192,4 +197,43 @@ Deno.test("DataDirLock refuses a second holder of the same data directory, namin
     DataDirLock.acquire(dir).release();
     return Promise.resolve();
   });
+});
+
+Deno.test("Journal.open() verifies a segment larger than its read window, reporting damage found past the first window", async () => {
+  const storage = new MemoryStorage();
+  {
+    await using journal = await Journal.open("m", { storage, syncPolicy: "always" });
+    const s = journal.defineSession(KEY);
+    for (let n = 1; n <= 9_000; n++) journal.append(out(s, n, n % 7 === 0 ? 900 : 200));
+    await journal.durable(journal.lastIndex);
+  }
+  const name = segmentFileName(1);
+  const clean = storage.fileBytes(name);
+  assert(clean.length > 3 * 1024 * 1024, `segment of ${clean.length} bytes spans several windows`);
+  {
+    await using journal = await Journal.open("m", { storage });
+    assertEquals([journal.lastIndex, journal.recovered], [9_001, []]);
+    assertEquals(journal.sessionState(1), { nextSenderSeqNum: 9_001, nextTargetSeqNum: 1 });
+    assertEquals(journal.read(5_001)!.payload, fixPayload(5_000, 200));
+    assertEquals(journal.outbound(1, 8_995)!.payload, fixPayload(8_995, 900));
+  }
+  // A torn tail three windows in: cut off and reported, every record before it kept.
+  const torn = new Uint8Array(clean.length + 100).fill(7);
+  torn.set(clean);
+  storage.setFileBytes(name, torn);
+  {
+    await using journal = await Journal.open("m", { storage });
+    assertEquals(journal.lastIndex, 9_001);
+    assertEquals(journal.recovered.map((r) => [r.offsetBytes, r.droppedBytes, r.droppedRecords]), [
+      [clean.length, 100, 1],
+    ]);
+  }
+  // A flipped byte past the first window, with valid records after it: corruption, named.
+  const damaged = storage.fileBytes(name);
+  const at = 2 * 1024 * 1024 + 123;
+  damaged[at]! ^= 0x01;
+  storage.setFileBytes(name, damaged);
+  const err = await assertRejects(() => Journal.open("m", { storage }), JournalCorruptionError);
+  assertStringIncludes(err.message, "valid records follow it");
+  assert(err.offsetBytes <= at && at - err.offsetBytes < 1200, `offset ${err.offsetBytes}`);
 });
