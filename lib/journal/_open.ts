@@ -271,6 +271,7 @@ export function scanAppended(
   }
 }
 
+/** The size of file `name` in bytes. */
 function fileSize(storage: JournalStorage, name: string): number {
   const reader = storage.openReader(name);
   try {

@@ -44,6 +44,12 @@ export class Syncer {
   /** Syncs started (metrics). */
   count = 0;
   #retiredWriters: StorageWriter[] = [];
+  // The sync in flight (one at a time), kept in fields so that its handlers are two
+  // functions made once, not two closures per sync.
+  #syncWriter: StorageWriter | undefined;
+  #syncTarget = 0;
+  #syncFrom = 0;
+  #syncStartedAt = 0;
   readonly #host: SyncHost;
   readonly #syncPolicy: SyncPolicy;
   readonly #syncIntervalMs: number;
@@ -99,13 +105,6 @@ export class Syncer {
     this.#syncStartedAt = this.#onSync ? performance.now() : 0;
     this.idle = writer.sync().then(this.#synced, this.#syncFailed);
   }
-
-  // The sync in flight (one at a time), kept in fields so that its handlers are two
-  // functions made once, not two closures per sync.
-  #syncWriter: StorageWriter | undefined;
-  #syncTarget = 0;
-  #syncFrom = 0;
-  #syncStartedAt = 0;
 
   readonly #synced = (): void => {
     const target = this.#syncTarget;
