@@ -8,10 +8,13 @@ import {
   encodeSegmentHeader,
   parseRecordKind,
   parseSegmentFileName,
+  RECORD_INCOMPLETE,
+  RECORD_NOT_VALID,
   RecordKind,
   recordKindName,
   recordSizeBytes,
   segmentFileName,
+  validRecordSizeAt,
 } from "./record.ts";
 
 Deno.test("encodeRecord() pads to 8 bytes and round-trips every field, 64-bit values included", () => {
@@ -85,4 +88,37 @@ Deno.test("parseRecordKind() accepts names in any case and numbers", () => {
   assertEquals(parseRecordKind("8"), RecordKind.Audit);
   assertEquals(parseRecordKind("nope"), undefined);
   assertEquals(recordKindName(RecordKind.EpochChange), "EpochChange");
+});
+
+Deno.test("validRecordSizeAt() accepts exactly the records checkRecordAt() accepts with the expected index", () => {
+  for (const index of [1, 77, 2 ** 32 + 5, 2 ** 53 - 1]) {
+    const bytes = encodeRecord({
+      index,
+      epoch: 3,
+      kind: RecordKind.Inbound,
+      sessionId: 9,
+      seqNum: 41,
+      timestampMs: 1_700_000_000_000,
+      payload: new TextEncoder().encode("8=FIX.4.4\x019=5\x0135=0\x0110=000\x01"),
+    });
+    const view = new DataView(bytes.buffer);
+    assertEquals(validRecordSizeAt(bytes, view, 0, bytes.length, index), bytes.length);
+    assertEquals(validRecordSizeAt(bytes, view, 0, bytes.length, index + 1), RECORD_NOT_VALID);
+    for (let end = 0; end < bytes.length; end++) {
+      assertEquals(validRecordSizeAt(bytes, view, 0, end, index), RECORD_INCOMPLETE, `end ${end}`);
+    }
+    // Every single-bit flip in the checked bytes (all but the padding) is refused, as by checkRecordAt.
+    const checked = 48 + view.getUint32(4, true);
+    for (let at = 0; at < checked; at++) {
+      for (let bit = 0; bit < 8; bit++) {
+        const flipped = bytes.slice();
+        flipped[at]! ^= 1 << bit;
+        const v = new DataView(flipped.buffer);
+        const fast = validRecordSizeAt(flipped, v, 0, flipped.length, index);
+        const check = checkRecordAt(flipped, v, 0, flipped.length);
+        assertEquals(fast > 0, check.ok && check.index === index, `byte ${at} bit ${bit}`);
+        assert(fast <= 0, `byte ${at} bit ${bit} accepted`);
+      }
+    }
+  }
 });
