@@ -18,6 +18,17 @@ export class MemoryJournal implements PromotableJournal {
   readonly quarantined = new Map<string, ReplicationRecord[]>();
   /** When set, `durable()` waits for `releaseDurable()`. */
   holdDurable = false;
+  /**
+   * Whether `flush()` and `durableIndex` are offered (set before a follower
+   * starts), as by the file journal: `flush()` makes everything appended
+   * durable unless `holdDurable`, the way a write does under sync policy `none`.
+   */
+  flushable = false;
+  /** While true, `durable()` waits for `releaseDurable()` even when `flush()` made the record durable. */
+  stallDurable = false;
+  /** Calls of `flush()` so far. */
+  flushes = 0;
+  #durableIndex = 0;
   #held: { index: number; resolve: () => void }[] = [];
   #waiters: (() => void)[] = [];
   readonly #writeWatchers = new Set<(records: readonly ReplicationRecord[]) => void>();
@@ -105,11 +116,24 @@ export class MemoryJournal implements PromotableJournal {
   }
 
   durable(index: number): Promise<void> {
-    if (!this.holdDurable) return Promise.resolve();
+    if (!this.holdDurable && !this.stallDurable) return Promise.resolve();
     return new Promise((resolve) => this.#held.push({ index, resolve }));
   }
 
+  get durableIndex(): number | undefined {
+    return this.flushable ? this.#durableIndex : undefined;
+  }
+
+  get flush(): (() => void) | undefined {
+    if (!this.flushable) return undefined;
+    return () => {
+      this.flushes++;
+      if (!this.holdDurable) this.#durableIndex = this.lastIndex;
+    };
+  }
+
   releaseDurable(): void {
+    this.#durableIndex = this.lastIndex;
     const held = this.#held;
     this.#held = [];
     for (const h of held) h.resolve();
@@ -117,6 +141,7 @@ export class MemoryJournal implements PromotableJournal {
 
   truncateAfter(index: number, quarantinePath: string): void {
     this.quarantined.set(quarantinePath, this.records.splice(index));
+    this.#durableIndex = Math.min(this.#durableIndex, index);
     this.epoch = this.records.reduce((e, r) => Math.max(e, r.epoch), 0);
     this.#wake();
   }

@@ -4,9 +4,12 @@
  * told to, appends the leader's records at the same indices, and acknowledges
  * the highest index its own journal has made durable.
  *
- * - One `durable()` wait is in flight at a time; when it resolves the
- *   follower acks that index and, if more records arrived meanwhile, starts
- *   the next wait, so acks are cumulative and never one per record.
+ * - Each RecordBatch is written at once (`flush`, when the journal has it);
+ *   a batch that the write alone made durable (sync policy `none`) is acked in
+ *   the same turn. Otherwise one `durable()` wait is in flight at a time; when
+ *   it resolves the follower acks that index and, if more records arrived
+ *   meanwhile, starts the next wait, so acks are cumulative and never one per
+ *   record.
  * - Heartbeats go out every `heartbeatIntervalMs`; a leader silent for
  *   `heartbeatTimeoutMs` is dropped and the follower reconnects.
  * - Reconnects back off exponentially from `reconnectDelayMs` to
@@ -466,6 +469,8 @@ export class ReplicationFollower implements AsyncDisposable {
             const last = m.records[m.records.length - 1];
             if (last && last.index > this.#leaderLastIndex) this.#leaderLastIndex = last.index;
             if (last && last.epoch > (this.#leaderEpoch ?? 0)) this.#leaderEpoch = last.epoch;
+            // Write the batch now, not at the end of the turn: the leader waits on its ack.
+            if (j.flush !== undefined && !this.#flushed(conn)) break;
             this.#scheduleAck(conn);
             break;
           }
@@ -521,6 +526,23 @@ export class ReplicationFollower implements AsyncDisposable {
     return a === undefined ? "nowhere" : `${a.hostname}:${a.port}`;
   }
 
+  /** Flushes the journal; on a write failure ends the session (like a failed sync) and returns false. */
+  #flushed(conn: FrameConnection): boolean {
+    try {
+      this.#o.journal.flush?.();
+      return true;
+    } catch (e) {
+      this.#lastError = `journal write failed: ${e instanceof Error ? e.message : String(e)}`;
+      conn.close();
+      return false;
+    }
+  }
+
+  /**
+   * Acknowledges everything appended (up to `ackLimit`) once durable: at once
+   * when the journal already counts it durable (its write made it so, sync
+   * policy `none`), else when `durable()` resolves, one wait at a time.
+   */
   #scheduleAck(conn: FrameConnection): void {
     if (this.#durableInFlight) return;
     const j = this.#o.journal;
@@ -528,14 +550,16 @@ export class ReplicationFollower implements AsyncDisposable {
       ? Math.min(j.lastIndex, this.#o.ackLimit(j.lastIndex))
       : j.lastIndex;
     if (target <= this.#ackedIndex) return;
+    const durableIndex = j.durableIndex;
+    if (durableIndex !== undefined && durableIndex >= target) {
+      this.#ack(conn, target);
+      return;
+    }
     this.#durableInFlight = j.durable(target).then(
       () => {
         this.#durableInFlight = undefined;
         if (conn.closed) return;
-        if (target > this.#ackedIndex) {
-          this.#ackedIndex = target;
-          conn.send({ type: "ack", durableIndex: target }, true); // the leader waits on it
-        }
+        this.#ack(conn, target);
         if (j.lastIndex > target) this.#scheduleAck(conn);
       },
       (e: unknown) => {
@@ -544,6 +568,12 @@ export class ReplicationFollower implements AsyncDisposable {
         conn.close();
       },
     );
+  }
+
+  #ack(conn: FrameConnection, durableIndex: number): void {
+    if (durableIndex <= this.#ackedIndex) return;
+    this.#ackedIndex = durableIndex;
+    conn.send({ type: "ack", durableIndex }, true); // the leader waits on it
   }
 
   /** Stops following: closes the connection, cancels backoff, waits for the loop to end. */

@@ -40,6 +40,15 @@ export interface ReplicationJournal {
   appendReplicated(record: ReplicationRecord): unknown;
   /** Resolves once every record up to `index` is durable under the journal's sync policy. */
   durable(index: number): Promise<void>;
+  /**
+   * Optional: the highest index durable under the sync policy right now. With
+   * {@linkcode flush}, a follower acknowledges a batch in the turn it arrived
+   * when the write alone made it durable (sync policy `none`), instead of
+   * waiting for `durable()` to resolve.
+   */
+  readonly durableIndex?: number | undefined;
+  /** Optional: writes the records appended so far now instead of at the end of the turn. */
+  readonly flush?: (() => void) | undefined;
   /** Removes records after `index`, writing them to `quarantinePath` first. */
   truncateAfter(index: number, quarantinePath: string): unknown;
   /**

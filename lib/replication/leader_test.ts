@@ -337,6 +337,54 @@ Deno.test("AckTracker fed by ReplicationLeader acks releases forever messages in
   assert(released.every((r) => r.reason === "ack"));
 });
 
+Deno.test("ReplicationFollower acks a batch its journal made durable by flush() without waiting on durable()", async () => {
+  const lj = new MemoryJournal(1);
+  const fj = new MemoryJournal(0);
+  fj.flushable = true;
+  fj.stallDurable = true; // only durableIndex can tell the follower the batch is durable
+  await using l = leaderOf(lj);
+  await using _f = followerOf(fj, l.leader.port);
+  fill(lj, 5);
+  try {
+    await l.acks.when(([, i]) => i === 5, "ack of 5");
+  } finally {
+    fj.releaseDurable(); // lets the follower stop even when it waited on durable()
+  }
+  assert(fj.flushes > 0, "the follower wrote the batch itself");
+});
+
+Deno.test("ReplicationFollower with a flushable journal acks nothing its flush did not make durable", async () => {
+  const lj = new MemoryJournal(1);
+  const fj = new MemoryJournal(0);
+  fj.flushable = true;
+  fj.holdDurable = true; // flush writes, but the sync policy is not met
+  const tracker = new AckTracker({ policy: { kind: "forever" } });
+  const released: ReleasedMessage[] = [];
+  const releases = new Events<number>();
+  await using l = leaderOf(lj, {
+    onAck: (id, i) => {
+      for (const r of tracker.onAck(id, i, Date.now())) {
+        released.push(r);
+        releases.push(r.index);
+      }
+    },
+  });
+  await using _f = followerOf(fj, l.leader.port);
+  for (let i = 0; i < 20; i++) {
+    assertEquals(tracker.register(lj.append(1, enc.encode(`out-${i}`)), "8", Date.now()), []);
+  }
+  try {
+    await fj.until(() => fj.lastIndex === 20, "record 20 on the follower");
+    assert(fj.flushes > 0, "the follower wrote what it received");
+    assertEquals(released.length, 0, "nothing released before the follower synced");
+  } finally {
+    fj.holdDurable = false;
+    fj.releaseDurable();
+  }
+  await releases.when((i) => i === 20, "release of 20");
+  assertEquals(released.map((r) => r.index), Array.from({ length: 20 }, (_, i) => i + 1));
+});
+
 Deno.test("ReplicationLeader cuts batches at maxBatchRecords and maxBatchBytes", async () => {
   const lj = new MemoryJournal(1);
   for (let i = 0; i < 1000; i++) lj.append(1, new Uint8Array(100));
