@@ -92,18 +92,19 @@ export class Counter extends Metric<number> {
     this.get(labels).value += by;
   }
   /**
-   * Adds 1 to the series whose labels `names` (two or three, in this order) have the values
+   * Adds 1 to the series whose labels `names` (one to three, in this order) have the values
    * `a`, `b` and `c`. The series is cached by its values under `names` (pass the same array each
    * time), so once it exists nothing is allocated: for per-message counts.
    */
-  incLabelled(names: readonly string[], a: string, b: string, c = ""): void {
+  incLabelled(names: readonly string[], a: string, b = "", c = ""): void {
     let byA = this.#byValues.get(names);
     if (byA === undefined) this.#byValues.set(names, byA = new Map());
     let byB = byA.get(a);
     if (byB === undefined) byA.set(a, byB = new Map());
     let s = byB.get(b)?.get(c);
     if (s === undefined) {
-      const labels: Record<string, string> = { [names[0]!]: a, [names[1]!]: b };
+      const labels: Record<string, string> = { [names[0]!]: a };
+      if (names.length > 1) labels[names[1]!] = b;
       if (names.length > 2) labels[names[2]!] = c;
       s = this.get(labels);
       let byC = byB.get(b);

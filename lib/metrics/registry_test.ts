@@ -72,3 +72,21 @@ Deno.test("Counter.incLabelled() counts in the same series as inc() with the sam
   c.render(out);
   assertEquals(out.filter((l) => l.startsWith("tandem_test_total{")).length, 3);
 });
+
+Deno.test("Counter.incLabelled() with one label name counts in the series of that label alone", () => {
+  const r = new Registry();
+  const c = r.counter("tandem_test_total", "test");
+  const one = ["reason"] as const;
+  c.incLabelled(one, "ack");
+  c.incLabelled(one, "ack");
+  c.inc({ reason: "ack" });
+  c.incLabelled(one, "timeout");
+  assertEquals(c.value({ reason: "ack" }), 3);
+  assertEquals(c.value({ reason: "timeout" }), 1);
+  const out: string[] = [];
+  c.render(out);
+  assertEquals(out.filter((l) => l.startsWith("tandem_test_total{")), [
+    'tandem_test_total{reason="ack"} 3',
+    'tandem_test_total{reason="timeout"} 1',
+  ]);
+});
