@@ -6,11 +6,14 @@
  *   a real Tandem initiator (this process) logged on to a primary
  *   (`main.ts --ha primary`, executor application, `ackStrategy: forever`,
  *   journal `always`) that replicates to one secondary (`main.ts --ha
- *   secondary`): every ExecutionReport waits for the secondary's ack. Floor:
+ *   secondary`): every ExecutionReport waits for the secondary's ack. Floors:
  *   a raw relay of plain Deno processes, client → primary → secondary →
- *   primary → client, with the same 200-byte message; sampled in interleaved
- *   blocks with the subject. For proportion, the same round trip through a
- *   pair with `ackStrategy: never` (no wait for the secondary).
+ *   primary → client, with the same 200-byte message, and the same relay
+ *   whose secondary writes and `fdatasync`s each message before answering
+ *   (the disk work the secondary's `always` journal must do before its ack);
+ *   sampled in interleaved blocks with the subject. For proportion, the same
+ *   round trip through a pair with `ackStrategy: never` (no wait for the
+ *   secondary).
  * - the replicated round trip in parts, all sampled in interleaved blocks:
  *   the relay floor; the relay whose secondary also writes what it receives
  *   to a file (`writeSync`) before answering ("+ follower write"); the same
@@ -20,7 +23,11 @@
  *   beside the raw relay doing the same disk work. What a pair takes beyond
  *   its raw relay is the engine's part: journaling on both sides, the
  *   replication protocol and the ack path back to the waiting
- *   ExecutionReport.
+ *   ExecutionReport. To split that part, a third pair (`ackStrategy: never`,
+ *   both `none`) beside a raw echo (client → relay secondary → client) gives
+ *   the FIX path alone (initiator and primary session, executor, journal),
+ *   and `forever` minus `never` the replication's own part, beside its floor
+ *   (relay + follower write) minus echo: the extra hop with its write.
  *
  * Failover times, by ack strategy, are measured by `failover_bench.ts`.
  *
@@ -50,6 +57,11 @@ const SECRET = "benchmark replication secret, long enough";
 /** Figures of one run; a figure that could not be measured is an Error's message. */
 export interface HaFigures {
   readonly relayUs: Latency;
+  /**
+   * The relay whose secondary writes and fdatasyncs each message, sampled in
+   * the same blocks: the floor of the replicated round trip (journal `always`).
+   */
+  readonly relayWriteSyncUs?: Latency;
   readonly replicatedUs: Latency | string;
   /**
    * The same round trip through a pair with `ackStrategy: never` (1000 samples),
@@ -71,6 +83,10 @@ export interface HaParts {
   readonly followerNoneUs: Latency | string;
   /** Tandem pair, ack forever, primary `syncPolicy: none`, secondary `always`. */
   readonly followerAlwaysUs: Latency | string;
+  /** Raw echo: client → relay secondary → client (two processes). */
+  readonly echoUs: Latency;
+  /** Tandem pair, ack never, both `syncPolicy: none`: the FIX path without the wait. */
+  readonly neverUs: Latency | string;
 }
 
 /** Options for {@linkcode runHaBench}. */
@@ -334,10 +350,15 @@ async function startRelay(disk: Disk, dir: string) {
   ]);
   const conn = await Deno.connect({ hostname: "127.0.0.1", port: Number(primary.firstLine) });
   conn.setNoDelay(true);
+  // A second connection straight to the relay secondary: a raw echo (a disk-less secondary's).
+  const echo = await Deno.connect({ hostname: "127.0.0.1", port: Number(secondary.firstLine) });
+  echo.setNoDelay(true);
   return {
     conn,
+    echo,
     async [Symbol.asyncDispose]() {
       conn.close();
+      echo.close();
       await primary[Symbol.asyncDispose]();
       await secondary[Symbol.asyncDispose]();
     },
@@ -354,15 +375,18 @@ async function runParts(samples: number, message: (e: unknown) => string): Promi
     const relayMs: number[] = [];
     const writeMs: number[] = [];
     const syncMs: number[] = [];
-    const pairs: { sync: PairSync; ms: number[]; result: Latency | string }[] = [
-      { sync: { primary: "none", secondary: "none" }, ms: [], result: "not run" },
-      { sync: { primary: "none", secondary: "always" }, ms: [], result: "not run" },
+    const echoMs: number[] = [];
+    const none = { primary: "none", secondary: "none" } as const;
+    const pairs: { ack: AckStrategy; sync: PairSync; ms: number[]; result: Latency | string }[] = [
+      { ack: "forever", sync: none, ms: [], result: "not run" },
+      { ack: "forever", sync: { primary: "none", secondary: "always" }, ms: [], result: "not run" },
+      { ack: "never", sync: none, ms: [], result: "not run" },
     ];
     const started: ({ pair: Pair; b: BenchInitiator } | undefined)[] = [];
     try {
       for (const p of pairs) {
         try {
-          const pair = await Pair.start("forever", p.sync);
+          const pair = await Pair.start(p.ack, p.sync);
           try {
             const b = await BenchInitiator.start({ addresses: pair.addresses });
             started.push({ pair, b });
@@ -379,6 +403,7 @@ async function runParts(samples: number, message: (e: unknown) => string): Promi
       for (let done = -block; done < samples; done += block) {
         const warm = done < 0; // the first block warms up, discarded
         await relayRoundTrips(relay.conn, block, warm ? [] : relayMs);
+        await relayRoundTrips(relay.echo, block, warm ? [] : echoMs);
         await relayRoundTrips(relayWrite.conn, block, warm ? [] : writeMs);
         await relayRoundTrips(relayWriteSync.conn, block, warm ? [] : syncMs);
         for (const [k, p] of pairs.entries()) {
@@ -405,6 +430,8 @@ async function runParts(samples: number, message: (e: unknown) => string): Promi
       relayWriteSyncUs: latencyUs(syncMs),
       followerNoneUs: pairs[0]!.result,
       followerAlwaysUs: pairs[1]!.result,
+      echoUs: latencyUs(echoMs),
+      neverUs: pairs[2]!.result,
     };
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -424,23 +451,28 @@ export async function runHaBench(options: HaBenchOptions = {}): Promise<HaFigure
   ]);
   using relay = await Deno.connect({ hostname: "127.0.0.1", port: Number(relayPrimary.firstLine) });
   relay.setNoDelay(true);
+  const syncDir = await Deno.makeTempDir({ prefix: "tandem-ha-relay-" });
   const relayMs: number[] = [];
+  const relaySyncMs: number[] = [];
   const fixMs: number[] = [];
   const neverMs: number[] = [];
   const neverRelayMs: number[] = [];
   let replicated: Latency | string;
   const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
   try {
+    await using relaySync = await startRelay("write+sync", syncDir);
     await using pair = await Pair.start("forever");
     await using b = await BenchInitiator.start({
       addresses: pair.addresses,
       reconnectDelayMs: RECONNECT_DELAY_MS,
     });
     await relayRoundTrips(relay, 300, []);
+    await relayRoundTrips(relaySync.conn, 300, []);
     await fixRoundTrips(b, 300, []);
     const block = 250;
     for (let done = 0; done < samples; done += block) {
       await relayRoundTrips(relay, block, relayMs);
+      await relayRoundTrips(relaySync.conn, block, relaySyncMs);
       await fixRoundTrips(b, block, fixMs);
     }
     replicated = latencyUs(fixMs);
@@ -464,8 +496,10 @@ export async function runHaBench(options: HaBenchOptions = {}): Promise<HaFigure
   } catch (e) {
     console.error(`bench: ha: the round trip under ack never failed: ${message(e)}`);
   }
+  await Deno.remove(syncDir, { recursive: true }).catch(() => {});
   return {
     relayUs: latencyUs(relayMs),
+    ...(relaySyncMs.length > 0 ? { relayWriteSyncUs: latencyUs(relaySyncMs) } : {}),
     replicatedUs: replicated,
     ...(neverMs.length > 0
       ? { unreplicated: { fixUs: latencyUs(neverMs), relayUs: latencyUs(neverRelayMs) } }
@@ -491,6 +525,7 @@ if (import.meta.main) {
         ? `not measured: ${x}`
         : `p50 ${x.p50.toFixed(0)} us, p99 ${x.p99.toFixed(0)} us`;
     console.log(`relay floor (3 processes)   ${l(f.relayUs)}`);
+    if (f.relayWriteSyncUs) console.log(`  + follower write + fsync  ${l(f.relayWriteSyncUs)}`);
     console.log(`replicated round trip       ${l(f.replicatedUs)}`);
     if (f.parts !== undefined) {
       const p = f.parts;
@@ -500,6 +535,8 @@ if (import.meta.main) {
       console.log(`  + follower fsync          ${l(p.relayWriteSyncUs)}`);
       console.log(`  forever, follower none    ${l(p.followerNoneUs)}`);
       console.log(`  forever, follower always  ${l(p.followerAlwaysUs)}`);
+      console.log(`  raw echo (2 processes)    ${l(p.echoUs)}`);
+      console.log(`  never, both none          ${l(p.neverUs)}`);
     }
   }
 }
