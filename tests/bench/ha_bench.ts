@@ -13,7 +13,7 @@
  *   (the disk work the secondary's `always` journal must do before its ack);
  *   sampled in interleaved blocks with the subject. For proportion, the same
  *   round trip through a pair with `ackStrategy: never` (no wait for the
- *   secondary).
+ *   secondary), beside a raw echo (client → relay secondary → client).
  * - the replicated round trip in parts, all sampled in interleaved blocks:
  *   the relay floor; the relay whose secondary also writes what it receives
  *   to a file (`writeSync`) before answering ("+ follower write"); the same
@@ -65,9 +65,10 @@ export interface HaFigures {
   readonly replicatedUs: Latency | string;
   /**
    * The same round trip through a pair with `ackStrategy: never` (1000 samples),
-   * with its own relay floor sampled in interleaved blocks.
+   * beside a raw echo (client → relay secondary → client: no wait, two processes)
+   * sampled in interleaved blocks.
    */
-  readonly unreplicated?: { readonly fixUs: Latency; readonly relayUs: Latency };
+  readonly unreplicated?: { readonly fixUs: Latency; readonly echoUs: Latency };
   /** The replicated round trip in parts (see the module doc). */
   readonly parts?: HaParts;
 }
@@ -451,12 +452,18 @@ export async function runHaBench(options: HaBenchOptions = {}): Promise<HaFigure
   ]);
   using relay = await Deno.connect({ hostname: "127.0.0.1", port: Number(relayPrimary.firstLine) });
   relay.setNoDelay(true);
+  // The relay secondary echoes: straight to it, the two-process floor of a round trip with no wait.
+  using echo = await Deno.connect({
+    hostname: "127.0.0.1",
+    port: Number(relaySecondary.firstLine),
+  });
+  echo.setNoDelay(true);
   const syncDir = await Deno.makeTempDir({ prefix: "tandem-ha-relay-" });
   const relayMs: number[] = [];
   const relaySyncMs: number[] = [];
   const fixMs: number[] = [];
   const neverMs: number[] = [];
-  const neverRelayMs: number[] = [];
+  const neverEchoMs: number[] = [];
   let replicated: Latency | string;
   const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
   try {
@@ -490,7 +497,7 @@ export async function runHaBench(options: HaBenchOptions = {}): Promise<HaFigure
     });
     await fixRoundTrips(b, 50, []);
     for (let block = 0; block < 4; block++) {
-      await relayRoundTrips(relay, 250, neverRelayMs);
+      await relayRoundTrips(echo, 250, neverEchoMs);
       await fixRoundTrips(b, 250, neverMs);
     }
   } catch (e) {
@@ -502,7 +509,7 @@ export async function runHaBench(options: HaBenchOptions = {}): Promise<HaFigure
     ...(relaySyncMs.length > 0 ? { relayWriteSyncUs: latencyUs(relaySyncMs) } : {}),
     replicatedUs: replicated,
     ...(neverMs.length > 0
-      ? { unreplicated: { fixUs: latencyUs(neverMs), relayUs: latencyUs(neverRelayMs) } }
+      ? { unreplicated: { fixUs: latencyUs(neverMs), echoUs: latencyUs(neverEchoMs) } }
       : {}),
     ...(parts !== undefined ? { parts } : {}),
   };

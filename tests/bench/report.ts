@@ -358,8 +358,8 @@ await section("ha", async () => {
       figure: "  same through a primary with ack never, p50",
       value: f.unreplicated.fixUs.p50,
       unit: "us",
-      floorName: `${relay}, p50`,
-      floorValue: f.unreplicated.relayUs.p50,
+      floorName: "raw echo (2 processes), p50",
+      floorValue: f.unreplicated.echoUs.p50,
     }));
   }
   if (f.parts !== undefined) {
