@@ -26,6 +26,8 @@ export class MemoryJournal implements PromotableJournal {
   flushable = false;
   /** While true, `durable()` waits for `releaseDurable()` even when `flush()` made the record durable. */
   stallDurable = false;
+  /** While true (with `flushable`), `flush()` throws as a failed write does. */
+  failFlush = false;
   /** Calls of `flush()` so far. */
   flushes = 0;
   #durableIndex = 0;
@@ -127,6 +129,7 @@ export class MemoryJournal implements PromotableJournal {
   get flush(): (() => void) | undefined {
     if (!this.flushable) return undefined;
     return () => {
+      if (this.failFlush) throw new Error("Cannot write journal file: injected I/O error");
       this.flushes++;
       if (!this.holdDurable) this.#durableIndex = this.lastIndex;
     };

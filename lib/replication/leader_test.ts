@@ -353,6 +353,19 @@ Deno.test("ReplicationFollower acks a batch its journal made durable by flush() 
   assert(fj.flushes > 0, "the follower wrote the batch itself");
 });
 
+Deno.test("ReplicationFollower whose journal write fails acks nothing and ends the session saying why", async () => {
+  const lj = new MemoryJournal(1);
+  const fj = new MemoryJournal(0);
+  fj.flushable = true;
+  fj.failFlush = true;
+  await using l = leaderOf(lj);
+  await using f = followerOf(fj, l.leader.port);
+  fill(lj, 3);
+  const reason = await f.ends.when((r) => r.includes("journal write failed"), "session end");
+  assert(reason.includes("injected I/O error"), reason);
+  assertEquals(l.acks.seen.filter(([, i]) => i > 0), [], "nothing acknowledged");
+});
+
 Deno.test("ReplicationFollower with a flushable journal acks nothing its flush did not make durable", async () => {
   const lj = new MemoryJournal(1);
   const fj = new MemoryJournal(0);
