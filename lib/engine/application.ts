@@ -35,6 +35,10 @@ export interface SessionHandle {
   /**
    * Sends a message (stored first, then written). Fields follow MsgType; header
    * fields among them go to the header. Returns the MsgSeqNum used.
+   *
+   * The fields are read during the call and never kept: the caller may change and reuse the
+   * array and its pairs once `send` returns (the built-in executor does, to allocate nothing
+   * per order). An implementation that needs them later must copy them.
    */
   send(msgType: string, fields: Iterable<Field>): number;
   /** Refuses `message` as an unsupported message type (35=j 380=3, or 35=3 on FIX.4.0/4.1). */

@@ -185,3 +185,32 @@ Deno.test("decodeLenient() keeps tags 0 and -1 and refuses everything else", () 
   assertEquals(decodeLenient(enc("8=FIX.4.4|x1=2|")), undefined);
   assertEquals(decodeLenient(enc("8=FIX.4.4|95=3|96=ab|10=000|")), undefined, "only for bad tags");
 });
+
+Deno.test("executorApplication() sends the fields executionReports() builds, for every shape of order and version", () => {
+  const optional: [number, string][] = [[1, "ACC"], [40, "2"], [44, "5.5"], [59, "0"]];
+  for (const v of ["FIX.4.0", "FIX.4.1", "FIX.4.2", "FIX.4.3", "FIX.4.4", "FIXT.1.1"]) {
+    const rank = v === "FIXT.1.1" ? 50 : Number(v.slice(4).replace(".", ""));
+    const app = executorApplication();
+    const s = fakeSession(v);
+    const expected: Field[][] = [];
+    // every combination of optional fields, twice: the second round refills made arrays
+    for (let round = 0; round < 2; round++) {
+      for (let shape = 0; shape < 16; shape++) {
+        const fields: [number, string][] = [
+          [11, `C${round}-${shape}`],
+          [55, "X"],
+          [54, "2"],
+          [38, `${shape}`],
+        ];
+        for (let b = 0; b < 4; b++) if (shape & (1 << b)) fields.push(optional[b]!);
+        const order = m("D", fields, v);
+        const index = round * 16 + shape;
+        app.onMessage!(order, s.handle, new MessageContext(index, 1));
+        const [fresh, fill] = executionReports(order, rank, `O1-${index}`, `E1-${index}`);
+        expected.push(fresh, fill);
+      }
+    }
+    const asText = (f: readonly Field[]) => f.map(([t, x]) => [t, String(x)]);
+    assertEquals(s.sent.map((x) => x.fields), expected.map(asText), v);
+  }
+});

@@ -15,6 +15,7 @@
  */
 
 import type { FixMessage } from "../fix/message.ts";
+import type { FieldValue } from "../fix/encoder.ts";
 import type { Field } from "../session/session.ts";
 import {
   type Application,
@@ -118,13 +119,98 @@ export function rejectReport(
   return fields;
 }
 
+/** A field whose value is set for each order (owned by one {@linkcode ReportFields}). */
+type Slot = [number, FieldValue];
+
+/** Optional order fields copied into the reports, as bits of a shape. */
+const OPTIONAL_TAGS = [1, 40, 44, 59] as const;
+
+/**
+ * The two reports' fields for orders of one shape (which optional fields they carry, the version
+ * rank), made once and refilled for every order: the same fields in the same order as
+ * {@linkcode executionReports} builds, without a new array or pair per order.
+ */
+class ReportFields {
+  readonly fresh: Field[];
+  readonly fill: Field[];
+  readonly #orderId: Slot = [37, ""];
+  readonly #clOrdId: Slot = [11, ""];
+  readonly #symbol: Slot = [55, ""];
+  readonly #side: Slot = [54, ""];
+  readonly #optional: Slot[] = [];
+  readonly #execIdNew: Slot = [17, ""];
+  readonly #execIdFill: Slot = [17, ""];
+  /** The pairs whose value is the order's quantity (OrderQty, …) or price. */
+  readonly #qty: Slot[] = [[38, ""], [14, ""], [32, ""]];
+  readonly #px: Slot[] = [[6, ""], [31, ""]];
+
+  constructor(rank: number, shape: number) {
+    const common: Field[] = [this.#orderId, this.#clOrdId, this.#symbol, this.#side, this.#qty[0]!];
+    for (let b = 0; b < OPTIONAL_TAGS.length; b++) {
+      if ((shape & (1 << b)) === 0) continue;
+      const s: Slot = [OPTIONAL_TAGS[b]!, ""];
+      this.#optional.push(s);
+      common.push(s);
+    }
+    const fresh = common.slice();
+    const fill = common.slice();
+    fresh.push(this.#execIdNew, K.ordStatusNew, K.cumQtyZero, K.avgPxZero);
+    fill.push(this.#execIdFill, K.ordStatusFilled, this.#qty[1]!, this.#px[0]!);
+    if (rank <= 42) {
+      fresh.push(K.execTransTypeNew);
+      fill.push(K.execTransTypeNew);
+    }
+    if (rank >= 41) {
+      const leaves: Slot = [151, ""];
+      this.#qty.push(leaves);
+      fresh.push(K.execTypeNew, leaves);
+      fill.push(rank >= 43 ? K.execTypeTrade : K.execTypeFill, K.leavesQtyZero);
+    }
+    fresh.push(K.lastQtyZero, K.lastPxZero);
+    fill.push(this.#qty[2]!, this.#px[1]!);
+    this.fresh = fresh;
+    this.fill = fill;
+  }
+
+  /** Sets the values of `order`'s reports (the arrays are valid until the next call). */
+  set(order: FixMessage, orderId: string, execIdBase: string): void {
+    this.#orderId[1] = orderId;
+    this.#clOrdId[1] = order.get(11) ?? "";
+    this.#symbol[1] = order.get(55) ?? "";
+    this.#side[1] = order.get(54) ?? "1";
+    const optional = this.#optional;
+    for (let i = 0; i < optional.length; i++) optional[i]![1] = order.get(optional[i]![0]) ?? "";
+    this.#execIdNew[1] = `${execIdBase}-1`;
+    this.#execIdFill[1] = `${execIdBase}-2`;
+    const qty = order.get(38) ?? "0";
+    for (let i = 0; i < this.#qty.length; i++) this.#qty[i]![1] = qty;
+    const px = order.get(44) ?? "1";
+    for (let i = 0; i < this.#px.length; i++) this.#px[i]![1] = px;
+  }
+
+  /** The shape of `order`: which of {@linkcode OPTIONAL_TAGS} it has, as bits. */
+  static shapeOf(order: FixMessage): number {
+    let shape = 0;
+    for (let b = 0; b < OPTIONAL_TAGS.length; b++) {
+      if (order.indexOf(OPTIONAL_TAGS[b]!) >= 0) shape |= 1 << b;
+    }
+    return shape;
+  }
+}
+
 /**
  * Creates the executor application. OrderID (37) is `O<epoch>-<index>` and the ExecIDs (17)
  * `E<epoch>-<index>-1` and `-2`, from the journal position of the order (see
  * {@linkcode MessageContext}): they never repeat across restarts and failovers, and an order
  * handed to the executor again after a failover gets the ids it got the first time.
+ *
+ * The reports' field arrays are made once per shape of order and refilled for each order (no
+ * allocation per order but the values' strings): they rely on `SessionHandle.send` reading the
+ * fields during the call, as its contract says.
  */
 export function executorApplication(): Application {
+  /** By rank × 16 + shape; at most 6 ranks × 16 shapes. */
+  const reports = new Map<number, ReportFields>();
   return {
     onMessage(message: FixMessage, session: SessionHandle, context: MessageContext): void {
       if (message.msgType !== "D") {
@@ -138,9 +224,12 @@ export function executorApplication(): Application {
         session.send("8", rejectReport(message, rank, `O${id}`, `E${id}-R`, text));
         return;
       }
-      const [fresh, fill] = executionReports(message, rank, `O${id}`, `E${id}`);
-      session.send("8", fresh);
-      session.send("8", fill);
+      const key = rank * 16 + ReportFields.shapeOf(message);
+      let r = reports.get(key);
+      if (r === undefined) reports.set(key, r = new ReportFields(rank, key & 15));
+      r.set(message, `O${id}`, `E${id}`);
+      session.send("8", r.fresh);
+      session.send("8", r.fill);
     },
   };
 }

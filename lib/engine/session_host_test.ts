@@ -42,3 +42,28 @@ Deno.test("SessionHost keeps sequence numbers at start-up within the same period
   host.attach(conn());
   assertEquals(host.session.nextSenderSeqNum, 2);
 });
+
+Deno.test("SessionHost.send() reads the fields during the call: changing them afterwards changes nothing sent", () => {
+  const store = new MemorySessionStore({ clock: () => DAY1 });
+  const host = new SessionHost({
+    config: { beginString: "FIX.4.4", senderCompId: "ISLD", targetCompId: "TW", role: "acceptor" },
+    store,
+    logger: () => {},
+    clock: () => DAY1,
+  });
+  const written: Uint8Array[] = [];
+  host.attach({ enqueue: (b: Uint8Array) => void written.push(b), close() {}, reschedule() {} });
+  const pair: [number, string] = [11, "FIRST"];
+  const fields = [pair, [55, "X"] as const];
+  const first = host.send("D", fields);
+  pair[1] = "SECOND";
+  fields.push([58, "later"]);
+  const second = host.send("D", fields);
+  const text = (b: Uint8Array | undefined) => new TextDecoder().decode(b).replaceAll("\x01", "|");
+  const stored = text(store.outbound(host.sessionId, first));
+  assertEquals([stored.includes("|11=FIRST|"), stored.includes("58=")], [true, false]);
+  assertEquals(
+    text(store.outbound(host.sessionId, second)).includes("|11=SECOND|55=X|58=later|"),
+    true,
+  );
+});
