@@ -109,7 +109,17 @@ export class ConnectionRunner implements HostConnection {
     this.#flushScheduled = false;
     this.#startWriter();
   };
-  #writer: Promise<void> | undefined;
+  /** Whether a socket write is in flight (the writer owns #writeData until it completes). */
+  #writing = false;
+  /** The batch being written, its length and how much of it is written. */
+  #writeData: Uint8Array | undefined;
+  #writeTotal = 0;
+  #written = 0;
+  /** Settled when the writer goes idle; made only when close() waits for it. */
+  #idle: PromiseWithResolvers<void> | undefined;
+  /** Completion handlers of socket writes (one pair for the connection, not one per write). */
+  readonly #onWritten = (n: number): void => this.#wrote(n);
+  readonly #onWriteFailed = (e: unknown): void => this.#writeFailed(e);
   #chain: Promise<void> | undefined;
   #chainTicket = 0;
   #closing = false;
@@ -165,7 +175,7 @@ export class ConnectionRunner implements HostConnection {
       while (!this.#closing) {
         const n = await this.#conn.read(buf);
         if (n === null) break;
-        this.#framer.push(buf.subarray(0, n));
+        this.#framer.push(buf, n);
         for (
           let f = this.#framer.next();
           f !== undefined && !this.#closing;
@@ -179,6 +189,11 @@ export class ConnectionRunner implements HostConnection {
           } else if (f.reason === "bad-checksum" || f.reason === "bad-body-length") {
             this.#onGarbled(f.detail, f.msgType, decodeGarbled(f.bytes));
           } else if (!f.continuation) this.#onGarbled(f.detail, f.msgType);
+        }
+        // answers go out now, before the next read is set up (the microtask would come after it)
+        if (this.#flushScheduled) {
+          this.#flushScheduled = false;
+          this.#startWriter();
         }
       }
     } catch (e) {
@@ -305,49 +320,85 @@ export class ConnectionRunner implements HostConnection {
   }
 
   #startWriter(): void {
-    if (this.#writer !== undefined || this.#queue.length === 0) return;
-    // the loop clears #writer when it ends; it always awaits a write first (no empty messages
-    // are queued), so it cannot end before the assignment
-    this.#writer = this.#writeLoop();
+    if (this.#writing || this.#queue.length === 0) return;
+    this.#writing = true;
+    this.#writeBatch();
   }
 
-  async #writeLoop(): Promise<void> {
-    try {
-      while (this.#queue.length > 0) {
-        const parts = this.#queue;
-        const total = this.#queuedBytes;
-        this.#queue = this.#spare;
-        this.#spare = parts;
-        this.#queuedBytes = 0;
-        let data: Uint8Array;
-        if (parts.length === 1) {
-          data = parts[0]!;
-        } else {
-          // joined in the staging buffer, which only this loop touches, between writes
-          if (this.#staging.length < total) this.#staging = new Uint8Array(Math.max(total, 4096));
-          data = this.#staging;
-          let o = 0;
-          for (let i = 0; i < parts.length; i++) {
-            data.set(parts[i]!, o);
-            o += parts[i]!.length;
-          }
-        }
-        parts.length = 0;
-        let written = await this.#conn.write(
-          total === data.length ? data : data.subarray(0, total),
-        );
-        while (written < total) written += await this.#conn.write(data.subarray(written, total));
+  /**
+   * Writes everything queued as one batch. Completion comes back through #onWritten /
+   * #onWriteFailed: no async function, no closure per write.
+   */
+  #writeBatch(): void {
+    const parts = this.#queue;
+    const total = this.#queuedBytes;
+    this.#queue = this.#spare;
+    this.#spare = parts;
+    this.#queuedBytes = 0;
+    let data: Uint8Array;
+    if (parts.length === 1) {
+      data = parts[0]!;
+    } else {
+      // joined in the staging buffer, which only the writer touches, between writes
+      if (this.#staging.length < total) this.#staging = new Uint8Array(Math.max(total, 4096));
+      data = this.#staging;
+      let o = 0;
+      for (let i = 0; i < parts.length; i++) {
+        data.set(parts[i]!, o);
+        o += parts[i]!.length;
       }
-    } catch (e) {
-      this.#queue.length = 0;
-      this.#queuedBytes = 0;
-      if (!this.#closing) {
-        this.#log("warn", `${this.peer}: write failed: ${e instanceof Error ? e.message : e}`);
-      }
-      this.#hardClose("write failed");
-    } finally {
-      this.#writer = undefined;
     }
+    parts.length = 0;
+    this.#writeData = data;
+    this.#writeTotal = total;
+    this.#written = 0;
+    this.#writeRest();
+  }
+
+  #writeRest(): void {
+    const data = this.#writeData!;
+    const from = this.#written;
+    const to = this.#writeTotal;
+    let pending: Promise<number>;
+    try {
+      pending = this.#conn.write(from === 0 && to === data.length ? data : data.subarray(from, to));
+    } catch (e) {
+      this.#writeFailed(e);
+      return;
+    }
+    pending.then(this.#onWritten, this.#onWriteFailed);
+  }
+
+  #wrote(n: number): void {
+    this.#written += n;
+    if (this.#written < this.#writeTotal) return this.#writeRest();
+    this.#writeData = undefined;
+    if (this.#queue.length > 0) return this.#writeBatch();
+    this.#writerIdle();
+  }
+
+  #writeFailed(e: unknown): void {
+    this.#writeData = undefined;
+    this.#queue.length = 0;
+    this.#queuedBytes = 0;
+    if (!this.#closing) {
+      this.#log("warn", `${this.peer}: write failed: ${e instanceof Error ? e.message : e}`);
+    }
+    this.#hardClose("write failed");
+    this.#writerIdle();
+  }
+
+  #writerIdle(): void {
+    this.#writing = false;
+    const idle = this.#idle;
+    this.#idle = undefined;
+    idle?.resolve();
+  }
+
+  /** Resolves once no write is in flight. */
+  #writerDone(): Promise<void> {
+    if (!this.#writing) return Promise.resolve();
+    return (this.#idle ??= Promise.withResolvers<void>()).promise;
   }
 
   #hardClose(reason: string): void {
@@ -386,8 +437,8 @@ export class ConnectionRunner implements HostConnection {
       if (this.#chain !== undefined) await this.#chain.catch(() => {});
       await Promise.resolve();
       this.#startWriter();
-      while (this.#writer !== undefined) {
-        await this.#writer;
+      while (this.#writing) {
+        await this.#writerDone();
         this.#startWriter();
       }
       try {

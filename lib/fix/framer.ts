@@ -156,6 +156,9 @@ const ZERO = 0x30;
 /** Bytes {@linkcode looksLikeHeader} may need to see past a candidate `8`. */
 const HEADER_LOOKAHEAD_BYTES = 2 + MAX_BEGIN_STRING_BYTES + 3;
 
+/** Up to this many bytes of a partial chunk are copied by a loop rather than through a view. */
+const SMALL_COPY_BYTES = 1024;
+
 /** Where the search for the end of a message stopped. */
 const NEED_MORE = -1;
 const TOO_LARGE = -2;
@@ -224,9 +227,16 @@ export class Framer {
     return this.#maxMessageBytes;
   }
 
-  /** Appends received bytes. The chunk is copied; the caller may reuse it. */
-  push(chunk: Uint8Array): void {
-    const length = chunk.length;
+  /**
+   * Appends received bytes: the first `length` bytes of `chunk` (all of it by default), so a
+   * reader needs no view per read. The bytes are copied; the caller may reuse `chunk`.
+   */
+  push(chunk: Uint8Array, length: number = chunk.length): void {
+    if (!(length >= 0 && length <= chunk.length)) {
+      throw new RangeError(
+        `Cannot push ${length} bytes: the chunk holds ${chunk.length}`,
+      );
+    }
     if (length === 0) return;
     if (this.#end + length > this.#buf.length) {
       // Never copyWithin: returned messages are views of the old buffer.
@@ -241,8 +251,16 @@ export class Framer {
       this.#start = 0;
       this.#end = unread;
     }
-    this.#buf.set(chunk, this.#end);
-    this.#end += length;
+    const buf = this.#buf;
+    const end = this.#end;
+    if (length === chunk.length) {
+      buf.set(chunk, end);
+    } else if (length <= SMALL_COPY_BYTES) {
+      for (let i = 0; i < length; i++) buf[end + i] = chunk[i]!;
+    } else {
+      buf.set(chunk.subarray(0, length), end);
+    }
+    this.#end = end + length;
   }
 
   /** The next frame, or undefined when more bytes are needed. */

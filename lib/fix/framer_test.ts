@@ -377,3 +377,21 @@ Deno.test("Framer.next() never holds more garbage than maxMessageBytes", () => {
   assertEquals(frame?.kind, "garbled");
   assertEquals(framer.bufferedBytes <= framer.maxMessageBytes, true);
 });
+
+Deno.test("Framer.push() takes only the first `length` bytes of a reused read buffer", () => {
+  const framer = new Framer();
+  const readBuffer = new Uint8Array(4096);
+  const small = b(complete(HEARTBEAT));
+  const large = b(complete(ORDER.replace("11=ID", `11=${"X".repeat(1500)}`)));
+  const got: string[] = [];
+  for (const msg of [small, large, small]) {
+    readBuffer.fill(0x41); // stale bytes after `length` must never be read
+    readBuffer.set(msg);
+    framer.push(readBuffer, msg.length);
+    got.push(...describe(drain(framer)));
+  }
+  assertEquals(got, [t(small), t(large), t(small)]);
+  framer.push(readBuffer, 0);
+  assertEquals(framer.bufferedBytes, 0);
+  assertThrows(() => framer.push(readBuffer, readBuffer.length + 1), RangeError);
+});
