@@ -102,6 +102,8 @@ export class ConnectionRunner implements HostConnection {
   #spare: Uint8Array[] = [];
   #queuedBytes = 0;
   #flushScheduled = false;
+  /** Set while run() handles the frames of one read; it flushes after them itself. */
+  #inFrames = false;
   /** Where several queued messages are joined for one write; grows, reused while this lives. */
   #staging = new Uint8Array(0);
   /** The microtask that starts the writer (one function for the connection, not one per turn). */
@@ -176,6 +178,7 @@ export class ConnectionRunner implements HostConnection {
         const n = await this.#conn.read(buf);
         if (n === null) break;
         this.#framer.push(buf, n);
+        this.#inFrames = true;
         for (
           let f = this.#framer.next();
           f !== undefined && !this.#closing;
@@ -190,13 +193,15 @@ export class ConnectionRunner implements HostConnection {
             this.#onGarbled(f.detail, f.msgType, decodeGarbled(f.bytes));
           } else if (!f.continuation) this.#onGarbled(f.detail, f.msgType);
         }
-        // answers go out now, before the next read is set up (the microtask would come after it)
+        this.#inFrames = false;
+        // answers go out now, before the next read is set up (a microtask would come after it)
         if (this.#flushScheduled) {
           this.#flushScheduled = false;
           this.#startWriter();
         }
       }
     } catch (e) {
+      this.#inFrames = false;
       if (!this.#closing) {
         reason = `read failed: ${e instanceof Error ? e.message : String(e)}`;
         this.#log("warn", `${this.peer}: ${reason}`);
@@ -315,7 +320,7 @@ export class ConnectionRunner implements HostConnection {
     }
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
-      queueMicrotask(this.#flushTask);
+      if (!this.#inFrames) queueMicrotask(this.#flushTask);
     }
   }
 
@@ -348,7 +353,9 @@ export class ConnectionRunner implements HostConnection {
         o += parts[i]!.length;
       }
     }
-    parts.length = 0;
+    // emptied by pop, which keeps the array's capacity (`length = 0` drops it: a new backing
+    // store on the next push, every batch)
+    while (parts.length > 0) parts.pop();
     this.#writeData = data;
     this.#writeTotal = total;
     this.#written = 0;

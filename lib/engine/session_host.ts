@@ -348,6 +348,8 @@ export class SessionHost implements SessionHandle {
         }
       }
     }
+    // carried out: the session may fill the array again (after this loop, never inside it)
+    this.session.releaseActions(actions);
     this.#depth--;
     if (this.#depth === 0) this.#conn?.reschedule();
   }

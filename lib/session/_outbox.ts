@@ -16,11 +16,19 @@ import type { SessionAction } from "./session_action.ts";
 import type { Field, SessionConfig } from "./session_config.ts";
 import { identityHeader } from "./session_id.ts";
 
+/**
+ * Most emptied action arrays an outbox keeps for reuse: one per level of nesting (an
+ * application that sends while handling a delivery) is all a host needs.
+ */
+export const MAX_SPARE_ACTION_ARRAYS = 8;
+
 /** A session's outbound side and its pending actions. */
 export class Outbox {
   /** The time of the event being handled (set by the session on every entry). */
   nowMs = 0;
   #actions: SessionAction[] = [];
+  /** Emptied action arrays handed back by the caller, reused by {@linkcode Outbox.flush}. */
+  readonly #spare: SessionAction[][] = [];
   readonly #c: SessionConfig;
   readonly #encoder: MessageEncoder;
   readonly #precision: 0 | 3 | 6 | 9;
@@ -57,8 +65,21 @@ export class Outbox {
   /** The actions collected since the last flush, in order. */
   flush(): SessionAction[] {
     const out = this.#actions;
-    this.#actions = [];
+    this.#actions = this.#spare.pop() ?? [];
     return out;
+  }
+
+  /**
+   * Takes back an array {@linkcode Outbox.flush} returned, once its actions are carried out, to
+   * return it again, emptied, from a later flush. Arrays already held are ignored.
+   */
+  release(actions: SessionAction[]): void {
+    const spare = this.#spare;
+    if (actions === this.#actions || spare.length >= MAX_SPARE_ACTION_ARRAYS) return;
+    for (let i = 0; i < spare.length; i++) if (spare[i] === actions) return;
+    // emptied by pop, which keeps the capacity (`length = 0` would drop it)
+    while (actions.length > 0) actions.pop();
+    spare.push(actions);
   }
 
   /**

@@ -52,19 +52,17 @@ import {
 import {
   APPL_VER_IDS,
   applVerIdCode,
-  BUSINESS_REJECT_TEXTS,
   isAdminMsgType,
   isPlainBody,
-  SESSION_REJECT_TEXTS,
   splitFields,
 } from "./session_fields.ts";
+import { logonBody } from "./_outbound.ts";
 import {
-  businessRejectBody,
-  logonBody,
-  reverseRoute,
-  sessionRejectBody,
-  textRejectBody,
-} from "./_outbound.ts";
+  businessReject,
+  type RejectingSession,
+  rejectUnsupported,
+  sessionReject,
+} from "./_rejects.ts";
 import { Outbox } from "./_outbox.ts";
 import { Liveness, TIMEOUTS } from "./_liveness.ts";
 import {
@@ -143,6 +141,8 @@ export class Session {
   readonly #identity: InboundIdentity | undefined;
   /** Where a resend we serve goes (made once: resends are rare, the session is long-lived). */
   readonly #resendSink: ResendSink;
+  /** What the rejects (`_rejects.ts`) see of this session (made once). */
+  readonly #rejecting: RejectingSession;
 
   constructor(config: SessionConfig) {
     const rank = checkSessionConfig(config);
@@ -174,6 +174,15 @@ export class Session {
       gapFill: (begin, newSeqNo) => this.#o.gapFill(begin, newSeqNo, this.#nextTarget - 1),
       resend: (seqNum, stored) => this.#o.resend(seqNum, stored),
       warn: (text) => this.#o.log("warn", text),
+    };
+    this.#rejecting = {
+      rank,
+      nextTargetSeqNum: () => this.#nextTarget,
+      receivedLogon: () => this.#receivedLogon,
+      isLoggedOn: () => this.isLoggedOn,
+      log: (level, text) => this.#o.log(level, text),
+      accept: (message) => this.#accept(message),
+      sendNew: (msgType, header, body, transmit) => this.#sendNew(msgType, header, body, transmit),
     };
   }
 
@@ -368,6 +377,15 @@ export class Session {
     return this.#o.flush();
   }
 
+  /**
+   * Hands back an array of actions this session returned, once the caller has carried them
+   * out: a later call may return it again (emptied, then filled), so the hot path allocates
+   * none. Optional; the caller must not read the array after handing it back.
+   */
+  releaseActions(actions: SessionAction[]): void {
+    this.#o.release(actions);
+  }
+
   /** The same as the individual methods, as one entry point taking an event value. */
   handle(event: SessionEvent, nowMs: number): SessionAction[] {
     return deliverEvent(this, event, nowMs);
@@ -379,8 +397,7 @@ export class Session {
    */
   rejectUnsupported(message: FixMessage, nowMs: number): SessionAction[] {
     this.#o.nowMs = nowMs;
-    if (this.#rank >= 42) this.#businessReject(message, 3, undefined);
-    else this.#rejectText(message, "Unsupported message type");
+    rejectUnsupported(this.#rejecting, message);
     return this.#o.flush();
   }
 
@@ -392,7 +409,7 @@ export class Session {
     refTagId?: number,
   ): SessionAction[] {
     this.#o.nowMs = nowMs;
-    this.#businessReject(message, reason, refTagId);
+    businessReject(this.#rejecting, message, reason, refTagId);
     return this.#o.flush();
   }
 
@@ -581,41 +598,8 @@ export class Session {
     this.#setState("logout-sent", text === "" ? "Logout sent" : `Logout sent: ${text}`);
   }
 
-  /** Session Reject (35=3) with only the tags the version defines. */
   #reject(message: FixMessage, reason: number, refTagId: number | undefined, text?: string) {
-    const msgType = message.msgType;
-    const seqIdx = message.indexOf(34);
-    const seqText = seqIdx < 0 ? "" : message.stringAt(seqIdx);
-    const seqNum = seqIdx < 0 ? NaN : message.intAt(seqIdx);
-    if (msgType !== "A" && msgType !== "4" && seqNum === this.#nextTarget) {
-      this.#accept(message);
-    }
-    const reasonText = text ?? SESSION_REJECT_TEXTS[reason] ?? "Rejected";
-    this.#o.log(
-      "warn",
-      `Message ${seqText} rejected: ${reasonText}${refTagId ? ` (${refTagId})` : ""}`,
-    );
-    if (!this.#receivedLogon) {
-      this.#o.log("warn", "Cannot send Reject while not logged on");
-      return;
-    }
-    const body = sessionRejectBody(this.#rank, seqText, msgType, reason, refTagId, reasonText);
-    this.#sendNew("3", reverseRoute(message, this.#rank), body, true);
-  }
-
-  #rejectText(message: FixMessage, text: string): void {
-    const msgType = message.msgType;
-    const seqText = message.get(34) ?? "";
-    const body = textRejectBody(this.#rank, seqText, msgType, text);
-    this.#o.log("warn", `Message ${seqText} rejected: ${text}`);
-    this.#sendNew("3", reverseRoute(message, this.#rank), body, this.isLoggedOn);
-  }
-
-  #businessReject(message: FixMessage, reason: number, refTagId: number | undefined): void {
-    const text = BUSINESS_REJECT_TEXTS[reason] ?? "Rejected";
-    const body = businessRejectBody(message, reason, refTagId, text);
-    this.#o.log("warn", `Message ${message.get(34)} business-rejected: ${text}`);
-    this.#sendNew("j", [], body, this.isLoggedOn);
+    sessionReject(this.#rejecting, message, reason, refTagId, text);
   }
 
   /** Serves a resend of [begin, end]; see {@linkcode serveResend}. */
