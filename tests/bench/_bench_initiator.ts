@@ -46,6 +46,20 @@ export class BenchInitiator implements AsyncDisposable {
   #waiters: { until: () => boolean; resolve: () => void }[] = [];
   #heartbeats = new Set<string>();
   #orderId = 0;
+  readonly #clOrdId: [number, string] = [11, ""];
+  readonly #transactTime: [number, string] = [60, ""];
+  readonly #order: Field[] = [
+    this.#clOrdId,
+    [1, "ACCT-7788"],
+    [21, "1"],
+    [55, "MSFT"],
+    [54, "1"],
+    this.#transactTime,
+    [38, 100],
+    [40, "2"],
+    [44, "187.25"],
+    [59, "0"],
+  ];
 
   private constructor(options: BenchInitiatorOptions, journal: Journal | undefined) {
     this.#journal = journal;
@@ -127,26 +141,23 @@ export class BenchInitiator implements AsyncDisposable {
   }
 
   #wake(): void {
-    if (this.#waiters.length === 0) return;
-    this.#waiters = this.#waiters.filter((w) => !(w.until() && (w.resolve(), true)));
+    // compacted in place: no new array per message (this process's allocation is measured)
+    const waiters = this.#waiters;
+    let kept = 0;
+    for (let i = 0; i < waiters.length; i++) {
+      const w = waiters[i]!;
+      if (w.until()) w.resolve();
+      else waiters[kept++] = w;
+    }
+    while (waiters.length > kept) waiters.pop();
   }
 
   /** Sends one NewOrderSingle (~200 bytes). */
   sendOrder(nowMs = Date.now()): void {
-    const ts = formatUtcTimestamp(nowMs, 3);
-    const fields: Field[] = [
-      [11, `ORD-${++this.#orderId}`],
-      [1, "ACCT-7788"],
-      [21, "1"],
-      [55, "MSFT"],
-      [54, "1"],
-      [60, ts],
-      [38, 100],
-      [40, "2"],
-      [44, "187.25"],
-      [59, "0"],
-    ];
-    this.initiator.send("D", fields);
+    // one array refilled per order: send() reads the fields during the call
+    this.#clOrdId[1] = `ORD-${++this.#orderId}`;
+    this.#transactTime[1] = formatUtcTimestamp(nowMs, 3);
+    this.initiator.send("D", this.#order);
   }
 
   /** Sends a TestRequest; its Heartbeat arrives after everything sent before it was processed. */
