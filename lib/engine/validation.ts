@@ -11,8 +11,16 @@
 
 import { applVerIdToVersion, builtinDictionary } from "../fix/dictionary/builtin_dictionary.ts";
 import type { Dictionary } from "../fix/dictionary/dictionary.ts";
-import { validateMessage, type ValidationOptions } from "../fix/dictionary/validate_message.ts";
+import {
+  DEFAULT_VALIDATION_OPTIONS,
+  validateMessage,
+  type ValidationDictionaries,
+  type ValidationOptions,
+} from "../fix/dictionary/validate_message.ts";
 import type { MessageValidator } from "../session/session.ts";
+
+/** Most application dictionaries a FIXT validator keeps its look-up argument for. */
+const MAX_CACHED_APPLICATION_DICTIONARIES = 32;
 
 /** Options for {@linkcode dictionaryValidator}. */
 export interface DictionaryValidatorOptions {
@@ -30,7 +38,8 @@ export function dictionaryValidator(
   config: DictionaryValidatorOptions = {},
 ): MessageValidator {
   const transport = config.transport ?? builtinDictionary(beginString);
-  const options = config.options ?? {};
+  // complete once: partial options would be merged with the defaults for every message
+  const options: ValidationOptions = { ...DEFAULT_VALIDATION_OPTIONS, ...config.options };
   if (transport.type !== "FIXT") {
     const dictionaries = { transport };
     return (message) => validateMessage(message, dictionaries, options);
@@ -39,16 +48,22 @@ export function dictionaryValidator(
     const version = applVerIdToVersion(id);
     return version === undefined ? undefined : builtinDictionary(version);
   });
+  // the dictionaries argument per application dictionary, made once each (not per message)
+  const plain: ValidationDictionaries = { transport, applicationFor };
+  const withApplication = new Map<Dictionary, ValidationDictionaries>();
   return (message, context) => {
     const application = context.applVerId === undefined
       ? undefined
       : applicationFor(context.applVerId);
-    return validateMessage(
-      message,
-      application === undefined
-        ? { transport, applicationFor }
-        : { transport, application, applicationFor },
-      options,
-    );
+    let dictionaries = plain;
+    if (application !== undefined) {
+      const known = withApplication.get(application);
+      dictionaries = known ?? { transport, application, applicationFor };
+      // bounded: an `applicationFor` that makes a new dictionary per call is not cached
+      if (known === undefined && withApplication.size < MAX_CACHED_APPLICATION_DICTIONARIES) {
+        withApplication.set(application, dictionaries);
+      }
+    }
+    return validateMessage(message, dictionaries, options);
   };
 }
