@@ -102,8 +102,6 @@ export class ConnectionRunner implements HostConnection {
   #spare: Uint8Array[] = [];
   #queuedBytes = 0;
   #flushScheduled = false;
-  /** Set while run() handles the frames of one read; it flushes after them itself. */
-  #inFrames = false;
   /** Where several queued messages are joined for one write; grows, reused while this lives. */
   #staging = new Uint8Array(0);
   /** The microtask that starts the writer (one function for the connection, not one per turn). */
@@ -178,7 +176,6 @@ export class ConnectionRunner implements HostConnection {
         const n = await this.#conn.read(buf);
         if (n === null) break;
         this.#framer.push(buf, n);
-        this.#inFrames = true;
         for (
           let f = this.#framer.next();
           f !== undefined && !this.#closing;
@@ -193,15 +190,8 @@ export class ConnectionRunner implements HostConnection {
             this.#onGarbled(f.detail, f.msgType, decodeGarbled(f.bytes));
           } else if (!f.continuation) this.#onGarbled(f.detail, f.msgType);
         }
-        this.#inFrames = false;
-        // answers go out now, before the next read is set up (a microtask would come after it)
-        if (this.#flushScheduled) {
-          this.#flushScheduled = false;
-          this.#startWriter();
-        }
       }
     } catch (e) {
-      this.#inFrames = false;
       if (!this.#closing) {
         reason = `read failed: ${e instanceof Error ? e.message : String(e)}`;
         this.#log("warn", `${this.peer}: ${reason}`);
@@ -320,7 +310,10 @@ export class ConnectionRunner implements HostConnection {
     }
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
-      if (!this.#inFrames) queueMicrotask(this.#flushTask);
+      // a microtask, never at once: the store's staged appends (the journal's) are written in
+      // microtasks queued before this one, so a message is in the journal before its bytes
+      // reach the socket
+      queueMicrotask(this.#flushTask);
     }
   }
 

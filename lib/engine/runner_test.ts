@@ -13,6 +13,8 @@ class FakeConn {
   #waiter: (() => void) | undefined;
   #closed = false;
   blockWrites = false;
+  /** Called as each write starts, before the bytes are taken. */
+  onWrite: () => void = () => {};
   #blocked: (() => void)[] = [];
 
   feed(bytes: Uint8Array): void {
@@ -31,6 +33,7 @@ class FakeConn {
     return c.length;
   }
   async write(b: Uint8Array): Promise<number> {
+    this.onWrite();
     if (this.blockWrites) await new Promise<void>((r) => this.#blocked.push(r));
     if (this.#closed) throw new Deno.errors.BadResource("closed");
     this.writes.push(b.slice());
@@ -70,9 +73,13 @@ const types = (bytes: Uint8Array) =>
   );
 
 function setup(
-  options: { awaitRelease?: (index: number) => Promise<void> | undefined; maxOut?: number } = {},
+  options: {
+    awaitRelease?: (index: number) => Promise<void> | undefined;
+    maxOut?: number;
+    store?: MemorySessionStore;
+  } = {},
 ) {
-  const store = new MemorySessionStore();
+  const store = options.store ?? new MemorySessionStore();
   const logs: string[] = [];
   const host = new SessionHost({
     config: { beginString: "FIX.4.4", senderCompId: "ISLD", targetCompId: "TW", role: "acceptor" },
@@ -154,6 +161,33 @@ Deno.test("ConnectionRunner journals accepted inbound messages and outbound ones
     { nextSenderSeqNum: 3, nextTargetSeqNum: 2 },
     "gap: not accepted",
   );
+  t.conn.close();
+  await t.done;
+});
+
+/** A store that, like the journal, writes its appends out in a microtask queued by the first. */
+class StagingStore extends MemorySessionStore {
+  staged = 0;
+  written = 0;
+  override appendOutbound(id: number, seqNum: number, bytes: Uint8Array, atMs: number): number {
+    if (this.staged++ === this.written) queueMicrotask(() => this.written = this.staged);
+    return super.appendOutbound(id, seqNum, bytes, atMs);
+  }
+}
+
+Deno.test("ConnectionRunner writes to the socket only after the store wrote out what was appended (write-ahead)", async () => {
+  const store = new StagingStore();
+  const t = setup({ store });
+  const unwritten: number[] = [];
+  t.conn.onWrite = () => void unwritten.push(store.staged - store.written);
+  t.conn.feed(fix("A", 1, [[98, "0"], [108, "30"]]));
+  await turn();
+  t.conn.feed(concat(fix("1", 2, [[112, "a"]]), fix("1", 3, [[112, "b"]])));
+  await turn();
+  t.host.send("D", [[11, "x"]]);
+  await turn();
+  assertEquals(t.conn.writes.flatMap(types), ["A", "0", "0", "D"]);
+  assertEquals(unwritten, [0, 0, 0], "appended messages still staged when a write started");
   t.conn.close();
   await t.done;
 });
