@@ -16,7 +16,7 @@
  * @module
  */
 
-import { SeqNumMap } from "./_seq_num_map.ts";
+import { SeqNumBytes } from "./_seq_num_bytes.ts";
 
 /** Sequence numbers of a session. */
 export interface SequenceNumbers {
@@ -87,11 +87,14 @@ interface MemorySession {
   resetAtMs: number;
   nextSenderSeqNum: number;
   nextTargetSeqNum: number;
-  outbound: SeqNumMap<Uint8Array>;
+  outbound: SeqNumBytes;
   oldestSeqNum: number;
 }
 
-/** A {@linkcode SessionStore} held in memory; lost on exit. */
+/**
+ * A {@linkcode SessionStore} held in memory; lost on exit. Outbound messages are copied into
+ * a few large buffers (see `_seq_num_bytes.ts`), so the caller may reuse the bytes it stored.
+ */
 export class MemorySessionStore implements SessionStore {
   readonly #sessions: MemorySession[] = [];
   readonly #ids = new Map<string, number>();
@@ -120,7 +123,7 @@ export class MemorySessionStore implements SessionStore {
       resetAtMs: this.#clock(),
       nextSenderSeqNum: 1,
       nextTargetSeqNum: 1,
-      outbound: new SeqNumMap(),
+      outbound: new SeqNumBytes(),
       oldestSeqNum: 1,
     });
     this.#ids.set(key, id);
