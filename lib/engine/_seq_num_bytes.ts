@@ -18,11 +18,16 @@
 const CHUNK_SHIFT = 10;
 const CHUNK_SIZE = 1 << CHUNK_SHIFT;
 const CHUNK_MASK = CHUNK_SIZE - 1;
-/** First buffer size of a chunk; it doubles as messages arrive (about 16 doublings to 1 GiB). */
+/** Smallest buffer of a chunk; it doubles as messages arrive. */
 const INITIAL_CHUNK_BYTES = 16 * 1024;
+/**
+ * Largest size a new chunk's buffer starts at: new chunks start at the size earlier chunks
+ * grew to (one allocation per 1,024 messages instead of a move at every doubling), up to this.
+ */
+const MAX_START_CHUNK_BYTES = 4 * 1024 * 1024;
 
 class Chunk {
-  bytes = new Uint8Array(INITIAL_CHUNK_BYTES);
+  bytes: Uint8Array;
   /** Bytes of `bytes` written so far (live or not). */
   used = 0;
   /** Bytes of the messages held (what a move to a new buffer keeps). */
@@ -32,6 +37,10 @@ class Chunk {
   /** Length of each slot's message; -1: none. */
   readonly lengths = new Int32Array(CHUNK_SIZE).fill(-1);
 
+  constructor(sizeBytes: number) {
+    this.bytes = new Uint8Array(sizeBytes);
+  }
+
   /** Makes room for `extra` more bytes, moving the held messages to a new buffer if needed. */
   reserve(extra: number): void {
     if (this.used + extra <= this.bytes.length) return;
@@ -39,15 +48,24 @@ class Chunk {
     while (size < (this.live + extra) * 2) size *= 2;
     const old = this.bytes;
     const bytes = new Uint8Array(size);
+    // messages stored one after another (the usual case) are copied as one run
     let o = 0;
+    let runFrom = 0;
+    let runTo = 0;
     for (let i = 0; i < CHUNK_SIZE; i++) {
       const length = this.lengths[i]!;
       if (length < 0) continue;
       const start = this.starts[i]!;
-      bytes.set(old.subarray(start, start + length), o);
+      if (start !== runTo) {
+        if (runTo > runFrom) bytes.set(old.subarray(runFrom, runTo), o - (runTo - runFrom));
+        runFrom = start;
+        runTo = start;
+      }
+      runTo += length;
       this.starts[i] = o;
       o += length;
     }
+    if (runTo > runFrom) bytes.set(old.subarray(runFrom, runTo), o - (runTo - runFrom));
     this.bytes = bytes;
     this.used = o;
   }
@@ -57,6 +75,8 @@ class Chunk {
 export class SeqNumBytes {
   readonly #chunks = new Map<number, Chunk>();
   #size = 0;
+  /** The size new chunks' buffers start at (what earlier chunks grew to). */
+  #startBytes = INITIAL_CHUNK_BYTES;
 
   /** Number of messages held. */
   get size(): number {
@@ -79,7 +99,7 @@ export class SeqNumBytes {
     const key = seqNum >>> CHUNK_SHIFT;
     let chunk = this.#chunks.get(key);
     if (chunk === undefined) {
-      chunk = new Chunk();
+      chunk = new Chunk(this.#startBytes);
       this.#chunks.set(key, chunk);
     }
     const i = seqNum & CHUNK_MASK;
@@ -93,6 +113,8 @@ export class SeqNumBytes {
     chunk.lengths[i] = -1; // not kept by a move to a new buffer
     const length = bytes.length;
     chunk.reserve(length);
+    const grown = chunk.bytes.length;
+    if (grown > this.#startBytes) this.#startBytes = Math.min(grown, MAX_START_CHUNK_BYTES);
     const at = chunk.used;
     chunk.bytes.set(bytes, at);
     chunk.used = at + length;
