@@ -173,6 +173,9 @@ export class ConnectionRunner implements HostConnection {
         this.close("session already connected");
       }
       while (!this.#closing) {
+        // answers to the last read wait in microtasks (the store's, then the flush): let them
+        // write before the next read is set up, in that order (write-ahead)
+        if (this.#flushScheduled) await null;
         const n = await this.#conn.read(buf);
         if (n === null) break;
         this.#framer.push(buf, n);
