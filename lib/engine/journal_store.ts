@@ -31,6 +31,11 @@ export class JournalSessionStore implements SessionStore {
     this.#journal = journal;
   }
 
+  /** Writes the journal's staged records now (write-ahead before a socket write). */
+  flush(): void {
+    this.#journal.flush();
+  }
+
   /** Defines a new session together with a SessionReset record dating its sequence numbers. */
   defineSession(key: string): number {
     const known = this.#journal.sessionId(key);

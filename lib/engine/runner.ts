@@ -313,9 +313,8 @@ export class ConnectionRunner implements HostConnection {
     }
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
-      // a microtask, never at once: the store's staged appends (the journal's) are written in
-      // microtasks queued before this one, so a message is in the journal before its bytes
-      // reach the socket
+      // a microtask, never at once: everything this turn queues goes out in one write (the
+      // write flushes the store first, so each message is in the journal before the socket)
       queueMicrotask(this.#flushTask);
     }
   }
@@ -331,6 +330,14 @@ export class ConnectionRunner implements HostConnection {
    * #onWriteFailed: no async function, no closure per write.
    */
   #writeBatch(): void {
+    // write-ahead: what the store staged reaches it before these bytes reach the socket, even
+    // when a write's completion runs ahead of the store's own end-of-turn write
+    try {
+      this.#host?.flushStore();
+    } catch (e) {
+      this.#writeFailed(e, "the store could not write before sending");
+      return;
+    }
     const parts = this.#queue;
     const total = this.#queuedBytes;
     this.#queue = this.#spare;
@@ -380,14 +387,14 @@ export class ConnectionRunner implements HostConnection {
     this.#writerIdle();
   }
 
-  #writeFailed(e: unknown): void {
+  #writeFailed(e: unknown, what = "write failed"): void {
     this.#writeData = undefined;
     this.#queue.length = 0;
     this.#queuedBytes = 0;
     if (!this.#closing) {
-      this.#log("warn", `${this.peer}: write failed: ${e instanceof Error ? e.message : e}`);
+      this.#log("warn", `${this.peer}: ${what}: ${e instanceof Error ? e.message : e}`);
     }
-    this.#hardClose("write failed");
+    this.#hardClose(what);
     this.#writerIdle();
   }
 

@@ -77,6 +77,7 @@ function setup(
     awaitRelease?: (index: number) => Promise<void> | undefined;
     maxOut?: number;
     store?: MemorySessionStore;
+    conn?: FakeConn;
   } = {},
 ) {
   const store = options.store ?? new MemorySessionStore();
@@ -87,7 +88,7 @@ function setup(
     logger: (_l, m) => logs.push(m),
     awaitRelease: options.awaitRelease,
   });
-  const conn = new FakeConn();
+  const conn = options.conn ?? new FakeConn();
   const runner = new ConnectionRunner({
     conn: conn as unknown as Deno.Conn,
     logger: (_l, m) => logs.push(m),
@@ -166,14 +167,73 @@ Deno.test("ConnectionRunner journals accepted inbound messages and outbound ones
 });
 
 /** A store that, like the journal, writes its appends out in a microtask queued by the first. */
+/** A store that, like the journal, writes its appends at the end of the turn or on flush(). */
 class StagingStore extends MemorySessionStore {
   staged = 0;
   written = 0;
+  failFlush = false;
   override appendOutbound(id: number, seqNum: number, bytes: Uint8Array, atMs: number): number {
     if (this.staged++ === this.written) queueMicrotask(() => this.written = this.staged);
     return super.appendOutbound(id, seqNum, bytes, atMs);
   }
+  flush(): void {
+    if (this.failFlush) throw new Error("disk full");
+    this.written = this.staged;
+  }
 }
+
+/** A FakeConn whose writes complete when the test says so (`complete()`), not on their own. */
+class HeldWriteConn extends FakeConn {
+  readonly #pending: { bytes: Uint8Array; done: PromiseWithResolvers<number> }[] = [];
+  override write(b: Uint8Array): Promise<number> {
+    this.onWrite();
+    const done = Promise.withResolvers<number>();
+    this.#pending.push({ bytes: b.slice(), done });
+    return done.promise;
+  }
+  /** Completes the oldest write in flight. */
+  complete(): void {
+    const w = this.#pending.shift()!;
+    this.writes.push(w.bytes);
+    w.done.resolve(w.bytes.length);
+  }
+  get inFlight(): number {
+    return this.#pending.length;
+  }
+}
+
+Deno.test("ConnectionRunner flushes the store before a write even when a write's completion runs before the store's own end-of-turn write", async () => {
+  const store = new StagingStore();
+  const t = setup({ store, conn: new HeldWriteConn() });
+  const conn = t.conn as HeldWriteConn;
+  const unwritten: number[] = [];
+  conn.onWrite = () => void unwritten.push(store.staged - store.written);
+  conn.feed(fix("A", 1, [[98, "0"], [108, "30"]]));
+  await turn();
+  assertEquals(conn.inFlight, 1, "the Logon answer is being written");
+  // the write completes (its continuation is queued first), then in the same turn a message is
+  // appended: the store's end-of-turn write is queued after the completion
+  conn.complete();
+  t.host.send("D", [[11, "x"]]);
+  await turn();
+  conn.complete();
+  assertEquals(conn.writes.flatMap(types), ["A", "D"]);
+  assertEquals(unwritten, [0, 0], "a message was still only staged when its write started");
+  conn.close();
+  await t.done;
+});
+
+Deno.test("ConnectionRunner sends nothing and closes when the store cannot write before a send", async () => {
+  const store = new StagingStore();
+  const t = setup({ store });
+  t.conn.feed(fix("A", 1, [[98, "0"], [108, "30"]]));
+  await turn();
+  store.failFlush = true;
+  t.host.send("D", [[11, "x"]]);
+  await t.done;
+  assertEquals(t.conn.writes.flatMap(types), ["A"]);
+  assert(t.logs.some((l) => l.includes("the store could not write before sending: disk full")));
+});
 
 Deno.test("ConnectionRunner writes to the socket only after the store wrote out what was appended (write-ahead)", async () => {
   const store = new StagingStore();

@@ -165,6 +165,14 @@ export class SessionHost implements SessionHandle {
     this.#run(this.session.disconnected(reason, now), now);
   }
 
+  /**
+   * Writes out what the store staged; the connection calls it before each socket write
+   * (write-ahead). Throws when the store cannot write.
+   */
+  flushStore(): void {
+    this.#store.flush?.();
+  }
+
   /** A message arrived on the attached connection. */
   receive(message: FixMessage): void {
     const now = this.#clock();

@@ -66,6 +66,14 @@ export interface SessionStore {
    */
   resetAtMs?(sessionId: number): number | undefined;
   /**
+   * Writes out what the appends so far staged (a journal writes at the end of the turn).
+   * The connection calls it before bytes reach the socket, so a message is in the store
+   * before the counterparty can see it whatever order the event loop runs callbacks in.
+   * Optional: a store whose appends take effect at once has nothing to write. Throws when
+   * the write fails; then nothing is sent.
+   */
+  flush?(): void;
+  /**
    * The epoch records are appended in now (a journal's; absent: 0). With the index an append
    * returns it names an inbound message uniquely across failovers (see `MessageContext`).
    */
