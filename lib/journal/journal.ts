@@ -707,9 +707,19 @@ export class Journal implements AsyncDisposable {
     return this.#state.sessionInfos();
   }
 
-  /** Last processed index recorded by AppCursor records, per application name. */
+  /** Last processed index recorded by AppCursor records, per application name (a copy). */
   appCursors(): Map<string, number> {
     return new Map(this.#state.appCursors);
+  }
+
+  /**
+   * The same as {@linkcode appCursors}, without the copy: a read-only view of
+   * the journal's own map, which later AppCursor records change. For hot
+   * queries that read it at once (a follower's ack limit, each batch); copy it
+   * to keep a snapshot.
+   */
+  appCursorsView(): ReadonlyMap<string, number> {
+    return this.#state.appCursors;
   }
 
   /**

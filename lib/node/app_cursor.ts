@@ -83,17 +83,33 @@ export function cursoredApplication(
  * past the Inbound record of a run whose closing cursor it does not have yet.
  */
 export function openRunAckLimit(
-  journal: Pick<Journal, "appCursors">,
+  journal: Pick<Journal, "appCursorsView">,
   durableIndex: number,
 ): number {
   let limit = durableIndex;
-  const cursors = journal.appCursors();
+  const cursors = journal.appCursorsView(); // read at once, never kept: no copy per batch
   for (const [name, begun] of cursors) {
     if (!name.startsWith(BEGIN)) continue;
-    const done = cursors.get(name.slice(BEGIN.length)) ?? 0;
+    const done = cursors.get(closingName(name)) ?? 0;
     if (begun > done && begun < limit) limit = begun;
   }
   return limit;
+}
+
+/**
+ * Closing cursor name of each begin cursor name seen, so that the ack limit
+ * slices no string per batch. Holds one entry per application and session
+ * ever cursored, as the journal's own cursor map does.
+ */
+const closingNames = new Map<string, string>();
+
+function closingName(beginName: string): string {
+  let name = closingNames.get(beginName);
+  if (name === undefined) {
+    name = beginName.slice(BEGIN.length);
+    closingNames.set(beginName, name);
+  }
+  return name;
 }
 
 /** What {@linkcode recoverApplications} found and did for one session. */

@@ -114,6 +114,35 @@ Deno.test("openRunAckLimit() holds acks at the Inbound record of an open run, an
   });
 });
 
+Deno.test("openRunAckLimit() holds acks at the earliest open run of several sessions and applications", async () => {
+  await withJournal((j, a) => {
+    const b = j.defineSession("FIX.4.4:EXEC->OTHER");
+    const exec = cursorName("executor", KEY);
+    const echo = cursorName("echo", "FIX.4.4:EXEC->OTHER");
+    // A finished run on a: it holds nothing back, even below the open ones.
+    const done = inbound(j, a, 1);
+    j.recordAppCursor("begin:" + exec, done);
+    outbound(j, a, 1);
+    j.recordAppCursor(exec, done);
+    // b opens a run, then a opens a later one: the earlier (b's) is the limit, wherever it is in the map.
+    const first = inbound(j, b, 1);
+    j.recordAppCursor("begin:" + echo, first);
+    const second = inbound(j, a, 2);
+    j.recordAppCursor("begin:" + exec, second);
+    outbound(j, a, 2);
+    assertEquals(openRunAckLimit(j, j.lastIndex), first, "two open runs: the earlier one");
+    assertEquals(openRunAckLimit(j, first - 1), first - 1, "below both runs: the durable index");
+    j.recordAppCursor(echo, first);
+    assertEquals(openRunAckLimit(j, j.lastIndex), second, "b closed: a's open run");
+    j.recordAppCursor(exec, second);
+    assertEquals(openRunAckLimit(j, j.lastIndex), j.lastIndex, "both closed: everything");
+    // The view is the journal's own: a later begin shows in the next query, with no stale copy.
+    const third = inbound(j, b, 2);
+    j.recordAppCursor("begin:" + echo, third);
+    assertEquals(openRunAckLimit(j, j.lastIndex), third, "a new open run after the last query");
+  });
+});
+
 Deno.test("unfinishedWork() voids the answers of a cut-short run and replays its message and later ones", async () => {
   await withJournal((j, id) => {
     j.beginEpoch(3, "a promotion");
