@@ -42,6 +42,10 @@ export class MemoryJournal implements PromotableJournal {
   watchable = true;
   /** Records told to write watchers so far. */
   watchedRecords = 0;
+  /** Write watchers registered now. */
+  get writeWatcherCount(): number {
+    return this.#writeWatchers.size;
+  }
   /** While true, appends are not told to write watchers (to make a watcher miss records). */
   quiet = false;
 

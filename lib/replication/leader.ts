@@ -26,7 +26,9 @@
  *    offers `watchWrites`, each run of records the journal writes is encoded
  *    once and put on every live link's socket synchronously, before the
  *    journal's own write to storage, so the follower's work overlaps the
- *    leader's and nothing is read back from disk. A live link that would miss
+ *    leader's and nothing is read back from disk (the watcher is registered
+ *    only while some link is live, so a journal with no live follower decodes
+ *    nothing for it). A live link that would miss
  *    a record (a gap) or has `maxQueuedBytes` waiting returns to the tail.
  *    Socket writes are awaited against `maxQueuedBytes`, so a slow follower
  *    slows only its own stream.
@@ -282,7 +284,9 @@ export class ReplicationLeader implements AsyncDisposable {
   readonly #links = new Set<Link>();
   /** Links fed by the journal's write watcher (see the module doc, step 4). */
   readonly #live = new Set<Link>();
+  /** Stops the journal's write watcher; set only while a link is live, so idle writes cost nothing. */
   #unwatch: (() => void) | undefined;
+  readonly #watcher = (records: readonly ReplicationRecord[]): void => this.#onWritten(records);
   /** Connections still in the handshake (not yet in #links). */
   readonly #pending = new Set<FrameConnection>();
   readonly #tasks = new Set<Promise<void>>();
@@ -755,13 +759,14 @@ export class ReplicationLeader implements AsyncDisposable {
   #enterLive(link: Link): Promise<void> | undefined {
     const j = this.#options.journal;
     if (j.watchWrites === undefined || this.#closed) return undefined;
-    this.#unwatch ??= j.watchWrites((records) => this.#onWritten(records));
+    this.#unwatch ??= j.watchWrites(this.#watcher);
     const { promise, resolve } = Promise.withResolvers<void>();
     const signal = link.abort.signal;
     const leave = () => {
       signal.removeEventListener("abort", leave);
       this.#live.delete(link);
       link.leaveLive = undefined;
+      if (this.#live.size === 0) this.#stopWatching();
       resolve();
     };
     link.leaveLive = leave;
@@ -769,6 +774,12 @@ export class ReplicationLeader implements AsyncDisposable {
     this.#live.add(link);
     if (signal.aborted) leave();
     return promise;
+  }
+
+  /** Unregisters the journal's write watcher (the journal then builds no records for it). */
+  #stopWatching(): void {
+    this.#unwatch?.();
+    this.#unwatch = undefined;
   }
 
   /** The journal's write watcher: every live link gets the records now, encoded once. */
@@ -908,8 +919,7 @@ export class ReplicationLeader implements AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#unwatch?.();
-    this.#unwatch = undefined;
+    this.#stopWatching();
     await this.#ready.catch(() => {});
     await this.#listener?.close();
     await this.#accepting;

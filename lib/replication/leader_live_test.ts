@@ -33,6 +33,15 @@ class CountingStorage extends MemoryStorage {
   }
 }
 
+/** Polls `predicate` every few ms (for state no journal change announces); fails after 10 s naming `what`. */
+async function poll(predicate: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 async function pair(
   leaderJournal: ReplicationJournal,
   followerJournal: MemoryJournal,
@@ -165,6 +174,38 @@ Deno.test("ReplicationLeader returns a live link that would skip records to the 
     1,
     `the follower had to reconnect: ${JSON.stringify(p.follower.status().transitions)}`,
   );
+});
+
+Deno.test("ReplicationLeader watches the journal's writes only while a link is live", async () => {
+  const lj = new MemoryJournal(1);
+  lj.append(1, enc.encode("first"));
+  const fj = new MemoryJournal(0);
+  await using p = await pair(lj, fj);
+  await fj.until(() => fj.lastIndex === 1, "record 1 on the follower");
+  await poll(() => lj.writeWatcherCount === 1, "the link live");
+  // The only follower goes away: nobody consumes the watcher, so it must go too.
+  await p.follower[Symbol.asyncDispose]();
+  await poll(() => lj.writeWatcherCount === 0, "the watcher dropped with the last live link");
+  const watched = lj.watchedRecords;
+  for (let i = 0; i < 5; i++) lj.append(1, enc.encode(`unconsumed-${i}`));
+  assertEquals(lj.watchedRecords, watched, "records built for a watcher nobody consumes");
+  // A follower that comes back catches up through the tail and goes live again.
+  const fj2 = new MemoryJournal(0);
+  await using f2 = ReplicationFollower.start({
+    journal: fj2,
+    clusterId: "test",
+    nodeId: "b",
+    secret: SECRET,
+    leader: { hostname: "127.0.0.1", port: p.leader.port },
+    reconnectDelayMs: 10,
+  });
+  await fj2.until(() => fj2.lastIndex === lj.lastIndex, "catch-up on the new follower");
+  await poll(() => lj.writeWatcherCount === 1, "the new link live");
+  lj.append(1, enc.encode("live again"));
+  await fj2.until(() => fj2.lastIndex === lj.lastIndex, "the live record on the new follower");
+  assertEquals(lj.watchedRecords, watched + 1);
+  assertEquals(fj2.records, lj.records);
+  assertEquals(f2.status().sessions, 1);
 });
 
 Deno.test("ReplicationLeader returns a live link with maxQueuedBytes waiting to the tail and loses nothing", async () => {
