@@ -111,6 +111,20 @@ Deno.test("Journal.open() rebuilds the position index of every segment and reads
   });
 });
 
+Deno.test("Journal.appCursorsView() shows the cursors appCursors() copies, later records included", async () => {
+  await using journal = await mem();
+  const view = journal.appCursorsView();
+  journal.recordAppCursor("begin:executor", 4);
+  journal.recordAppCursor("executor", 4);
+  journal.recordAppCursor("begin:executor", 9);
+  assertEquals(new Map(view), journal.appCursors());
+  assertEquals(view.get("begin:executor"), 9);
+  // A copy from appCursors() is the caller's: changing it leaves the journal's cursors alone.
+  const copy = journal.appCursors();
+  copy.set("executor", 100);
+  assertEquals(journal.appCursorsView().get("executor"), 4);
+});
+
 Deno.test("Journal.open() rebuilds sessions, sequence numbers, epoch and application cursors", async () => {
   const storage = new MemoryStorage();
   let expected: unknown;
