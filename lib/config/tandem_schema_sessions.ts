@@ -468,7 +468,7 @@ export const session = s.object(
     connect,
     ...quickFixSessionFields,
     allowedRemoteAddresses: cidrList(
-      "Acceptor: this session's counterparty may only connect from these CIDR blocks (besides fix.allowedRemoteAddresses).",
+      "Acceptor: this session's counterparty may only connect from these CIDR blocks (besides fix.allowedRemoteAddresses); on a template, every session it creates, restored ones included.",
     ),
   },
   { doc: "A FIX session.", hints: QUICKFIX_KEY_HINTS },

@@ -144,6 +144,8 @@ export class Acceptor implements AsyncDisposable {
   readonly #pending: PendingConnections<ConnectionRunner>;
   readonly #allowed: AddressFilter | undefined;
   readonly #sessionAllowed = new Map<string, AddressFilter>();
+  /** Each template's `allowedRemoteAddresses`, checked before it creates a session. */
+  readonly #templateAllowed = new Map<AcceptorSessionTemplate, AddressFilter>();
   readonly #summary: RefusalSummary;
   readonly #refusalIntervalMs: number;
   #summaryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -169,6 +171,10 @@ export class Acceptor implements AsyncDisposable {
     this.#summary = new RefusalSummary(this.#refusalIntervalMs);
     this.#store = options.store ?? new MemorySessionStore();
     for (const config of options.sessions) this.#addHost(config);
+    for (const t of options.templates ?? []) {
+      const cidrs = t.config.allowedRemoteAddresses;
+      if (cidrs !== undefined) this.#templateAllowed.set(t, AddressFilter.parse(cidrs));
+    }
     this.sessions = this.#hosts;
   }
 
@@ -403,7 +409,7 @@ export class Acceptor implements AsyncDisposable {
     const plain = sessionKeyOf(first.beginString, target, sender);
     const host = this.#find(first, plain);
     if (host === undefined) {
-      const created = this.#bindTemplate(first, plain);
+      const created = this.#bindTemplate(first, plain, address);
       if ("host" in created) this.#pending.remove(runner);
       return created;
     }
@@ -442,7 +448,7 @@ export class Acceptor implements AsyncDisposable {
   }
 
   /** A Logon for no configured session: create one from the first matching template. */
-  #bindTemplate(first: FixMessage, plain: string): BindResult {
+  #bindTemplate(first: FixMessage, plain: string, address: string): BindResult {
     const sender = first.get(49)!;
     for (const template of this.#options.templates ?? []) {
       const t = template.config;
@@ -454,6 +460,16 @@ export class Acceptor implements AsyncDisposable {
       if (!ids.every(([tag, value]) => first.get(tag) === value)) continue;
       const key = probe.key;
       if (first.msgType !== "A") return { refuse: `first message for ${key} is not a Logon` };
+      // The created session keeps the template's allow-list (its config carries it, see
+      // #addHost); the Logon that would create it is held to the same list first.
+      const allowed = this.#templateAllowed.get(template);
+      if (allowed !== undefined && !allowed.allows(address)) {
+        return {
+          refuse: `${key} may not connect from ${address} (sessions[].allowedRemoteAddresses of ` +
+            `template ${t.targetCompId})`,
+          reason: "session-address-not-allowed",
+        };
+      }
       const refuse = (text: string) => ({
         refuse: `${key}: ${text}`,
         reply: probe.encodeRefusal(text, Date.now()),

@@ -19,7 +19,10 @@ export const DEFAULT_MAX_TEMPLATE_SESSIONS = 1_000;
 
 /** A session template (see the module doc). */
 export interface AcceptorSessionTemplate {
-  /** The settings of the sessions created; `targetCompId` is the glob. */
+  /**
+   * The settings of the sessions created; `targetCompId` is the glob. Its `allowedRemoteAddresses`
+   * is checked before a session is created, and the created session keeps it.
+   */
   readonly config: AcceptorSessionConfig;
   /** Most sessions the template creates; Logons beyond are refused. Default 1,000. */
   readonly maxSessions?: number;

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { type SessionConfig, sessionKeyOf, type TandemConfig } from "../config/mod.ts";
+import type { TandemConfig } from "../config/mod.ts";
 import type { AcceptorOptions } from "../engine/acceptor.ts";
 import type { Counter, Registry } from "../metrics/registry.ts";
 import type { HttpEdgeOptions } from "../admin/http_edge.ts";
@@ -45,17 +45,6 @@ export function acceptorAdmissionOptions(
     refusalLogIntervalMs: c.fix.refusalLogIntervalS * 1000,
     onRefused: (reason) => counter.inc({ reason }),
   };
-}
-
-/** `sessions[].allowedRemoteAddresses` of the session with key `key`, if any. */
-export function sessionAllowedAddresses(
-  c: TandemConfig,
-  key: string,
-): { allowedRemoteAddresses?: readonly string[] } {
-  const s: SessionConfig | undefined = c.sessions.find((s) => sessionKeyOf(s) === key);
-  return s?.allowedRemoteAddresses === undefined
-    ? {}
-    : { allowedRemoteAddresses: s.allowedRemoteAddresses };
 }
 
 /** The HTTP edge options of `admin.*` or `api.*`. */

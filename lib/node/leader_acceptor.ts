@@ -21,7 +21,7 @@ import type { AwaitRelease } from "../engine/session_host.ts";
 import type { Journal } from "../journal/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import type { Registry } from "../metrics/registry.ts";
-import { acceptorAdmissionOptions, sessionAllowedAddresses } from "./_edge.ts";
+import { acceptorAdmissionOptions } from "./_edge.ts";
 import { acceptorTlsOptions } from "./gateway.ts";
 import { withVoidedResends } from "./app_recovery.ts";
 
@@ -52,9 +52,9 @@ export interface LeaderAcceptorDeps {
 export function leaderAcceptor(d: LeaderAcceptorDeps): Acceptor {
   const c = d.config;
   const sessions: AcceptorSessionConfig[] = [];
-  const withVoided = (key: string, sc: AcceptorSessionConfig) =>
-    withVoidedResends(d.voided, key, { ...sc, ...sessionAllowedAddresses(c, key) });
-  for (const [key, sc] of d.sessionConfigs) sessions.push(withVoided(key, sc));
+  // Each config carries its `allowedRemoteAddresses` (engineSessionConfig): a session created
+  // from a template, restored from the journal, has the template's under its own key.
+  for (const [key, sc] of d.sessionConfigs) sessions.push(withVoidedResends(d.voided, key, sc));
   const templates = [...d.templates].map(([t, appName]) => ({
     template: t,
     appName,

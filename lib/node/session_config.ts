@@ -1,6 +1,7 @@
 /**
  * The engine's session settings from a configured session: dictionaries,
- * validation, schedule, logon checks (acceptor) or logon fields (initiator).
+ * validation, schedule, logon checks and source allow-list (acceptor) or logon
+ * fields (initiator).
  *
  * @module
  */
@@ -79,6 +80,10 @@ export async function engineSessionConfig(
     ...(s.sessionQualifier !== undefined ? { sessionQualifier: s.sessionQualifier } : {}),
     ...(logonFields.length > 0 ? { logonFields } : {}),
     ...(checkLogon ? { checkLogon } : {}),
+    // Acceptor: a template's list goes with it into every session it creates (and restores).
+    ...(acceptor && s.allowedRemoteAddresses !== undefined
+      ? { allowedRemoteAddresses: s.allowedRemoteAddresses }
+      : {}),
     heartbeatIntervalS: s.heartbeatIntervalS,
     ...(s.defaultApplVerId !== undefined ? { defaultApplVerId: s.defaultApplVerId } : {}),
     resetOnLogon: s.resetOnLogon,
