@@ -86,7 +86,8 @@ export const fix = s.object({
     example: "0.0.0.0:9876",
   }),
   maxConnections: s.integer({
-    doc: "Most simultaneous FIX connections.",
+    doc:
+      "Most sessions logged on at once, sessions created from templates included; a Logon beyond it is refused.",
     default: 100,
     min: 1,
     max: 100_000,

@@ -425,15 +425,8 @@ export class Acceptor implements AsyncDisposable {
     if (host.isConnected) {
       return { refuse: `${key} is already connected`, reason: "already-connected" };
     }
-    const max = this.#options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
-    let loggedOn = 0;
-    for (const r of this.#runners) if (r.host !== undefined) loggedOn++;
-    if (loggedOn >= max) {
-      return {
-        refuse: `${key}: ${max} sessions are connected (fix.maxConnections)`,
-        reason: "max-connections",
-      };
-    }
+    const full = this.#connectionsFull(key);
+    if (full !== undefined) return full;
     const verdict = this.#options.canAcceptLogon?.(key) ?? true;
     if (verdict !== true) {
       const text = verdict === false ? "This node does not accept Logons now" : verdict;
@@ -445,6 +438,18 @@ export class Acceptor implements AsyncDisposable {
     }
     this.#pending.remove(runner);
     return { host };
+  }
+
+  /** The refusal of a Logon for `key` when `maxConnections` sessions are connected already. */
+  #connectionsFull(key: string): BindResult | undefined {
+    const max = this.#options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+    let loggedOn = 0;
+    for (const r of this.#runners) if (r.host !== undefined) loggedOn++;
+    if (loggedOn < max) return undefined;
+    return {
+      refuse: `${key}: ${max} sessions are connected (fix.maxConnections)`,
+      reason: "max-connections",
+    };
   }
 
   /** A Logon for no configured session: create one from the first matching template. */
@@ -470,6 +475,9 @@ export class Acceptor implements AsyncDisposable {
           reason: "session-address-not-allowed",
         };
       }
+      // like a configured session's Logon, before anything is created or counted
+      const full = this.#connectionsFull(key);
+      if (full !== undefined) return full;
       const refuse = (text: string) => ({
         refuse: `${key}: ${text}`,
         reply: probe.encodeRefusal(text, Date.now()),

@@ -64,3 +64,25 @@ Deno.test("Acceptor template allowedRemoteAddresses: a Logon from inside the blo
   assertEquals(created, ["FIX.4.4:ISLD->TW"], "created once, then reconnected");
   assertEquals(refused, []);
 });
+
+Deno.test("Acceptor template: a Logon that would create a session beyond maxConnections logged-on sessions is refused and creates nothing", async () => {
+  const created: string[] = [];
+  const refused: string[] = [];
+  await using acceptor = new Acceptor({
+    sessions: [],
+    templates: [{ config: { beginString: "FIX.4.4", senderCompId: "ISLD", targetCompId: "T*" } }],
+    maxConnections: 1,
+    onSessionCreated: (h) => created.push(h.key),
+    onRefused: (reason) => refused.push(reason),
+    application: echoApplication(),
+    logger: () => {},
+  }).listen();
+  await using first = await TestClient.connect(acceptor.port);
+  await first.send(LOGON, "FIX.4.4", "TW", "ISLD");
+  assertEquals((await first.next())?.msgType, "A");
+  await using second = await TestClient.connect(acceptor.port);
+  await second.send(LOGON, "FIX.4.4", "TX", "ISLD");
+  assert(await second.closedByPeer(), "the second Logon is refused");
+  assertEquals(created, ["FIX.4.4:ISLD->TW"], "no session is created beyond the limit");
+  assertEquals(refused, ["max-connections"]);
+});
