@@ -17,7 +17,9 @@
  * A LostOutbound note (outbound sequence numbers the counterparty saw and this
  * node never stored, found after a lossy failover) is an Audit record whose
  * JSON has `"event": "lost-outbound"` (see {@linkcode encodeLostOutbound}): no
- * new record kind, so journals stay readable by every release.
+ * new record kind, so journals stay readable by every release. A VoidedOutbound
+ * note (outbound sequence numbers a new leader voided: resends skip them) is
+ * one too, with `"event": "voided-outbound"` (see {@linkcode encodeVoidedOutbound}).
  *
  * @module
  */
@@ -295,4 +297,58 @@ export function decodeLostOutbound(payload: Uint8Array): LostOutbound | undefine
     source,
     policy,
   };
+}
+
+/**
+ * A VoidedOutbound note: outbound MsgSeqNums of a session that a new leader
+ * voided (answers of an application run the old leader cut short, never
+ * released): a ResendRequest for them gets a SequenceReset-GapFill. A note
+ * holds every number voided on the session since its last reset, so the
+ * latest note is all a later leader needs.
+ */
+export interface VoidedOutbound {
+  /** The session key, e.g. `FIX.4.4:EXEC->CLIENT`. */
+  session: string;
+  /** The voided MsgSeqNums, ascending, no duplicates. */
+  seqNums: number[];
+}
+
+const VOIDED_OUTBOUND_EVENT = "voided-outbound";
+
+/** Encodes a VoidedOutbound note as an Audit payload (JSON with `"event": "voided-outbound"`). */
+export function encodeVoidedOutbound(note: VoidedOutbound): Uint8Array {
+  for (const v of note.seqNums) {
+    if (!Number.isSafeInteger(v) || v < 1) {
+      throw new RangeError(`Cannot encode VoidedOutbound: ${v} is not a sequence number`);
+    }
+  }
+  const seqNums = [...new Set(note.seqNums)].sort((a, b) => a - b);
+  return encodeAudit(JSON.stringify({
+    event: VOIDED_OUTBOUND_EVENT,
+    session: note.session,
+    seqNums,
+  }));
+}
+
+/** Decodes an Audit payload as a VoidedOutbound note; undefined when it is another kind of note. */
+export function decodeVoidedOutbound(payload: Uint8Array): VoidedOutbound | undefined {
+  const t = decodeAudit(payload);
+  if (!t.startsWith("{") || !t.includes(VOIDED_OUTBOUND_EVENT)) return undefined;
+  let v: unknown;
+  try {
+    v = JSON.parse(t);
+  } catch {
+    return undefined;
+  }
+  if (typeof v !== "object" || v === null) return undefined;
+  const o = v as Record<string, unknown>;
+  if (o.event !== VOIDED_OUTBOUND_EVENT) return undefined;
+  const { session, seqNums } = o;
+  if (
+    typeof session !== "string" || !Array.isArray(seqNums) ||
+    !seqNums.every((n) => Number.isSafeInteger(n) && n >= 1)
+  ) {
+    throw new JournalPayloadError("Audit", "voided-outbound note has missing or wrong fields");
+  }
+  return { session, seqNums: seqNums as number[] };
 }

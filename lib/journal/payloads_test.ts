@@ -7,6 +7,7 @@ import {
   decodeSequenceChange,
   decodeSessionDefinition,
   decodeSessionReset,
+  decodeVoidedOutbound,
   encodeAppCursor,
   encodeAudit,
   encodeEpochChange,
@@ -14,6 +15,7 @@ import {
   encodeSequenceChange,
   encodeSessionDefinition,
   encodeSessionReset,
+  encodeVoidedOutbound,
   JournalPayloadError,
 } from "./payloads.ts";
 
@@ -67,5 +69,30 @@ Deno.test("encodeLostOutbound() writes an Audit note that decodeLostOutbound() r
     () => decodeLostOutbound(encodeAudit('{"event":"lost-outbound","fromSeqNum":"x"}')),
     JournalPayloadError,
     "lost-outbound",
+  );
+});
+
+Deno.test("encodeVoidedOutbound() writes an Audit note, numbers sorted and unique, that decodeVoidedOutbound() reads back", () => {
+  const payload = encodeVoidedOutbound({ session: "FIX.4.4:EXEC->CLIENT", seqNums: [7, 3, 7] });
+  assertEquals(decodeVoidedOutbound(payload), {
+    session: "FIX.4.4:EXEC->CLIENT",
+    seqNums: [3, 7],
+  });
+  assertEquals(JSON.parse(decodeAudit(payload)).event, "voided-outbound");
+  const lost = encodeLostOutbound({
+    session: "S",
+    fromSeqNum: 1,
+    toSeqNum: 2,
+    source: "logout-text",
+    policy: "hold",
+  });
+  assertEquals(decodeVoidedOutbound(lost), undefined);
+  assertEquals(decodeLostOutbound(payload), undefined);
+  assertEquals(decodeVoidedOutbound(encodeAudit("free text")), undefined);
+  assertThrows(() => encodeVoidedOutbound({ session: "S", seqNums: [0] }), RangeError, "0");
+  assertThrows(
+    () => decodeVoidedOutbound(encodeAudit('{"event":"voided-outbound","seqNums":["x"]}')),
+    JournalPayloadError,
+    "voided-outbound",
   );
 });

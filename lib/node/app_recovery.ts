@@ -14,6 +14,12 @@
  *    journaled with the next sequence numbers and reach the counterparty by
  *    its ResendRequest once the session logs on.
  *
+ * The voided numbers outlive this leader: they are journaled as a
+ * VoidedOutbound note before any session connects, and every recovery (after
+ * a second failover, a restart) adds the session's noted numbers since its
+ * last reset to the set (`voided_notes.ts`), since the closed run is no
+ * longer found.
+ *
  * Sessions served with `application: api` are left alone: their programs
  * resume from the API stream.
  *
@@ -25,6 +31,7 @@ import type { FixMessage } from "../fix/message.ts";
 import type { Journal } from "../journal/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { unfinishedWork } from "./app_cursor.ts";
+import { journaledVoids, journalVoids } from "./voided_notes.ts";
 
 /**
  * Session settings whose resends skip the MsgSeqNums voided for `key`: a
@@ -49,6 +56,8 @@ export interface RecoverDeps {
   readonly apps: ReadonlyMap<string, Application>;
   /** Outbound MsgSeqNums never to resend, by session (filled here). */
   readonly voided: ReadonlyMap<string, Set<number>>;
+  /** Clock for the timestamps of the notes journaled here (default `Date.now`). */
+  readonly nowMs?: () => number;
 }
 
 /**
@@ -61,10 +70,18 @@ export function recoverApplications(
   deps: RecoverDeps,
 ): void {
   for (const [key, appName] of deps.appNames) {
-    if (appName === "api") continue;
     const host = hostOf(key);
     if (!host) continue;
-    const work = unfinishedWork(deps.journal, appName, { key, sessionId: host.sessionId });
+    const session = { key, sessionId: host.sessionId };
+    // Numbers an earlier leader voided: the run it replayed is closed, only its note is left.
+    const noted = journaledVoids(deps.journal, session);
+    for (const seq of noted) deps.voided.get(key)?.add(seq);
+    if (appName === "api") continue;
+    const work = unfinishedWork(deps.journal, appName, session);
+    if ([...work.voided].some((seq) => !noted.has(seq))) {
+      // Before the replay and before any session connects: a member that has the replay has this.
+      journalVoids(deps.journal, session, [...noted, ...work.voided], (deps.nowMs ?? Date.now)());
+    }
     for (const seq of work.voided) deps.voided.get(key)?.add(seq);
     if (work.voided.size > 0 || work.replay.length > 0) {
       deps.log.warn("finishing application work left by the previous primary", {
