@@ -42,9 +42,26 @@ export function withVoidedResends<T extends object>(
   key: string,
   config: T,
 ): T & { shouldResend: (message: FixMessage) => boolean } {
-  const seqNums = new Set<number>();
+  const seqNums = new VoidedSeqNums();
   voided.set(key, seqNums);
-  return { ...config, shouldResend: (m: FixMessage) => !seqNums.has(m.msgSeqNum) };
+  return {
+    ...config,
+    shouldResend: (m: FixMessage) => !(seqNums.has(m.msgSeqNum) && seqNums.current()),
+  };
+}
+
+/**
+ * The voided MsgSeqNums of one session, valid only until its numbers restart:
+ * {@linkcode recoverApplications} sets {@linkcode current} to false once the
+ * session is reset after the recovery (a new message 3 is resent as itself).
+ */
+export class VoidedSeqNums extends Set<number> {
+  /** Whether the numbers still hold (asked only for a voided number, on a resend). */
+  current: () => boolean = () => true;
+}
+
+function lastResetIndex(journal: Journal, sessionId: number): number {
+  return journal.sessions().find((s) => s.id === sessionId)?.lastResetIndex ?? 0;
 }
 
 /** What {@linkcode recoverApplications} needs from the node. */
@@ -75,14 +92,19 @@ export function recoverApplications(
     const session = { key, sessionId: host.sessionId };
     // Numbers an earlier leader voided: the run it replayed is closed, only its note is left.
     const noted = journaledVoids(deps.journal, session);
-    for (const seq of noted) deps.voided.get(key)?.add(seq);
+    const seqNums = deps.voided.get(key);
+    if (seqNums instanceof VoidedSeqNums) {
+      const resetAt = lastResetIndex(deps.journal, session.sessionId);
+      seqNums.current = () => lastResetIndex(deps.journal, session.sessionId) === resetAt;
+    }
+    for (const seq of noted) seqNums?.add(seq);
     if (appName === "api") continue;
     const work = unfinishedWork(deps.journal, appName, session);
     if ([...work.voided].some((seq) => !noted.has(seq))) {
       // Before the replay and before any session connects: a member that has the replay has this.
       journalVoids(deps.journal, session, [...noted, ...work.voided], (deps.nowMs ?? Date.now)());
     }
-    for (const seq of work.voided) deps.voided.get(key)?.add(seq);
+    for (const seq of work.voided) seqNums?.add(seq);
     if (work.voided.size > 0 || work.replay.length > 0) {
       deps.log.warn("finishing application work left by the previous primary", {
         session: key,

@@ -4,7 +4,8 @@ import { encodeMessage } from "../fix/mod.ts";
 import type { Application, SessionHost } from "../engine/mod.ts";
 import { Logger } from "../log/mod.ts";
 import { cursoredApplication, cursorName } from "./app_cursor.ts";
-import { recoverApplications } from "./app_recovery.ts";
+import { recoverApplications, withVoidedResends } from "./app_recovery.ts";
+import { decodeMessage } from "../fix/message.ts";
 import { journaledVoids, voidedCursorName } from "./voided_notes.ts";
 
 const KEY = "FIX.4.4:EXEC->CLIENT";
@@ -155,6 +156,30 @@ Deno.test("recoverApplications() restores noted voids on a session served with a
       voided,
     });
     assertEquals([...voided.get(KEY)!], [3]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("withVoidedResends() resends a number voided by the recovery as itself once the session is reset", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "tandem-voided-" });
+  try {
+    await using j = await Journal.open(dir, { syncPolicy: "none" });
+    const id = cutShortRun(j);
+    const voided = new Map<string, Set<number>>();
+    const config = withVoidedResends(voided, KEY, {});
+    recoverApplications(() => ({ key: KEY, sessionId: id }) as SessionHost, {
+      journal: j,
+      log: new Logger({ sink: () => {} }),
+      appNames: new Map([[KEY, "executor"]]),
+      apps: new Map(),
+      voided,
+    });
+    const third = decodeMessage(order(3, "8"));
+    assertEquals(config.shouldResend(third), false, "the cut-short answer is gap-filled");
+    assertEquals(config.shouldResend(decodeMessage(order(2, "8"))), true);
+    j.resetSession(id, "end of day"); // while this leader still leads
+    assertEquals(config.shouldResend(third), true, "the new message 3 is resent");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
