@@ -59,9 +59,10 @@ async function until(test: () => boolean, what: string): Promise<void> {
   }
 }
 
-Deno.test("TandemNode as a standalone gateway finishes a hedging run cut short before it connects out: the venue gets each hedge once and a GapFill for the voided one", async () => {
+Deno.test("TandemNode as a standalone gateway finishes a hedging run cut short before it connects out: the venue gets each hedge once and a GapFill for the voided one, also after a second restart", async () => {
   const dir = await Deno.makeTempDir({ prefix: "tandem-gw-recovery-" });
   const orders: string[] = [];
+  const orderSeqNums: number[] = [];
   const admins: string[] = [];
   let logons = 0;
   const venue = await new Acceptor({
@@ -74,7 +75,10 @@ Deno.test("TandemNode as a standalone gateway finishes a hedging run cut short b
     logger: () => {},
     application: {
       onLogon: () => void logons++,
-      onMessage: (m) => void orders.push(m.get(11)!),
+      onMessage: (m) => {
+        orders.push(m.get(11)!);
+        orderSeqNums.push(m.msgSeqNum);
+      },
       onAdmin: (m) => void admins.push(m.msgType),
     },
   }).start();
@@ -101,6 +105,7 @@ sessions:
   const side = venue.sessions.get("FIX.4.4:VENUE->TANDEM")!;
   try {
     let node = await TandemNode.start(config, options);
+    let voidedSeqNum = 0;
     await until(() => logons === 1 && side.isLoggedOn, "the first logon");
     side.send("8", fill("GW-1"));
     await until(() => orders.length === 2, "the hedges of GW-1");
@@ -113,6 +118,7 @@ sessions:
       await using j = await Journal.open(dir, { syncPolicy: "none" });
       const id = j.sessionId(KEY)!;
       const seq = j.sessionState(id);
+      voidedSeqNum = seq.nextSenderSeqNum;
       const at = j.append({
         kind: RecordKind.Inbound,
         sessionId: id,
@@ -159,6 +165,29 @@ sessions:
       assertEquals(orders, ["H1-GW-1", "H2-GW-1", "H1-GW-2", "H2-GW-2"]);
       assertEquals(admins.filter((t) => t === "4").length, 1, "one GapFill (the voided hedge)");
       assertEquals(admins.filter((t) => t === "5").length, 1, "only the first run's Logout");
+    } finally {
+      await node.close();
+    }
+    await until(() => !side.isLoggedOn, "the second logout");
+
+    // A second recovery (this restart; a second failover alike), when the run is closed: the
+    // venue forgets everything from the voided hedge on and asks for it again. The cut-short
+    // hedge must stay voided: a GapFill, never its original bytes as a PossDup resend.
+    const sentBefore = orderSeqNums.length;
+    const expected = side.session.nextTargetSeqNum;
+    side.setSequenceNumbers({
+      nextSenderSeqNum: side.session.nextSenderSeqNum,
+      nextTargetSeqNum: voidedSeqNum,
+    }, "the venue lost what followed the voided hedge");
+    node = await TandemNode.start(config, options);
+    try {
+      await until(
+        () => logons === 3 && side.isLoggedOn && side.session.nextTargetSeqNum > expected,
+        "the venue caught up again",
+      );
+      const resent = orderSeqNums.slice(sentBefore);
+      assertEquals(resent.includes(voidedSeqNum), false, `resent ${resent} voided ${voidedSeqNum}`);
+      assertEquals(orders.slice(sentBefore), ["H1-GW-2", "H2-GW-2"], "the replayed hedges");
     } finally {
       await node.close();
     }
