@@ -20,7 +20,8 @@
  *   seen.
  * - On **promotion** ({@linkcode recoverApplications}) the new primary voids
  *   the outbound messages of a run that was cut short (they were never
- *   released; a ResendRequest for them gets a SequenceReset-GapFill instead),
+ *   released; a ResendRequest for them gets a SequenceReset-GapFill instead,
+ *   also from every later primary: `voided_notes.ts` journals them),
  *   and hands every inbound application message after the last closing cursor
  *   to the application again.
  *
