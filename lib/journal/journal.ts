@@ -162,10 +162,22 @@ export class Journal implements AsyncDisposable {
   #nextRollAtMs = Infinity;
 
   readonly #staging = new StagingBuffer();
-  #flushScheduled = false;
-  /** The end-of-turn write, one function for every turn (no closure per append). */
+  /**
+   * The end-of-turn write: 0 not scheduled, 1 queued, 2 queued again. It runs one
+   * microtask later than the turn's first append so that promise callbacks the
+   * turn resolved (an application awaiting the message just journaled) run before
+   * the write instead of after it, and what they append joins the same write. A
+   * socket write never waits for it: the runner flushes the store first.
+   */
+  #flushHops = 0;
+  /** One function for every turn (no closure per append). */
   readonly #flushTask = (): void => {
-    this.#flushScheduled = false;
+    if (this.#flushHops === 1) {
+      this.#flushHops = 2;
+      queueMicrotask(this.#flushTask);
+      return;
+    }
+    this.#flushHops = 0;
     try {
       this.#flush();
     } catch {
@@ -448,8 +460,8 @@ export class Journal implements AsyncDisposable {
     if (input.kind === RecordKind.Outbound) segment.outboundMax.set(input.sessionId, index);
     this.#lastIndex = index;
     this.#state.apply(input.kind, input.sessionId, input.seqNum, index, epoch, input.payload);
-    if (!this.#flushScheduled) {
-      this.#flushScheduled = true;
+    if (this.#flushHops === 0) {
+      this.#flushHops = 1;
       queueMicrotask(this.#flushTask);
     }
     this.#wakeTails();

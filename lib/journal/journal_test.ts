@@ -40,6 +40,12 @@ function mem(options: JournalOptions = {}, storage = new MemoryStorage()) {
   return Journal.open("mem", { syncPolicy: "none", ...options, storage });
 }
 
+/** Lets the turn's write run: it comes one microtask after the turn's first append. */
+async function turnWritten(): Promise<void> {
+  await Promise.resolve();
+  await Promise.resolve();
+}
+
 Deno.test("Journal.append() returns consecutive indices at once and writes one turn in one write", async () => {
   const storage = new MemoryStorage();
   await using journal = await mem({}, storage);
@@ -50,9 +56,30 @@ Deno.test("Journal.append() returns consecutive indices at once and writes one t
   assertEquals(indices, Array.from({ length: 100 }, (_, i) => i + 2));
   assertEquals(storage.counts.appends, before, "nothing written during the turn");
   assertEquals(journal.writtenIndex, 0);
-  await Promise.resolve();
+  await turnWritten();
   assertEquals(storage.counts.appends, before + 1, "one write for the whole turn");
   assertEquals(journal.writtenIndex, 101);
+});
+
+Deno.test("Journal.append(): a promise callback the turn resolved runs before the turn's write and its appends join it", async () => {
+  const storage = new MemoryStorage();
+  await using journal = await mem({}, storage);
+  const s = journal.defineSession(KEY);
+  journal.flush();
+  const before = storage.counts.appends;
+  const arrived = Promise.withResolvers<void>();
+  let writtenWhenCalledBack = -1;
+  const reaction = arrived.promise.then(() => {
+    writtenWhenCalledBack = journal.writtenIndex;
+    journal.append(out(s, 2)); // an application answering the message it awaited
+  });
+  const inbound = journal.append(out(s, 1));
+  arrived.resolve();
+  await reaction;
+  await turnWritten();
+  assertEquals(writtenWhenCalledBack, inbound - 1, "the callback ran before the write");
+  assertEquals(storage.counts.appends, before + 1, "both records in one write");
+  assertEquals(journal.writtenIndex, inbound + 1);
 });
 
 Deno.test("Journal.append() keeps no reference to its input: a caller may reuse the record and payload", async () => {
@@ -312,7 +339,7 @@ Deno.test("Journal.durable() under interval resolves after the timed sync", asyn
   const s = journal.defineSession(KEY);
   const before = storage.counts.syncs;
   const i = journal.append(out(s, 1));
-  await Promise.resolve();
+  await turnWritten();
   assertEquals(journal.writtenIndex, i);
   assertEquals(journal.durableIndex, 0, "written but not yet synced");
   await journal.durable(i);

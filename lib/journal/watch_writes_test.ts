@@ -30,7 +30,8 @@ Deno.test("Journal.watchWrites tells each written record once, in order, before 
       payload: enc.encode(`m${i}`),
     });
   }
-  await Promise.resolve(); // the turn's write
+  await Promise.resolve(); // the turn's write comes one microtask after its first append
+  await Promise.resolve();
   j.append({
     kind: RecordKind.Outbound,
     sessionId: session,
