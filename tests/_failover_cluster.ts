@@ -9,20 +9,13 @@
 import { encodeMessage } from "../lib/fix/encoder.ts";
 import { formatUtcTimestamp } from "../lib/fix/values.ts";
 import { readLines } from "../lib/io/read_lines.ts";
+import { freePorts } from "../lib/testing/ports.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const dec = new TextDecoder();
 
-/** Asks the OS for `n` distinct free loopback ports (bound, read, closed). */
-export function freePorts(n: number): number[] {
-  const listeners = Array.from(
-    { length: n },
-    () => Deno.listen({ hostname: "127.0.0.1", port: 0 }),
-  );
-  const ports = listeners.map((l) => (l.addr as Deno.NetAddr).port);
-  for (const l of listeners) l.close();
-  return ports;
-}
+/** `n` free loopback ports below the ephemeral range (see `lib/testing/ports.ts`). */
+export { freePorts };
 
 /** Ports of one acceptor node. */
 export interface NodePorts {

@@ -18,17 +18,13 @@
 import { Framer } from "../lib/fix/framer.ts";
 import { encodeMessage } from "../lib/fix/encoder.ts";
 import { formatUtcTimestamp } from "../lib/fix/values.ts";
+import { freePort } from "../lib/testing/ports.ts";
 
 /** How a {@linkcode FakeAcceptor} misbehaves. */
 export type FakeMode = "close-before-logon" | "never-answer" | "silent-after-logon";
 
-/** A port that was free a moment ago on 127.0.0.1. */
-export function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = l.addr.port;
-  l.close();
-  return port;
-}
+/** A free loopback port below the ephemeral range (see `lib/testing/ports.ts`). */
+export { freePort };
 
 /** A misbehaving acceptor on 127.0.0.1; see the module doc. */
 export class FakeAcceptor implements AsyncDisposable {

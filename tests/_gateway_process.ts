@@ -1,4 +1,5 @@
 import { readLines } from "../lib/io/read_lines.ts";
+import { freePorts } from "../lib/testing/ports.ts";
 /**
  * Test helpers for gateway end-to-end tests: `main.ts` child processes
  * (acceptor venue and initiator gateway) configured by YAML written to a temp
@@ -9,13 +10,8 @@ import { readLines } from "../lib/io/read_lines.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
-/** `n` distinct loopback ports that were free a moment ago. */
-export function freePorts(n: number): number[] {
-  const ls = Array.from({ length: n }, () => Deno.listen({ hostname: "127.0.0.1", port: 0 }));
-  const ports = ls.map((l) => l.addr.port);
-  for (const l of ls) l.close();
-  return ports;
-}
+/** `n` free loopback ports below the ephemeral range (see `lib/testing/ports.ts`). */
+export { freePorts };
 
 /** One `main.ts --config FILE` child process, its stdout/stderr lines collected. */
 export class TandemProcess implements AsyncDisposable {

@@ -5,16 +5,13 @@
  * @module
  */
 
+import { freePorts } from "../testing/ports.ts";
+
 /** Longest wait for any one phase of the demo. */
 export const DEMO_PHASE_TIMEOUT_MS = 60_000;
 
-/** `n` free TCP ports on 127.0.0.1 (bound, read and released). */
-export function freePorts(n: number): number[] {
-  const ls = Array.from({ length: n }, () => Deno.listen({ hostname: "127.0.0.1", port: 0 }));
-  const ports = ls.map((l) => (l.addr as Deno.NetAddr).port);
-  for (const l of ls) l.close();
-  return ports;
-}
+/** `n` free loopback ports below the ephemeral range (see `lib/testing/ports.ts`). */
+export { freePorts };
 
 /** Resolves after `ms`, or at once when `signal` aborts. */
 export function sleep(ms: number, signal: AbortSignal): Promise<void> {

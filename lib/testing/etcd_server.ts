@@ -8,6 +8,7 @@
  */
 
 import { readLines } from "../io/read_lines.ts";
+import { freePorts } from "./ports.ts";
 
 /** Path of the etcd binary the tests use. */
 export const ETCD_BIN = Deno.env.get("ETCD_BIN") ?? "/usr/bin/etcd";
@@ -19,13 +20,6 @@ export function etcdInstalled(): boolean {
   } catch {
     return false;
   }
-}
-
-function freePorts(n: number): number[] {
-  const ls = Array.from({ length: n }, () => Deno.listen({ hostname: "127.0.0.1", port: 0 }));
-  const ports = ls.map((l) => (l.addr as Deno.NetAddr).port);
-  for (const l of ls) l.close();
-  return ports;
 }
 
 /** Options of {@linkcode EtcdServer.start}. */

@@ -12,6 +12,7 @@
  */
 
 import v8 from "node:v8";
+import { freePorts } from "../../lib/testing/ports.ts";
 
 /**
  * Unit of a figure; `ns`/`us`/`ms` are times (lower is better), `/s` is a rate, `B` bytes (lower
@@ -236,16 +237,8 @@ export async function spawnChild(script: string, args: readonly string[]): Promi
   };
 }
 
-/** `n` distinct free loopback ports (bound together, then released; another process could take one meanwhile). */
-export function freePorts(n: number): number[] {
-  const listeners = Array.from(
-    { length: n },
-    () => Deno.listen({ hostname: "127.0.0.1", port: 0 }),
-  );
-  const ports = listeners.map((l) => (l.addr as Deno.NetAddr).port);
-  for (const l of listeners) l.close();
-  return ports;
-}
+/** `n` free loopback ports below the ephemeral range (see `lib/testing/ports.ts`). */
+export { freePorts };
 
 /** Resolves after `ms` (the bench scripts only, for pacing children; never in tests). */
 export function delay(ms: number): Promise<void> {

@@ -30,6 +30,7 @@ import { parseScript } from "./at_script.ts";
 import { type FieldPatterns, parseFieldPatterns } from "./at_compare.ts";
 import { formatResult, runScript, type ScriptResult, waitForPort } from "./at_runner.ts";
 import { judgeResult } from "./deviations.ts";
+import { freePort } from "../../lib/testing/ports.ts";
 
 /** How long the acceptor may take to start listening. */
 export const ACCEPTOR_START_TIMEOUT_MS = 60_000;
@@ -148,9 +149,7 @@ async function runGroups(
 
 async function startAcceptor(): Promise<{ port: number; stop: () => Promise<void> }> {
   const dataDir = await Deno.makeTempDir({ prefix: "tandem-at-" });
-  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (probe.addr as Deno.NetAddr).port;
-  probe.close();
+  const port = freePort();
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",

@@ -1,4 +1,5 @@
 import { readLines } from "../../lib/io/read_lines.ts";
+import { freePort } from "../../lib/testing/ports.ts";
 /**
  * Helpers that run the QuickFIX C++ interop peer (`tests/interop/qfpeer.cpp`, built into
  * `tests/interop/build/qfpeer` by `.ci/install_interop.sh`) from Deno tests.
@@ -234,12 +235,9 @@ export function ensureQfPeer(): Promise<QfPeerBuild> {
   return buildResult;
 }
 
-/** A port that was free a moment ago on 127.0.0.1 (found by binding port 0). */
+/** A free loopback port below the ephemeral range (see `lib/testing/ports.ts`). */
 export function freeTcpPort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
+  return freePort();
 }
 
 /**
