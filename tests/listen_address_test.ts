@@ -3,6 +3,7 @@
  * operator running two nodes on one host can tell which setting collided.
  */
 import { assertEquals, assertStringIncludes } from "../lib/testing/assert.ts";
+import { freePort } from "../lib/testing/ports.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
@@ -18,12 +19,7 @@ async function runNode(dir: string, yaml: string, env: Record<string, string> = 
   return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
 }
 
-const free = () => {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = l.addr.port;
-  l.close();
-  return port;
-};
+const free = freePort;
 
 const SESSION = "sessions: [{ beginString: FIX.4.4, senderCompId: VENUE, targetCompId: CLIENT }]\n";
 

@@ -40,6 +40,7 @@ import {
   remapPorts,
   shellCommands,
 } from "./_readme.ts";
+import { freePorts } from "../lib/testing/ports.ts";
 
 /** A command still running this long after its first output is a long-running one. */
 export const SETTLE_MS = 4_000;
@@ -321,11 +322,9 @@ async function workspace(): Promise<Workspace> {
     if (!NOT_LINKED.has(e.name)) await Deno.symlink(`${REPO}${e.name}`, `${dir}/${e.name}`);
   }
   const readme = await Deno.readTextFile(`${REPO}README.md`);
-  const listeners = readmePorts(readme).map((p) =>
-    [p, Deno.listen({ hostname: "127.0.0.1", port: 0 })] as const
-  );
-  const ports = new Map(listeners.map(([p, l]) => [p, l.addr.port]));
-  for (const [, l] of listeners) l.close();
+  const written = readmePorts(readme);
+  const free = freePorts(written.length);
+  const ports = new Map(written.map((p, i) => [p, free[i]!]));
   const denoDir = Deno.execPath().replace(/\/[^/]*$/, "");
   const env: Record<string, string> = {
     ...Deno.env.toObject(),
