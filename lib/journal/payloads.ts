@@ -270,10 +270,16 @@ export function encodeLostOutbound(lost: LostOutbound): Uint8Array {
   }));
 }
 
-/** Decodes an Audit payload as a LostOutbound note; undefined when it is another kind of note. */
-export function decodeLostOutbound(payload: Uint8Array): LostOutbound | undefined {
+/**
+ * The fields of an Audit payload that is a JSON note of `event`; undefined for
+ * any other note (plain text, another event, not JSON).
+ */
+function decodeAuditEvent(
+  payload: Uint8Array,
+  event: string,
+): Record<string, unknown> | undefined {
   const t = decodeAudit(payload);
-  if (!t.startsWith("{") || !t.includes(LOST_OUTBOUND_EVENT)) return undefined;
+  if (!t.startsWith("{") || !t.includes(event)) return undefined;
   let v: unknown;
   try {
     v = JSON.parse(t);
@@ -282,7 +288,13 @@ export function decodeLostOutbound(payload: Uint8Array): LostOutbound | undefine
   }
   if (typeof v !== "object" || v === null) return undefined;
   const o = v as Record<string, unknown>;
-  if (o.event !== LOST_OUTBOUND_EVENT) return undefined;
+  return o.event === event ? o : undefined;
+}
+
+/** Decodes an Audit payload as a LostOutbound note; undefined when it is another kind of note. */
+export function decodeLostOutbound(payload: Uint8Array): LostOutbound | undefined {
+  const o = decodeAuditEvent(payload, LOST_OUTBOUND_EVENT);
+  if (o === undefined) return undefined;
   const { session, fromSeqNum, toSeqNum, source, policy } = o;
   if (
     typeof session !== "string" || !Number.isSafeInteger(fromSeqNum) ||
@@ -332,17 +344,8 @@ export function encodeVoidedOutbound(note: VoidedOutbound): Uint8Array {
 
 /** Decodes an Audit payload as a VoidedOutbound note; undefined when it is another kind of note. */
 export function decodeVoidedOutbound(payload: Uint8Array): VoidedOutbound | undefined {
-  const t = decodeAudit(payload);
-  if (!t.startsWith("{") || !t.includes(VOIDED_OUTBOUND_EVENT)) return undefined;
-  let v: unknown;
-  try {
-    v = JSON.parse(t);
-  } catch {
-    return undefined;
-  }
-  if (typeof v !== "object" || v === null) return undefined;
-  const o = v as Record<string, unknown>;
-  if (o.event !== VOIDED_OUTBOUND_EVENT) return undefined;
+  const o = decodeAuditEvent(payload, VOIDED_OUTBOUND_EVENT);
+  if (o === undefined) return undefined;
   const { session, seqNums } = o;
   if (
     typeof session !== "string" || !Array.isArray(seqNums) ||
