@@ -222,7 +222,10 @@ Deno.test({
     assertEquals(client.duplicates, 0);
     assertEquals(client.unknown, 0);
     assertEquals(client.rejects, []);
-    assertEquals(client.filledOrders, TRIALS * ORDERS_PER_TRIAL);
+    // Every order sent was filled. A lagging trial can send more than ORDERS_PER_TRIAL: its
+    // held-back orders come on top of the window the stream had already filled at a late kill.
+    assertEquals(client.filledOrders, client.sent);
+    assert(client.sent >= TRIALS * ORDERS_PER_TRIAL, `${client.sent} orders sent`);
     assertEquals(failoverMs.length, TRIALS);
     const leader = await settledLeader(cluster);
     const metrics = (await admin(cluster.ports[leader].admin, "/metrics"))!.body;
