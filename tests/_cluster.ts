@@ -254,23 +254,49 @@ export class EtcdCluster implements AsyncDisposable {
     what = "a leader accepting logons",
   ): Promise<number> {
     let found = -1;
-    await waitUntil(
-      async () => {
-        for (let i = 0; i < this.procs.length; i++) {
-          if (i === except || this.procs[i] === undefined) continue;
-          const s = await status(this.ports[i]!.admin);
-          // A gateway leader accepts no logons: it connects out.
-          if (s?.role === "primary" && (s.acceptingLogons === true || s.nodeRole === "initiator")) {
-            found = i;
-            return true;
+    try {
+      await waitUntil(
+        async () => {
+          for (let i = 0; i < this.procs.length; i++) {
+            if (i === except || this.procs[i] === undefined) continue;
+            const s = await status(this.ports[i]!.admin);
+            // A gateway leader accepts no logons: it connects out.
+            if (
+              s?.role === "primary" && (s.acceptingLogons === true || s.nodeRole === "initiator")
+            ) {
+              found = i;
+              return true;
+            }
           }
-        }
-        return false;
-      },
-      what,
-      timeoutMs,
-    );
+          return false;
+        },
+        what,
+        timeoutMs,
+      );
+    } catch (e) {
+      console.error(await this.describe());
+      throw e;
+    }
     return found;
+  }
+
+  /** Each member's role, cluster status and last log lines: what a failed wait prints. */
+  async describe(lines = 40): Promise<string> {
+    const out: string[] = [];
+    for (let i = 0; i < this.procs.length; i++) {
+      const p = this.procs[i];
+      if (p === undefined) {
+        out.push(`== ${this.names[i]}: not running`);
+        continue;
+      }
+      const s = await status(this.ports[i]!.admin, 1_000);
+      out.push(
+        `== ${this.names[i]}: role ${s?.role} accepting ${s?.acceptingLogons} epoch ${s?.epoch}` +
+          ` cluster ${JSON.stringify(s?.cluster)}`,
+        ...p.lines.slice(-lines),
+      );
+    }
+    return out.join("\n");
   }
 
   /** The in-sync set as member `i` reads it. */

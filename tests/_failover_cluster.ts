@@ -231,10 +231,12 @@ export async function admin(
   port: number,
   path: string,
   method = "GET",
+  timeoutMs?: number,
 ): Promise<{ status: number; body: string } | undefined> {
   try {
     const res = await fetch(`http://127.0.0.1:${port}${path}`, {
       method,
+      ...(timeoutMs === undefined ? {} : { signal: AbortSignal.timeout(timeoutMs) }),
       ...(method === "POST" ? { headers: { "content-type": "application/json" }, body: "{}" } : {}),
     });
     return { status: res.status, body: await res.text() };
@@ -243,9 +245,12 @@ export async function admin(
   }
 }
 
-/** `/status` of a node, parsed; undefined when unreachable. */
-export async function status(port: number): Promise<Record<string, unknown> | undefined> {
-  const r = await admin(port, "/status");
+/** `/status` of a node, parsed; undefined when unreachable (or silent for `timeoutMs`). */
+export async function status(
+  port: number,
+  timeoutMs?: number,
+): Promise<Record<string, unknown> | undefined> {
+  const r = await admin(port, "/status", "GET", timeoutMs);
   return r && r.status === 200 ? JSON.parse(r.body) : undefined;
 }
 
