@@ -1,7 +1,10 @@
 /**
  * One TCP connection carrying one FIX session: socket reads → {@linkcode Framer}
  * → the session host; outbound bytes coalesced into one socket write per
- * event-loop turn; one timer driven by the session's next deadline.
+ * event-loop turn; one timer driven by the session's next deadline. A message
+ * held back until its release (a replicating primary's ack strategy) waits in
+ * order behind those before it, and the messages one release frees are
+ * written together.
  *
  * An acceptor's connection starts unbound: its first message picks the session
  * (`bind`), and it is closed when no complete message arrives within the logon
@@ -86,6 +89,12 @@ function describe(addr: Deno.Addr): string {
     : addr.transport;
 }
 
+/** A message enqueued behind a release (or behind messages that are). */
+interface HeldMessage {
+  readonly bytes: Uint8Array;
+  released: boolean;
+}
+
 /** Runs one connection until it closes; see the module doc. */
 export class ConnectionRunner implements HostConnection {
   /** `host:port` of the peer, for logs. */
@@ -120,8 +129,14 @@ export class ConnectionRunner implements HostConnection {
   /** Completion handlers of socket writes (one pair for the connection, not one per write). */
   readonly #onWritten = (n: number): void => this.#wrote(n);
   readonly #onWriteFailed = (e: unknown): void => this.#writeFailed(e);
-  #chain: Promise<void> | undefined;
-  #chainTicket = 0;
+  /**
+   * Messages waiting for their release, in the order they were enqueued: each is queued for
+   * writing once it and every one before it are released, so the messages one ack releases go
+   * out in one write (a promise chain per message put each in its own write: a syscall each).
+   */
+  #held: HeldMessage[] = [];
+  /** Settled when #held empties; made only when close() waits for it. */
+  #heldDrained: PromiseWithResolvers<void> | undefined;
   #closing = false;
   #closeReason = "";
   #closed: Promise<void> | undefined;
@@ -274,26 +289,43 @@ export class ConnectionRunner implements HostConnection {
 
   enqueue(bytes: Uint8Array, release: Promise<void> | undefined): void {
     if (this.#closing && this.#closed !== undefined) return;
-    if (release === undefined && this.#chain === undefined) {
+    if (release === undefined && this.#held.length === 0) {
       this.#push(bytes);
       return;
     }
-    const ticket = ++this.#chainTicket;
-    const prev = this.#chain ?? Promise.resolve();
-    this.#chain = prev.then(() => release).then(
+    const held: HeldMessage = { bytes, released: release === undefined };
+    this.#held.push(held);
+    release?.then(
       () => {
-        this.#push(bytes);
-        if (this.#chainTicket === ticket) this.#chain = undefined;
+        held.released = true;
+        this.#drainHeld();
       },
-      (e) => {
-        if (this.#chainTicket === ticket) this.#chain = undefined;
-        // Every message still held back fails the same way: say it once.
-        if (!this.#closing) {
-          this.#log("warn", `${this.peer}: release failed: ${e instanceof Error ? e.message : e}`);
-        }
-        this.close("release failed");
-      },
+      (e) => this.#releaseFailed(e),
     );
+  }
+
+  /** Queues the released messages at the head of #held (released strictly in order). */
+  #drainHeld(): void {
+    const held = this.#held;
+    while (held.length > 0 && held[0]!.released) this.#push(held.shift()!.bytes);
+    if (held.length === 0) this.#heldSettled();
+  }
+
+  #releaseFailed(e: unknown): void {
+    if (this.#held.length === 0) return; // an earlier failure already dropped them
+    // Every message still held back fails the same way: say it once, write none of them.
+    this.#held = [];
+    this.#heldSettled();
+    if (!this.#closing) {
+      this.#log("warn", `${this.peer}: release failed: ${e instanceof Error ? e.message : e}`);
+    }
+    this.close("release failed");
+  }
+
+  #heldSettled(): void {
+    const drained = this.#heldDrained;
+    this.#heldDrained = undefined;
+    drained?.resolve();
   }
 
   #push(bytes: Uint8Array): void {
@@ -432,6 +464,8 @@ export class ConnectionRunner implements HostConnection {
   abort(reason: string): void {
     this.#queue.length = 0;
     this.#queuedBytes = 0;
+    this.#held = [];
+    this.#heldSettled();
     this.#hardClose(reason);
   }
 
@@ -444,7 +478,7 @@ export class ConnectionRunner implements HostConnection {
     }
     this.#clearTimer();
     this.#closed = (async () => {
-      if (this.#chain !== undefined) await this.#chain.catch(() => {});
+      if (this.#held.length > 0) await (this.#heldDrained ??= Promise.withResolvers()).promise;
       await Promise.resolve();
       this.#startWriter();
       while (this.#writing) {

@@ -138,6 +138,51 @@ Deno.test("ConnectionRunner keeps wire order when awaitRelease holds a message",
   await t.done;
 });
 
+Deno.test("ConnectionRunner writes the messages one ack releases in one socket write", async () => {
+  const releases: (() => void)[] = [];
+  const t = setup({
+    awaitRelease: (index) => index === 3 ? undefined : new Promise<void>((r) => releases.push(r)),
+  });
+  t.conn.feed(fix("A", 1, [[98, "0"], [108, "30"]]));
+  await turn();
+  t.conn.feed(fix("1", 2, [[112, "x"]]));
+  await turn();
+  t.host.send("D", [[11, "order-1"]]);
+  assertEquals([releases.length, t.conn.writes.length], [3, 0]);
+  // A replica's ack releases every message up to an index at once, in journal order.
+  for (const release of releases) release();
+  await turn();
+  assertEquals(t.conn.writes.length, 1, "one write for the three released messages");
+  assertEquals(types(t.conn.writes[0]!), ["A", "0", "D"]);
+  t.conn.close();
+  await t.done;
+});
+
+Deno.test("ConnectionRunner writes nothing held back once a release fails, and closes", async () => {
+  const releases: PromiseWithResolvers<void>[] = [];
+  const t = setup({
+    awaitRelease: (index) => {
+      if (index === 3) return undefined;
+      const p = Promise.withResolvers<void>();
+      releases.push(p);
+      return p.promise;
+    },
+  });
+  t.conn.feed(fix("A", 1, [[98, "0"], [108, "30"]]));
+  await turn();
+  t.host.send("D", [[11, "order-1"]]);
+  t.host.send("D", [[11, "order-2"]]);
+  assertEquals(releases.length, 3);
+  // The node stops leading: the gate cancels every waiting message, the first one first.
+  releases[0]!.reject(new Error("this node no longer leads"));
+  releases[2]!.resolve();
+  releases[1]!.reject(new Error("this node no longer leads"));
+  await t.done;
+  assertEquals(t.conn.writes.length, 0);
+  assert(t.conn.closed);
+  assertEquals(t.logs.filter((l) => l.includes(": release failed: ")).length, 1, t.logs.join("\n"));
+});
+
 Deno.test("ConnectionRunner drops a slow consumer past maxOutboundBufferedBytes", async () => {
   const t = setup({ maxOut: 300 });
   t.conn.feed(fix("A", 1, [[98, "0"], [108, "30"]]));
