@@ -14,6 +14,7 @@ import {
   encodeSequenceChange,
   encodeSessionDefinition,
   encodeSessionReset,
+  setAppCursorIndex,
 } from "./payloads.ts";
 import { type RecordInput, RecordKind } from "./record.ts";
 
@@ -69,15 +70,29 @@ export function epochChangeRecord(epoch: number, reason: string, timestampMs: nu
   };
 }
 
-/** An AppCursor record: application `name` has processed up to `index`. */
-export function appCursorRecord(name: string, index: number, timestampMs: number): RecordInput {
-  return {
-    kind: RecordKind.AppCursor,
-    sessionId: 0,
-    seqNum: 0,
-    timestampMs,
-    payload: encodeAppCursor({ name, index }),
-  };
+/** Most cursor names whose AppCursor payload an {@linkcode AppCursorRecords} keeps for reuse. */
+const MAX_REUSED_CURSOR_PAYLOADS = 256;
+
+/**
+ * AppCursor records (application `name` has processed up to `index`), with
+ * one payload per cursor name reused, its index set in place: an application
+ * behind an acceptor writes two per message it answers. Each record is only
+ * valid until the next one is made (the journal copies it when appending).
+ */
+export class AppCursorRecords {
+  readonly #payloads = new Map<string, Uint8Array>();
+
+  /** The record for `name` at `index`. */
+  record(name: string, index: number, timestampMs: number): RecordInput {
+    let payload = this.#payloads.get(name);
+    if (payload === undefined) {
+      payload = encodeAppCursor({ name, index });
+      if (this.#payloads.size < MAX_REUSED_CURSOR_PAYLOADS) this.#payloads.set(name, payload);
+    } else {
+      setAppCursorIndex(payload, index);
+    }
+    return { kind: RecordKind.AppCursor, sessionId: 0, seqNum: 0, timestampMs, payload };
+  }
 }
 
 /** An Audit record. */

@@ -50,7 +50,7 @@ import { DurableWaiters } from "./_durable_waiters.ts";
 import { Syncer } from "./_sync.ts";
 import { StagingBuffer } from "./_staging.ts";
 import {
-  appCursorRecord,
+  AppCursorRecords,
   auditRecord,
   epochChangeRecord,
   sequenceChangeRecord,
@@ -162,6 +162,7 @@ export class Journal implements AsyncDisposable {
   #nextRollAtMs = Infinity;
 
   readonly #staging = new StagingBuffer();
+  readonly #appCursorRecords = new AppCursorRecords();
   /**
    * The end-of-turn write: 0 not scheduled, 1 queued, 2 queued again. It runs one
    * microtask later than the turn's first append so that promise callbacks the
@@ -648,7 +649,7 @@ export class Journal implements AsyncDisposable {
 
   /** Appends an AppCursor record: application `name` has processed up to `index`. */
   recordAppCursor(name: string, index: number, timestampMs: number = this.#clock()): number {
-    return this.append(appCursorRecord(name, index, timestampMs));
+    return this.append(this.#appCursorRecords.record(name, index, timestampMs));
   }
 
   /** Appends an Audit record. */

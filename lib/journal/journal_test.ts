@@ -17,7 +17,7 @@ import {
   segmentFileName,
 } from "./record.ts";
 import { scanRecords } from "./_scan.ts";
-import { encodeEpochChange, JournalPayloadError } from "./payloads.ts";
+import { decodeAppCursor, encodeEpochChange, JournalPayloadError } from "./payloads.ts";
 import { fixPayload, GatedStorage, until, withTempDir } from "./_test_util.ts";
 
 const KEY = "FIX.4.4:ME->THEM";
@@ -150,6 +150,26 @@ Deno.test("Journal.appCursorsView() shows the cursors appCursors() copies, later
   const copy = journal.appCursors();
   copy.set("executor", 100);
   assertEquals(journal.appCursorsView().get("executor"), 4);
+});
+
+Deno.test("Journal.recordAppCursor() writes each record with its own index, the same name many times in one turn", async () => {
+  const storage = new MemoryStorage();
+  {
+    await using journal = await mem({}, storage);
+    for (let i = 1; i <= 5; i++) {
+      journal.recordAppCursor("begin:executor@S", i * 10);
+      journal.recordAppCursor("executor@S", i * 10);
+    }
+    const indexes = (j: Journal) =>
+      [...Array(j.lastIndex).keys()].map((i) => decodeAppCursor(j.read(i + 1)!.payload).index);
+    assertEquals(indexes(journal), [10, 10, 20, 20, 30, 30, 40, 40, 50, 50]);
+    await turnWritten();
+    assertEquals(indexes(journal), [10, 10, 20, 20, 30, 30, 40, 40, 50, 50]);
+    assertThrows(() => journal.recordAppCursor("executor@S", -1), RangeError);
+    assertEquals(journal.appCursorsView().get("executor@S"), 50);
+  }
+  await using again = await mem({}, storage);
+  assertEquals(again.appCursors(), new Map([["begin:executor@S", 50], ["executor@S", 50]]));
 });
 
 Deno.test("Journal.open() rebuilds sessions, sequence numbers, epoch and application cursors", async () => {

@@ -92,24 +92,29 @@ function withNumbers(count: number, values: number[], tail: string): Uint8Array 
   }
   let at = 0;
   for (const v of values) {
-    if (!Number.isSafeInteger(v) || v < 0) {
-      throw new RangeError(`Cannot encode payload: ${v} is not a non-negative safe integer`);
-    }
-    const lo = v >>> 0;
-    buf[at] = lo;
-    buf[at + 1] = lo >>> 8;
-    buf[at + 2] = lo >>> 16;
-    buf[at + 3] = lo >>> 24;
-    if (count === 8) {
-      const hi = Math.floor(v / 0x1_0000_0000);
-      buf[at + 4] = hi;
-      buf[at + 5] = hi >>> 8;
-      buf[at + 6] = hi >>> 16;
-      buf[at + 7] = hi >>> 24;
-    }
+    putNumber(buf, at, count, v);
     at += count;
   }
   return buf;
+}
+
+/** Writes `v` at `at` as a `count`-byte (4 or 8) little-endian integer. */
+function putNumber(buf: Uint8Array, at: number, count: number, v: number): void {
+  if (!Number.isSafeInteger(v) || v < 0) {
+    throw new RangeError(`Cannot encode payload: ${v} is not a non-negative safe integer`);
+  }
+  const lo = v >>> 0;
+  buf[at] = lo;
+  buf[at + 1] = lo >>> 8;
+  buf[at + 2] = lo >>> 16;
+  buf[at + 3] = lo >>> 24;
+  if (count === 8) {
+    const hi = Math.floor(v / 0x1_0000_0000);
+    buf[at + 4] = hi;
+    buf[at + 5] = hi >>> 8;
+    buf[at + 6] = hi >>> 16;
+    buf[at + 7] = hi >>> 24;
+  }
 }
 
 /** Encodes a SessionDefinition payload (the session key). */
@@ -211,6 +216,17 @@ export function encodeAppCursor(cursor: AppCursor): Uint8Array {
   return withNumbers(8, [cursor.index], cursor.name);
 }
 
+/**
+ * Sets the index of an AppCursor payload made by {@linkcode encodeAppCursor},
+ * in place: a journal reuses one payload per cursor name (two cursor records
+ * per message an application answers).
+ *
+ * @throws {RangeError} when `index` is not a non-negative safe integer
+ */
+export function setAppCursorIndex(payload: Uint8Array, index: number): void {
+  putNumber(payload, 0, 8, index);
+}
+
 /** Decodes an AppCursor payload. */
 export function decodeAppCursor(payload: Uint8Array): AppCursor {
   if (payload.length < 9) {
@@ -219,7 +235,34 @@ export function decodeAppCursor(payload: Uint8Array): AppCursor {
   const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
   const index = getU64(view, 0);
   if (index < 0) throw new JournalPayloadError("AppCursor", "index out of range");
-  return { index, name: text("AppCursor", payload.subarray(8)) };
+  return { index, name: cursorName(payload.subarray(8)) };
+}
+
+/**
+ * AppCursor names decoded lately, with their bytes. An application's cursor
+ * records repeat two names per session, and each record is decoded when it is
+ * checked and again when it is applied (on a follower too): comparing a few
+ * dozen bytes costs less than making the string again.
+ */
+const recentCursorNames: { readonly bytes: Uint8Array; readonly name: string }[] = [];
+const RECENT_CURSOR_NAMES = 16;
+let nextRecentCursorName = 0;
+
+function cursorName(bytes: Uint8Array): string {
+  outer: for (let r = 0; r < recentCursorNames.length; r++) {
+    const known = recentCursorNames[r]!;
+    if (known.bytes.length !== bytes.length) continue;
+    for (let i = 0; i < bytes.length; i++) if (known.bytes[i] !== bytes[i]) continue outer;
+    return known.name;
+  }
+  const name = text("AppCursor", bytes);
+  const entry = { bytes: bytes.slice(), name };
+  if (recentCursorNames.length < RECENT_CURSOR_NAMES) recentCursorNames.push(entry);
+  else {
+    recentCursorNames[nextRecentCursorName] = entry;
+    nextRecentCursorName = (nextRecentCursorName + 1) % RECENT_CURSOR_NAMES;
+  }
+  return name;
 }
 
 /** Encodes an Audit payload. */

@@ -5,6 +5,7 @@ import {
   encodeAppCursor,
   encodeEpochChange,
   JournalPayloadError,
+  setAppCursorIndex,
 } from "./payloads.ts";
 
 const utf8 = new TextEncoder();
@@ -35,4 +36,33 @@ Deno.test("AppCursor payloads whose text is not UTF-8 are refused", () => {
   const p = new Uint8Array(8 + 3);
   p.set([0x61, 0xff, 0x62], 8);
   assertThrows(() => decodeAppCursor(p), JournalPayloadError, "not valid UTF-8");
+});
+
+Deno.test("AppCursor names decoded again and again, among more names than are remembered, and near misses", () => {
+  // Names differing in one byte, or only in length, and more of them than the decoder keeps.
+  const names = ["executor@S1", "executor@S2", "executor@S", "executor@S10", "begin:executor@S1"];
+  for (let i = 0; i < 40; i++) names.push(`app${i}@FIX.4.4:A->B`);
+  for (let round = 0; round < 3; round++) {
+    for (const [i, name] of names.entries()) {
+      const p = encodeAppCursor({ name, index: i + round });
+      assertEquals(decodeAppCursor(p), { name, index: i + round });
+      // The decoder keeps its own copy of the bytes: reusing the payload does not fool it.
+      p[p.length - 1] = 0x5a;
+      assertEquals(decodeAppCursor(p).name, name.slice(0, -1) + "Z");
+    }
+  }
+  const bad = encodeAppCursor({ name: "executor@S1", index: 1 });
+  bad[bad.length - 1] = 0xff;
+  assertThrows(() => decodeAppCursor(bad), JournalPayloadError, "not valid UTF-8");
+});
+
+Deno.test("setAppCursorIndex rewrites the index of a payload in place and refuses what encode refuses", () => {
+  const p = encodeAppCursor({ name: "executor@S", index: 1 });
+  for (const index of [0, 7, 0xffff_ffff, 0x1_0000_0000, 2 ** 53 - 1]) {
+    setAppCursorIndex(p, index);
+    assertEquals(decodeAppCursor(p), { name: "executor@S", index });
+  }
+  for (const index of [-1, 1.5, 2 ** 53, Number.NaN]) {
+    assertThrows(() => setAppCursorIndex(p, index), RangeError);
+  }
 });
