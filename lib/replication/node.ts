@@ -164,7 +164,7 @@ export class ReplicationNode implements AsyncDisposable {
         ? {}
         : { requireContactBeforeAutoPromote: options.requireContactBeforeAutoPromote }),
     });
-    this.#transitionsSeen = this.#role.transitions.length;
+    this.#transitionsSeen = this.#role.transitionCount;
   }
 
   /** Starts the node in its initial role. */
@@ -264,12 +264,10 @@ export class ReplicationNode implements AsyncDisposable {
   }
 
   #reportTransitions(): void {
-    const all = this.#role.transitions;
-    // transitions is a bounded window; report what is new since last time.
-    const fresh = all.length >= this.#transitionsSeen
-      ? all.slice(this.#transitionsSeen)
-      : all.slice(-1);
-    this.#transitionsSeen = all.length;
+    // Counted, not measured on the window: once the window is full its length stays put,
+    // and every later transition (a promotion included) went unreported.
+    const fresh = this.#role.transitionsSince(this.#transitionsSeen);
+    this.#transitionsSeen = this.#role.transitionCount;
     for (const t of fresh) this.#o.onRoleChange?.(t);
   }
 

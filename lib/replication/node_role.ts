@@ -119,6 +119,7 @@ export class NodeRole {
   readonly #requireContact: boolean;
   readonly #maxKept: number;
   readonly #transitions: RoleTransition[] = [];
+  #transitionCount = 0;
 
   /** Creates the role in its initial state. */
   constructor(options: NodeRoleOptions) {
@@ -151,9 +152,25 @@ export class NodeRole {
     return this.#highestEpochSeen;
   }
 
-  /** Recent transitions, oldest first. */
+  /** Recent transitions, oldest first (at most `maxTransitionsKept`). */
   get transitions(): readonly RoleTransition[] {
     return this.#transitions;
+  }
+
+  /** Transitions made since creation, those no longer kept included. */
+  get transitionCount(): number {
+    return this.#transitionCount;
+  }
+
+  /**
+   * The transitions made after the first `seen` ones, oldest first: the
+   * caller's way to report each once, whether or not the window is full.
+   * Those already dropped from the window (more than `maxTransitionsKept`
+   * since `seen`) are not returned.
+   */
+  transitionsSince(seen: number): readonly RoleTransition[] {
+    const fresh = Math.min(this.#transitionCount - seen, this.#transitions.length);
+    return fresh > 0 ? this.#transitions.slice(-fresh) : [];
   }
 
   /** True only for a leader whose EpochChange is durable: the engine asks this before accepting a Logon. */
@@ -285,6 +302,7 @@ export class NodeRole {
     const t: RoleTransition = { from: this.#state, to, reason, atMs };
     this.#state = to;
     this.#transitions.push(t);
+    this.#transitionCount++;
     if (this.#transitions.length > this.#maxKept) this.#transitions.shift();
   }
 }

@@ -99,3 +99,22 @@ Deno.test("NodeRole rejects invalid options", () => {
     "autoPromoteAfterMs 0",
   );
 });
+
+Deno.test("NodeRole.transitionsSince() gives what came after `seen`, past a full window too", () => {
+  const r = new NodeRole({ initialRole: "follower", epoch: 0, nowMs: 0, maxTransitionsKept: 3 });
+  let seen = 0;
+  const reasons: string[] = [];
+  for (let i = 0; i < 6; i++) {
+    r.promote(`promote ${i}`, i);
+    r.onEpochDurable(r.state.epoch, i);
+    r.stepDown(`step down ${i}`, i);
+    for (const t of r.transitionsSince(seen)) reasons.push(`${t.to.role}: ${t.reason}`);
+    seen = r.transitionCount;
+  }
+  assertEquals(r.transitionCount, 18);
+  assertEquals(reasons.length, 18, "each transition once, the window full or not");
+  assertEquals(reasons.slice(-3).map((x) => x.split(":")[0]), ["candidate", "leader", "follower"]);
+  assertEquals(r.transitionsSince(r.transitionCount), []);
+  // More than the window since `seen`: what the window still holds.
+  assertEquals(r.transitionsSince(0).length, 3);
+});

@@ -83,6 +83,23 @@ Deno.test("ReplicationNode.promote() makes the EpochChange durable before accept
   assert(n.port !== undefined);
 });
 
+Deno.test("ReplicationNode reports every role change, past the hundred transitions it keeps", async () => {
+  // A long-lived cluster member is elected and steps down again and again (a lost lease each
+  // time); the role window holds the last 100 transitions, and a promotion reported late or
+  // never leaves a leader that never starts serving.
+  const j = new MemoryJournal(1);
+  const { node: n, transitions } = node(j, "a", "follower", []);
+  await using _ = n;
+  for (let i = 0; i < 40; i++) {
+    assertEquals(await n.promote(`election ${i}`), { role: "leader", epoch: i + 2 });
+    assertEquals(transitions.seen.at(-1)?.to, { role: "leader", epoch: i + 2 }, `election ${i}`);
+    assertEquals((await n.stepDown(`lease lost ${i}`)).role, "follower");
+    assertEquals(transitions.seen.at(-1)?.to.role, "follower", `step-down ${i}`);
+  }
+  assertEquals(transitions.seen.length, 120);
+  assertEquals(n.status().transitions.length, 100);
+});
+
 Deno.test("ReplicationNode: a follower auto-promotes after the leader falls silent", async () => {
   const aj = new MemoryJournal(1);
   for (let i = 0; i < 20; i++) aj.append(1, enc.encode(`m${i}`));
