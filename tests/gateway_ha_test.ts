@@ -138,6 +138,16 @@ Deno.test({
       assertEquals(venue.events.filter((e) => e.event === "logon").length, 1);
       // Only an in-sync member may be elected: the followers must have joined the set first.
       await waitUntil(async () => (await c.inSync(first)).length === 3, "3 members in sync");
+      // A follower may hold records past the leader's commit point that another follower's
+      // election would discard: it sends programs to the leader's stream.
+      for (let i = 0; i < 3; i++) {
+        if (i === first) continue;
+        const r = await fetch(`http://127.0.0.1:${c.ports[i]!.fix}/stream?from=1`, {
+          headers: { upgrade: "websocket" },
+        });
+        const body = await r.json();
+        assertEquals([r.status, body.leader?.nodeId], [503, c.names[first]], JSON.stringify(body));
+      }
 
       await c.kill(first);
       const next = await c.leader(60_000, first, "another gateway leading");

@@ -37,7 +37,9 @@
  * - The stream of a leader under a holding strategy emits a record only once
  *   it is committed (durable on the replicas the strategy requires); when the
  *   member stops leading the stream closes (1011) and the program resumes on
- *   the new leader. A follower streams its replicated journal.
+ *   the new leader. A follower streams its replicated journal, except in an
+ *   etcd cluster, where it answers 503 naming the leader (it may hold records
+ *   beyond the leader's commit point that a later election discards).
  *
  * The client rule: retry a send that failed or got no answer with the same
  * `clientId` against the next member (the `leader.api` of a 503 first);
@@ -167,6 +169,11 @@ export interface ApiNode {
   send(session: string, request: SendRequest): Promise<SendResult>;
   /** Received application messages with journal index ≥ `fromIndex`, following the live tail. */
   stream(fromIndex: number, signal: AbortSignal): AsyncIterable<StreamedMessage>;
+  /**
+   * Throws {@linkcode ApiError} (503 naming the leader) when this member may
+   * not stream now; checked before the WebSocket upgrade.
+   */
+  checkStream?(): void;
 }
 
 /** Options for {@linkcode serveApi}. */
@@ -326,6 +333,7 @@ export function apiHandler(
           throw new ApiError(426, "Cannot stream: /stream is a WebSocket endpoint");
         }
         const from = parseFrom(url);
+        node.checkStream?.();
         const { socket, response } = Deno.upgradeWebSocket(req);
         streamToSocket(node, socket, from, maxBuffered, maxMessage, options.signal);
         return response;

@@ -1,5 +1,11 @@
 import { assertEquals, assertStringIncludes } from "../testing/assert.ts";
-import { ApiError, type ApiNode, serveApi, type StreamedMessage } from "./server.ts";
+import {
+  ApiError,
+  type ApiNode,
+  notLeaderError,
+  serveApi,
+  type StreamedMessage,
+} from "./server.ts";
 import { rawRequest } from "../admin/_raw_http.ts";
 
 class FakeNode implements ApiNode {
@@ -149,6 +155,24 @@ Deno.test("serveApi() refuses a stream without upgrade or with a bad from", asyn
     const bad = await fetch(`http://${base}/stream?from=0`, { headers: { upgrade: "websocket" } });
     assertEquals(bad.status, 400);
     await bad.body?.cancel();
+  });
+});
+
+Deno.test("serveApi() answers a stream the node refuses with 503 naming the leader, before any upgrade", async () => {
+  const node = new (class extends FakeNode {
+    checkStream() {
+      throw notLeaderError(this.leader(), "Cannot stream: node b follows in an etcd cluster");
+    }
+  })();
+  node.leading = false;
+  node.add(2);
+  await withApi(node, async (base) => {
+    const r = await fetch(`http://${base}/stream?from=1`, { headers: { upgrade: "websocket" } });
+    assertEquals(r.status, 503);
+    assertEquals(r.headers.get("retry-after"), "1");
+    const body = await r.json();
+    assertStringIncludes(body.error, "follows in an etcd cluster");
+    assertEquals(body.leader, { nodeId: "a", api: "http://127.0.0.1:1" });
   });
 });
 

@@ -17,7 +17,10 @@
  *   is committed ({@linkcode ReleaseGate.whenCommitted}); a stream that saw
  *   a gate ends with an error when that gate goes (the node stopped leading):
  *   the client resumes on the leader with its last index + 1. On a follower
- *   the stream follows the replicated tail.
+ *   the stream follows the replicated tail, except in an etcd cluster: there
+ *   another follower may win the next election without records this one
+ *   holds beyond the leader's commit point (they are quarantined when it
+ *   rejoins), so a follower answers 503 naming the leader, as for a send.
  *
  * @module
  */
@@ -59,6 +62,8 @@ export interface ApiNodeDeps {
   host(id: string): SessionHost;
   /** The configured DefaultApplVerID of session `key` (to decode FIXT messages). */
   defaultApplVerId(key: string): string | undefined;
+  /** An etcd cluster member (`coordination.kind: etcd`): a follower refuses to stream. */
+  readonly clustered?: boolean;
 }
 
 /** See the module doc. */
@@ -158,9 +163,23 @@ export class ApiSide {
     }
   }
 
+  /** Throws a 503 naming the leader on a cluster follower; see the module doc. */
+  checkStream(): void {
+    if (this.#d.clustered !== true) return;
+    const leader = this.leader();
+    if (leader.leading) return;
+    throw notLeaderError(
+      leader,
+      `Cannot stream: node ${leader.nodeId} follows in an etcd cluster, where a follower may ` +
+        `hold records beyond the leader's commit point that a later election discards; ` +
+        `stream from the leader`,
+    );
+  }
+
   /** Received application messages from `fromIndex`, gated on a leader; see the module doc. */
   async *stream(fromIndex: number, signal: AbortSignal): AsyncIterable<StreamedMessage> {
     const d = this.#d;
+    this.checkStream();
     const keys = new Map(d.journal.sessions().map((s) => [s.id, s.key]));
     let seen: ReleaseGate | undefined;
     for await (const r of d.journal.tail(fromIndex, { signal })) {

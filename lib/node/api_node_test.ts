@@ -1,4 +1,9 @@
-import { assertEquals, assertRejects } from "../testing/assert.ts";
+import {
+  assertEquals,
+  assertRejects,
+  assertStringIncludes,
+  assertThrows,
+} from "../testing/assert.ts";
 import { Journal, RecordKind } from "../journal/mod.ts";
 import type { SessionHost } from "../engine/mod.ts";
 import { ApiError } from "../api/server.ts";
@@ -42,6 +47,7 @@ async function withSide(
     state: { gate: ReleaseGate | undefined; leading: boolean },
     journal: Journal,
   ) => Promise<void>,
+  clustered = false,
 ): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "tandem-api-node-" });
   const journal = await Journal.open(dir, { syncPolicy: "none" });
@@ -60,6 +66,7 @@ async function withSide(
     gate: () => state.gate,
     host: () => host,
     defaultApplVerId: () => undefined,
+    clustered,
   });
   try {
     await fn(side, state, journal);
@@ -186,6 +193,24 @@ Deno.test("ApiSide.stream() on a follower follows the replicated tail at once", 
     ac.abort();
     await it.return?.();
   });
+});
+
+Deno.test("ApiSide.stream() on an etcd cluster follower answers 503 naming the leader; on its leader it streams", async () => {
+  await withSide(async (side, state, journal) => {
+    state.gate![Symbol.dispose]();
+    state.gate = undefined;
+    state.leading = false;
+    receiveOrder(journal, 2);
+    const refused = assertThrows(() => side.checkStream(), ApiError);
+    assertEquals(refused.status, 503);
+    assertEquals(refused.details, { leader: { nodeId: "b", api: "http://127.0.0.1:2" } });
+    assertStringIncludes(refused.message, "commit point");
+    // The stream itself refuses too (a follower that was leader when the check ran).
+    const it = side.stream(1, new AbortController().signal)[Symbol.asyncIterator]();
+    await assertRejects(() => it.next(), ApiError, "follows in an etcd cluster");
+    state.leading = true;
+    side.checkStream();
+  }, true);
 });
 
 Deno.test("ApiSide.send() answers 503 and journals nothing once the node no longer leads", async () => {

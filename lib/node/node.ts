@@ -182,6 +182,7 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
       gate: () => this.#gate,
       host: (id) => this.#host(id),
       defaultApplVerId: (key) => this.#sessionConfigs.get(key)?.defaultApplVerId,
+      clustered: config.coordination.kind === "etcd",
     });
     this.#m = nodeMetrics(registry, {
       journal,
@@ -697,6 +698,11 @@ export class TandemNode implements AsyncDisposable, AdminNode, ApiNode {
   /** Received application messages from the journal, for the API stream. */
   stream(fromIndex: number, signal: AbortSignal): AsyncIterable<StreamedMessage> {
     return this.#api.stream(fromIndex, signal);
+  }
+
+  /** Refuses the API stream on a cluster follower (503 naming the leader); see api_node.ts. */
+  checkStream(): void {
+    this.#api.checkStream();
   }
 
   // ---------------------------------------------------------------- lifecycle
