@@ -46,22 +46,31 @@ export function withVoidedResends<T extends object>(
   voided.set(key, seqNums);
   return {
     ...config,
-    shouldResend: (m: FixMessage) => !(seqNums.has(m.msgSeqNum) && seqNums.current()),
+    shouldResend: (m: FixMessage) => !(seqNums.has(m.msgSeqNum) && seqNums.holds(m.msgSeqNum)),
   };
 }
 
 /**
- * The voided MsgSeqNums of one session, valid only until its numbers restart:
- * {@linkcode recoverApplications} sets {@linkcode current} to false once the
- * session is reset after the recovery (a new message 3 is resent as itself).
+ * The voided MsgSeqNums of one session. A number holds only while the voided
+ * message is the session's latest with it: after a session reset, or once an
+ * operator lowered the next outbound number and a new message took it again,
+ * {@linkcode recoverApplications}' {@linkcode holds} says no and the new
+ * message is resent as itself.
  */
 export class VoidedSeqNums extends Set<number> {
-  /** Whether the numbers still hold (asked only for a voided number, on a resend). */
-  current: () => boolean = () => true;
+  /** Whether voided `seq` still names the voided message (asked only on a resend). */
+  holds: (seq: number) => boolean = () => true;
 }
 
-function lastResetIndex(journal: Journal, sessionId: number): number {
-  return journal.sessions().find((s) => s.id === sessionId)?.lastResetIndex ?? 0;
+/** Whether the latest Outbound record with `seq` since the last reset is at or before `through`. */
+export function voidedStillHolds(
+  journal: Pick<Journal, "outbound">,
+  sessionId: number,
+  seq: number,
+  through: number,
+): boolean {
+  const latest = journal.outbound(sessionId, seq);
+  return latest !== undefined && latest.index <= through;
 }
 
 /** What {@linkcode recoverApplications} needs from the node. */
@@ -94,8 +103,9 @@ export function recoverApplications(
     const noted = journaledVoids(deps.journal, session);
     const seqNums = deps.voided.get(key);
     if (seqNums instanceof VoidedSeqNums) {
-      const resetAt = lastResetIndex(deps.journal, session.sessionId);
-      seqNums.current = () => lastResetIndex(deps.journal, session.sessionId) === resetAt;
+      // The voided messages are all journaled by now; a later one with such a number is new.
+      const through = deps.journal.lastIndex;
+      seqNums.holds = (seq) => voidedStillHolds(deps.journal, session.sessionId, seq, through);
     }
     for (const seq of noted) seqNums?.add(seq);
     if (appName === "api") continue;

@@ -13,7 +13,9 @@
  * {@linkcode voidedCursorName} points at it (the journal keeps the last value
  * of every cursor in its state and checkpoint), so start-up reads one record
  * per session. A SessionReset clears the numbers: a note older than the
- * session's last reset is ignored.
+ * session's last reset is ignored. So does a new message with a voided
+ * number (an operator lowered the next outbound MsgSeqNum): that number is
+ * the new message's from then on.
  *
  * Ordering keeps it safe: the note and its cursor precede the replayed
  * answers and closing cursors in the journal, so a member that has the
@@ -45,7 +47,7 @@ export interface VoidedSession {
  * (empty when none, or when the note was removed with the records it voids).
  */
 export function journaledVoids(
-  journal: Pick<Journal, "appCursorsView" | "sessions" | "read">,
+  journal: Pick<Journal, "appCursorsView" | "sessions" | "read" | "outbound">,
   session: VoidedSession,
 ): Set<number> {
   const at = journal.appCursorsView().get(voidedCursorName(session.key));
@@ -57,7 +59,12 @@ export function journaledVoids(
   if (r === undefined || r.kind !== RecordKind.Audit || r.sessionId !== session.sessionId) {
     return new Set();
   }
-  return new Set(decodeVoidedOutbound(r.payload)?.seqNums ?? []);
+  // A number a later message took again (an operator lowered the next outbound number) is
+  // that message's now: it is resent as itself.
+  const seqNums = decodeVoidedOutbound(r.payload)?.seqNums ?? [];
+  return new Set(
+    seqNums.filter((seq) => (journal.outbound(session.sessionId, seq)?.index ?? 0) < at),
+  );
 }
 
 /**

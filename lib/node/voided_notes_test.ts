@@ -184,3 +184,51 @@ Deno.test("withVoidedResends() resends a number voided by the recovery as itself
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("A voided number that an operator's lower NextSenderSeqNum gives a new message is resent as that message, by this leader and every later one", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "tandem-voided-" });
+  try {
+    let id: number;
+    {
+      await using j = await Journal.open(dir, { syncPolicy: "none" });
+      id = cutShortRun(j);
+      const voided = new Map<string, Set<number>>();
+      const config = withVoidedResends(voided, KEY, {});
+      const answer: Application = {
+        onMessage: () => {
+          append(j, RecordKind.Outbound, id, j.sessionState(id).nextSenderSeqNum, "8");
+        },
+      };
+      recoverApplications(() => ({ key: KEY, sessionId: id }) as SessionHost, {
+        journal: j,
+        log: new Logger({ sink: () => {} }),
+        appNames: new Map([[KEY, "executor"]]),
+        apps: new Map([[KEY, cursoredApplication(answer, j, "executor")]]),
+        voided,
+        nowMs: () => 5,
+      });
+      const cutShort = decodeMessage(order(3, "8"));
+      assertEquals(config.shouldResend(cutShort), false, "the cut-short answer is gap-filled");
+      // The operator sets the next outbound number back to 3 (agreed with the counterparty)
+      // and the session sends a new message 3.
+      j.setSequenceNumbers(id, {
+        nextSenderSeqNum: 3,
+        nextTargetSeqNum: j.sessionState(id).nextTargetSeqNum,
+        reason: "operator",
+      });
+      append(j, RecordKind.Outbound, id, 3, "D");
+      append(j, RecordKind.Outbound, id, 4, "D");
+      const newThird = decodeMessage(j.outbound(id, 3)!.payload);
+      assertEquals(newThird.msgType, "D");
+      assertEquals(config.shouldResend(newThird), true, "the new message 3 is resent");
+      // A later leader on the same journal does not void it either.
+      assertEquals([...recover(j, id)], []);
+    }
+    // Nor does one that starts from the files.
+    await using j = await Journal.open(dir, { syncPolicy: "none" });
+    assertEquals([...recover(j, id)], []);
+    assertEquals(journaledVoids(j, { key: KEY, sessionId: id }).size, 0);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
