@@ -21,8 +21,9 @@ const CHUNK_MASK = CHUNK_SIZE - 1;
 /** Smallest buffer of a chunk; it doubles as messages arrive. */
 const INITIAL_CHUNK_BYTES = 16 * 1024;
 /**
- * Largest size a new chunk's buffer starts at: new chunks start at the size earlier chunks
- * grew to (one allocation per 1,024 messages instead of a move at every doubling), up to this.
+ * Largest size a new chunk's buffer starts at: new chunks start at what the last full chunk
+ * used and a quarter more (one allocation per 1,024 messages instead of a move at every
+ * doubling, and not twice the bytes needed, each a fresh zeroed buffer), up to this.
  */
 const MAX_START_CHUNK_BYTES = 4 * 1024 * 1024;
 
@@ -113,14 +114,18 @@ export class SeqNumBytes {
     chunk.lengths[i] = -1; // not kept by a move to a new buffer
     const length = bytes.length;
     chunk.reserve(length);
-    const grown = chunk.bytes.length;
-    if (grown > this.#startBytes) this.#startBytes = Math.min(grown, MAX_START_CHUNK_BYTES);
     const at = chunk.used;
     chunk.bytes.set(bytes, at);
     chunk.used = at + length;
     chunk.live += length;
     chunk.starts[i] = at;
     chunk.lengths[i] = length;
+    // The chunk's last number: the next chunk starts at what this one used, and a quarter more
+    // (a chunk's buffer grows by moving its messages: doubling would leave half of it unused).
+    if (i === CHUNK_MASK) {
+      const wanted = Math.ceil(chunk.used * 1.25 / INITIAL_CHUNK_BYTES) * INITIAL_CHUNK_BYTES;
+      this.#startBytes = Math.min(Math.max(wanted, this.#startBytes), MAX_START_CHUNK_BYTES);
+    }
   }
 
   /** Forgets the bytes of `seqNum`, if held. */
