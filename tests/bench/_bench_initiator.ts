@@ -153,9 +153,9 @@ export class BenchInitiator implements AsyncDisposable {
   }
 
   /** Sends one NewOrderSingle (~200 bytes). */
-  sendOrder(nowMs = Date.now()): void {
+  sendOrder(nowMs = Date.now(), clOrdId?: string): void {
     // one array refilled per order: send() reads the fields during the call
-    this.#clOrdId[1] = `ORD-${++this.#orderId}`;
+    this.#clOrdId[1] = clOrdId ?? `ORD-${++this.#orderId}`;
     this.#transactTime[1] = formatUtcTimestamp(nowMs, 3);
     this.initiator.send("D", this.#order);
   }

@@ -13,7 +13,9 @@
  *   release gate holds messages back), so that row's floor is the echo too.
  *   Floor: a 200-byte write echoed by a plain Deno TCP echo server in another
  *   process. The subjects are sampled in interleaved blocks so a noisy moment
- *   hits them alike.
+ *   hits them alike; each block starts with one unrecorded round trip (a
+ *   subject's first after the others ran is slow from cold caches, floor
+ *   included).
  *   When the interop peer is built (`bash .ci/install_interop.sh`), a fourth
  *   subject in the same blocks: the same initiator against QuickFIX C++ 1.15
  *   as the acceptor (`qfpeer acceptor --threaded --store memory`: a thread
@@ -27,8 +29,8 @@
  *   the blocks and divided by their round trips. The initiator reads it in
  *   this process around its blocks; each acceptor child reads it at the
  *   1st and the {@linkcode ALLOCATION_BLOCK}th order of each block of its
- *   orders and prints the difference, so the idle time between blocks is
- *   left out. The counter moves in allocation-buffer steps (up to a few
+ *   orders, so the idle time between blocks is left out, and prints the
+ *   differences once the latencies are measured. The counter moves in allocation-buffer steps (up to a few
  *   hundred KB), hence blocks of hundreds of round trips. The raw echo
  *   client's allocation, counted the same way, is the floor. ArrayBuffer
  *   contents are outside the heap and not counted.
@@ -55,6 +57,7 @@ import { ORDER } from "./codec_bench.ts";
 import type { Application } from "../../lib/engine/application.ts";
 import { type QfAcceptor, QFPEER_PATH, startQfAcceptor } from "../interop/_peer.ts";
 import {
+  type Child,
   heapAllocatedBytes,
   median,
   percentile,
@@ -180,30 +183,53 @@ async function serveSink(): Promise<void> {
   }
 }
 
+/** ClOrdID of the order that makes an acceptor child print what it counted. */
+const ALLOCATION_REPORT_ORDER = "ALLOCATION-REPORT";
+/** The line a child prints after its `allocated` lines. */
+const ALLOCATION_REPORT_END = '{"allocationReportEnd":true}';
+
 /**
- * `app` that also prints `{"allocated":{"fromOrder":K,"roundTrips":N,"bytes":B}}` for each block
- * of {@linkcode ALLOCATION_BLOCK} NewOrderSingles: heap bytes allocated from the block's first
- * order to its last (N = block − 1 round trips).
+ * `app` that also counts, for each block of {@linkcode ALLOCATION_BLOCK} NewOrderSingles, the
+ * heap bytes allocated from the block's first order to its last (N = block − 1 round trips), and
+ * prints them as `{"allocated":{"fromOrder":K,"roundTrips":N,"bytes":B}}` lines only when the
+ * order {@linkcode ALLOCATION_REPORT_ORDER} arrives, after the measurement: a line printed
+ * during a block made its last round trip one of the slowest of the run (p99 went to it).
  */
 function countingAllocation(app: Application): Application {
   let orders = 0;
   let startBytes = 0;
+  const blocks: number[] = []; // fromOrder, bytes, …
   return {
     onMessage(message, session, context) {
-      if (message.msgType === "D") {
+      if (message.msgType === "D" && message.get(11) === ALLOCATION_REPORT_ORDER) {
+        const roundTrips = ALLOCATION_BLOCK - 1;
+        for (let i = 0; i < blocks.length; i += 2) {
+          const [fromOrder, bytes] = [blocks[i], blocks[i + 1]];
+          console.log(JSON.stringify({ allocated: { fromOrder, roundTrips, bytes } }));
+        }
+        blocks.length = 0;
+        console.log(ALLOCATION_REPORT_END);
+      } else if (message.msgType === "D") {
         orders++;
         const k = orders % ALLOCATION_BLOCK;
         if (k === 1) startBytes = heapAllocatedBytes();
         else if (k === 0) {
-          const bytes = heapAllocatedBytes() - startBytes;
-          const fromOrder = orders - ALLOCATION_BLOCK + 1;
-          const roundTrips = ALLOCATION_BLOCK - 1;
-          console.log(JSON.stringify({ allocated: { fromOrder, roundTrips, bytes } }));
+          blocks.push(orders - ALLOCATION_BLOCK + 1, heapAllocatedBytes() - startBytes);
         }
       }
       app.onMessage?.(message, session, context);
     },
   };
+}
+
+/** Asks the acceptor child behind `b` for its allocation lines and waits until they are in. */
+async function collectChildAllocation(b: BenchInitiator, child: Child): Promise<void> {
+  b.sendOrder(Date.now(), ALLOCATION_REPORT_ORDER);
+  const deadline = Date.now() + 10_000;
+  while (!child.lines.includes(ALLOCATION_REPORT_END)) {
+    if (Date.now() > deadline) throw new Error("an acceptor child printed no allocation report");
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }
 
 /** Per round trip from a child's `allocated` lines, leaving out blocks that start in warm-up. */
@@ -467,13 +493,25 @@ export async function runSessionBench(options: SessionBenchOptions = {}): Promis
     const echoAllocation = new AllocationCount();
     const offAllocation = new AllocationCount();
     const onAllocation = new AllocationCount();
+    // Each subject's block starts with one unrecorded round trip: its first after the others
+    // ran meets cold caches, in the floor as in the engines, and it is an effect of the
+    // interleaving, not of a stream of round trips.
     for (let done = 0; done < samples; done += block) {
+      await echoRoundTrips(echoConn, 1, []);
       await echoRoundTrips(echoConn, block, echoMs, echoAllocation);
+      await fixRoundTrips(fixOff, 1, []);
       await fixRoundTrips(fixOff, block, offMs, offAllocation);
+      await fixRoundTrips(fixOn, 1, []);
       await fixRoundTrips(fixOn, block, onMs, onAllocation);
+      await fixRoundTrips(fixOnAlways, 1, []);
       await fixRoundTrips(fixOnAlways, block, onAlwaysMs);
-      if (quickfixAcceptorUs === "") await qfRoundTrips(block, qfMs);
+      if (quickfixAcceptorUs === "") {
+        await qfRoundTrips(1, []);
+        await qfRoundTrips(block, qfMs);
+      }
     }
+    await collectChildAllocation(fixOff, off);
+    await collectChildAllocation(fixOn, on);
     if (quickfixAcceptorUs === "") quickfixAcceptorUs = latencyUs(qfMs);
     const allocatedPerRoundTrip: AllocationFigures = {
       initiatorJournalOffBytes: offAllocation.perRoundTrip,
