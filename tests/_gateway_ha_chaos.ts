@@ -161,6 +161,11 @@ export class GatewayHa implements AsyncDisposable {
     return this.names.map((_, i) => i).filter((i) => this.procs[i] !== undefined);
   }
 
+  /** The data directory of member `i` (its journal). */
+  dataDir(i: number): string {
+    return `${this.dir}/${this.names[i]!}-data`;
+  }
+
   /**
    * Starts member `i` (as `ha` in a pair: the first primary, every restart a secondary of the
    * other) and waits for its "node started" line.
@@ -173,7 +178,7 @@ export class GatewayHa implements AsyncDisposable {
       gatewayMemberYaml(
         this.names,
         i,
-        `${this.dir}/${name}-data`,
+        this.dataDir(i),
         this.ports,
         this.options,
         ha,
