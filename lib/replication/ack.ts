@@ -145,6 +145,8 @@ export interface ReleasedMessage {
   readonly reason: ReleaseReason;
   /** Time between registration and release. */
   readonly waitMs: number;
+  /** Name of the strategy that released it ({@linkcode AckStrategy.name}). */
+  readonly strategy: string;
 }
 
 /** Counters of {@linkcode AckTracker}. */
@@ -391,6 +393,6 @@ export class AckTracker {
     while (b < ACK_WAIT_BUCKETS_MS.length && waitMs > ACK_WAIT_BUCKETS_MS[b]!) b++;
     this.#histogram[b]!++;
     this.#waitSumMs += waitMs;
-    out.push({ index: w.index, msgType: w.msgType, reason, waitMs });
+    out.push({ index: w.index, msgType: w.msgType, reason, waitMs, strategy: w.strategy.name });
   }
 }

@@ -13,7 +13,9 @@ const indices = (r: ReleasedMessage[]) => r.map((m) => m.index);
 
 Deno.test("AckTracker with never releases every message immediately", () => {
   const t = new AckTracker({ policy: { kind: "never" } });
-  assertEquals(t.register(1, "D", 0), [{ index: 1, msgType: "D", reason: "immediate", waitMs: 0 }]);
+  assertEquals(t.register(1, "D", 0), [
+    { index: 1, msgType: "D", reason: "immediate", waitMs: 0, strategy: "never" },
+  ]);
   assertEquals(indices(t.register(2, "D", 1)), [2]);
   assertEquals(t.waitingCount, 0);
   assertEquals(t.nextDeadlineAtMs, undefined);
@@ -29,8 +31,8 @@ Deno.test("AckTracker with forever holds messages until a replica acknowledges t
   assertEquals(t.nextDeadlineAtMs, undefined);
   const r = t.onAck("b", 2, 7);
   assertEquals(r, [
-    { index: 1, msgType: "8", reason: "ack", waitMs: 7 },
-    { index: 2, msgType: "8", reason: "ack", waitMs: 7 },
+    { index: 1, msgType: "8", reason: "ack", waitMs: 7, strategy: "forever" },
+    { index: 2, msgType: "8", reason: "ack", waitMs: 7, strategy: "forever" },
   ]);
   assertEquals(indices(t.onAck("b", 3, 8)), [3]);
   assertEquals(t.counters.releasedByAck, 3);
@@ -59,9 +61,13 @@ Deno.test("AckTracker with timeout releases at the deadline and counts it", () =
   assertEquals(t.register(2, "8", 1050), []);
   assertEquals(t.nextDeadlineAtMs, 1100);
   assertEquals(t.onTick(1099), []);
-  assertEquals(t.onTick(1100), [{ index: 1, msgType: "8", reason: "timeout", waitMs: 100 }]);
+  assertEquals(t.onTick(1100), [
+    { index: 1, msgType: "8", reason: "timeout", waitMs: 100, strategy: "timeout(100ms)" },
+  ]);
   assertEquals(t.nextDeadlineAtMs, 1150);
-  assertEquals(t.onAck("b", 2, 1120), [{ index: 2, msgType: "8", reason: "ack", waitMs: 70 }]);
+  assertEquals(t.onAck("b", 2, 1120), [
+    { index: 2, msgType: "8", reason: "ack", waitMs: 70, strategy: "timeout(100ms)" },
+  ]);
   assertEquals(t.counters, { releasedImmediately: 0, releasedByAck: 1, releasedByTimeout: 1 });
 });
 
