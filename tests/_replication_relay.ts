@@ -24,6 +24,8 @@ export class ReplicationRelay implements AsyncDisposable {
   readonly #cutIds = new Set<string>();
   /** Followers' bytes (acks, heartbeats) are read and dropped; the leader's still flow. */
   #muteFollowers = false;
+  /** Each read of a follower's bytes waits this long before it is forwarded. */
+  #followerDelayMs = 0;
   readonly #loop: Promise<void>;
 
   constructor(targetPort: number) {
@@ -107,6 +109,9 @@ export class ReplicationRelay implements AsyncDisposable {
           const n = await from.read(buf);
           if (n === null) break;
           if (from === a && this.#muteFollowers) continue;
+          if (from === a && this.#followerDelayMs > 0) {
+            await new Promise((r) => setTimeout(r, this.#followerDelayMs));
+          }
           let off = 0;
           while (off < n) off += await to.write(buf.subarray(off, n));
         }
@@ -148,6 +153,14 @@ export class ReplicationRelay implements AsyncDisposable {
    */
   muteFollowers(): void {
     this.#muteFollowers = true;
+  }
+
+  /**
+   * From now on holds what followers send (their acknowledgements) `ms` before forwarding it,
+   * as a distant follower's link would: its acks then always lag the leader's latest records.
+   */
+  delayFollowers(ms: number): void {
+    this.#followerDelayMs = ms;
   }
 
   /** Forwards every follower again. */

@@ -44,8 +44,10 @@
  *   `maxLagMs` (or is disconnected that long) is removed, most lagging first,
  *   never below `minInSync` members (the leader counts).
  * - **Grow**: a connected follower whose durable acknowledgement covers every
- *   released index is added; it counts for releases from the moment the
- *   decision is taken, before etcd records it.
+ *   index released under `forever` (and all an earlier leader may have
+ *   released) is added; it counts for releases from the moment the decision is
+ *   taken, before etcd records it. A message `never`, `timeout` or `quorum`
+ *   released waited for no member, so it holds no follower out of the set.
  * - **Hold**: with fewer than `minInSync` members nothing more is released.
  *
  * @module

@@ -58,7 +58,15 @@ import { firstElection, type PeerPosition } from "../coordination/mod.ts";
 import type { TandemConfig } from "../config/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import type { Registry } from "../metrics/registry.ts";
-import type { AckPolicy, AckStrategy, ReplicationNode } from "../replication/mod.ts";
+import type {
+  AckPolicy,
+  AckStrategy,
+  ReleasedMessage,
+  ReplicationNode,
+} from "../replication/mod.ts";
+
+/** Name of the strategy `forever` becomes in a cluster: a release waits for every in-sync member. */
+export const IN_SYNC_STRATEGY_NAME = "forever(in-sync)";
 
 /** A replication address. */
 export interface Address {
@@ -200,7 +208,7 @@ export class ClusterMember implements AsyncDisposable {
   /** `forever` in a cluster: every in-sync member has it, and the lease is valid. */
   foreverStrategy(): AckStrategy {
     return {
-      name: "forever(in-sync)",
+      name: IN_SYNC_STRATEGY_NAME,
       deadlineAtMs: () => undefined,
       isSatisfied: (c) => this.leaseValid() && c.index <= this.commitIndex(),
     };
@@ -213,10 +221,17 @@ export class ClusterMember implements AsyncDisposable {
     if (index > (l.acks.get(followerId) ?? 0)) l.acks.set(followerId, index);
   }
 
-  /** The gate released the message at `index` to a counterparty. */
-  onReleased(index: number): void {
+  /**
+   * The gate released a message to a counterparty. Only a release that waited for every
+   * in-sync member (`forever` here) raises the index a follower must hold to join the set:
+   * one that `never`, `timeout` or `quorum` released promised nothing about the members, and
+   * under continuous traffic a follower's ack would never catch up with it (the follower
+   * joined only at a quiet moment, or never, and the cluster could not elect it).
+   */
+  onReleased(released: ReleasedMessage): void {
+    if (released.strategy !== IN_SYNC_STRATEGY_NAME) return;
     const l = this.#leading;
-    if (l && index > l.releasedIndex) l.releasedIndex = index;
+    if (l && released.index > l.releasedIndex) l.releasedIndex = released.index;
   }
 
   /** For `/status`. */
@@ -237,7 +252,7 @@ export class ClusterMember implements AsyncDisposable {
           inSyncRecorded: l.recorded,
           inSyncLocal: l.local,
           commitIndex: Math.min(this.commitIndex(), this.#o.lastIndex()),
-          releasedIndex: l.releasedIndex,
+          releasedIndex: l.releasedIndex, // under forever (or held when it took over): see onReleased
           acks: Object.fromEntries(l.acks),
           leaseRemainingMs: Math.round(Math.max(0, l.deadlineAtMs - this.#clock())),
         }

@@ -56,7 +56,7 @@ export function leaderReleaseGate(
     byMsgType,
     maxUnackedMessages: r.maxUnackedMessages,
     onRelease: (rel) => {
-      member?.onReleased(rel.index);
+      member?.onReleased(rel);
       metrics.released.incLabelled(REASON_LABEL, rel.reason); // cached series: nothing allocated
       if (rel.reason !== "immediate") metrics.ackWait.observe(rel.waitMs / 1000);
     },
