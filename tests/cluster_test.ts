@@ -212,9 +212,9 @@ Deno.test({
         return l !== null && Object.values(l.acks).length === 2 &&
           Object.values(l.acks).every((a) => a === last);
       }, "followers caught up");
-      // Only members recorded in etcd's in-sync set may campaign. Under `never` a follower is
-      // added at a moment it holds everything released, which a loaded machine can deny until
-      // the stream above stops: wait for etcd to record both, or nobody may take over.
+      // Only members recorded in etcd's in-sync set may campaign, and the leader records a
+      // follower that caught up at its next poll, after an etcd write: on a loaded machine that
+      // can come after the stream above. Wait for etcd to record both, or nobody may take over.
       await waitUntil(async () => (await c.inSync(old)).length === 3, "3 members in sync");
       c.procs[old]!.kill("SIGSTOP");
       const stoppedAt = Date.now();
