@@ -31,7 +31,7 @@ import type { FixMessage } from "../fix/message.ts";
 import type { Journal } from "../journal/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { unfinishedWork } from "./app_cursor.ts";
-import { journaledVoids, journalVoids } from "./voided_notes.ts";
+import { journaledVoids, journalVoids, voidedStillHolds } from "./voided_notes.ts";
 
 /**
  * Session settings whose resends skip the MsgSeqNums voided for `key`: a
@@ -60,17 +60,6 @@ export function withVoidedResends<T extends object>(
 export class VoidedSeqNums extends Set<number> {
   /** Whether voided `seq` still names the voided message (asked only on a resend). */
   holds: (seq: number) => boolean = () => true;
-}
-
-/** Whether the latest Outbound record with `seq` since the last reset is at or before `through`. */
-export function voidedStillHolds(
-  journal: Pick<Journal, "outbound">,
-  sessionId: number,
-  seq: number,
-  through: number,
-): boolean {
-  const latest = journal.outbound(sessionId, seq);
-  return latest !== undefined && latest.index <= through;
 }
 
 /** What {@linkcode recoverApplications} needs from the node. */

@@ -62,9 +62,23 @@ export function journaledVoids(
   // A number a later message took again (an operator lowered the next outbound number) is
   // that message's now: it is resent as itself.
   const seqNums = decodeVoidedOutbound(r.payload)?.seqNums ?? [];
-  return new Set(
-    seqNums.filter((seq) => (journal.outbound(session.sessionId, seq)?.index ?? 0) < at),
-  );
+  return new Set(seqNums.filter((seq) => voidedStillHolds(journal, session.sessionId, seq, at)));
+}
+
+/**
+ * Whether voided `seq` still names the voided message: the session's latest
+ * Outbound record with it since its last reset is at or before `through` (a
+ * later one is a new message that took the number again). False when the
+ * journal no longer holds one: there is nothing to resend either way.
+ */
+export function voidedStillHolds(
+  journal: Pick<Journal, "outbound">,
+  sessionId: number,
+  seq: number,
+  through: number,
+): boolean {
+  const latest = journal.outbound(sessionId, seq);
+  return latest !== undefined && latest.index <= through;
 }
 
 /**

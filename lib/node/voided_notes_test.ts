@@ -28,12 +28,16 @@ function append(j: Journal, kind: RecordKind, id: number, seq: number, msgType: 
 }
 
 /**
- * What one leader does on promotion, as the node does it: fresh voided sets,
- * then `recoverApplications` with an application that answers each order with
- * one execution report journaled with the next outbound MsgSeqNum.
+ * What one leader does on promotion, as the node does it: fresh voided sets
+ * (or those `withVoidedResends` registered in `voided`), then
+ * `recoverApplications` with an application that answers each order with one
+ * execution report journaled with the next outbound MsgSeqNum.
  */
-function recover(j: Journal, id: number): Set<number> {
-  const voided = new Map([[KEY, new Set<number>()]]);
+function recover(
+  j: Journal,
+  id: number,
+  voided = new Map([[KEY, new Set<number>()]]),
+): Set<number> {
   const answer: Application = {
     onMessage: () => {
       const seq = j.sessionState(id).nextSenderSeqNum;
@@ -194,19 +198,7 @@ Deno.test("A voided number that an operator's lower NextSenderSeqNum gives a new
       id = cutShortRun(j);
       const voided = new Map<string, Set<number>>();
       const config = withVoidedResends(voided, KEY, {});
-      const answer: Application = {
-        onMessage: () => {
-          append(j, RecordKind.Outbound, id, j.sessionState(id).nextSenderSeqNum, "8");
-        },
-      };
-      recoverApplications(() => ({ key: KEY, sessionId: id }) as SessionHost, {
-        journal: j,
-        log: new Logger({ sink: () => {} }),
-        appNames: new Map([[KEY, "executor"]]),
-        apps: new Map([[KEY, cursoredApplication(answer, j, "executor")]]),
-        voided,
-        nowMs: () => 5,
-      });
+      recover(j, id, voided);
       const cutShort = decodeMessage(order(3, "8"));
       assertEquals(config.shouldResend(cutShort), false, "the cut-short answer is gap-filled");
       // The operator sets the next outbound number back to 3 (agreed with the counterparty)
