@@ -42,6 +42,8 @@ export class BenchInitiator implements AsyncDisposable {
   readonly log: string[] = [];
   readonly #journal: Journal | undefined;
   #executionReports = 0;
+  /** `performance.now()` when ExecutionReport k arrived, at k % length (no allocation). */
+  readonly #executionReportAtMs = new Float64Array(64);
   #logons = 0;
   #waiters: { until: () => boolean; resolve: () => void }[] = [];
   #heartbeats = new Set<string>();
@@ -89,7 +91,8 @@ export class BenchInitiator implements AsyncDisposable {
         },
         onMessage: (m: FixMessage) => {
           if (m.msgType === "8") {
-            this.#executionReports++;
+            this.#executionReportAtMs[++this.#executionReports % this.#executionReportAtMs.length] =
+              performance.now();
             this.#wake();
           }
         },
@@ -125,6 +128,21 @@ export class BenchInitiator implements AsyncDisposable {
   /** ExecutionReports received so far. */
   get executionReports(): number {
     return this.#executionReports;
+  }
+
+  /**
+   * When the application was handed ExecutionReport number `k` (1-based), in `performance.now()`
+   * time: where a round trip ends. Awaiting {@linkcode waitFor} ends later: its promise settles
+   * only after everything else in the same read (the fill beside the first report) was
+   * processed. Only the last 64 are kept.
+   */
+  executionReportAtMs(k: number): number {
+    if (
+      k > this.#executionReports || k <= this.#executionReports - this.#executionReportAtMs.length
+    ) {
+      throw new RangeError(`ExecutionReport ${k} is not among the last ones received`);
+    }
+    return this.#executionReportAtMs[k % this.#executionReportAtMs.length]!;
   }
 
   /** Whether the session is logged on now. */

@@ -41,6 +41,7 @@ import {
   type Row,
   row,
   spawnChild,
+  WARMUP_ROUND_TRIPS,
 } from "./_stats.ts";
 
 const SELF = new URL(import.meta.url).pathname;
@@ -56,7 +57,7 @@ export interface ClusterBenchOptions {
   readonly kills?: number;
   /** SIGSTOPs of the leader measured. Default 3. */
   readonly stops?: number;
-  /** Round trips measured (after 100 of warm-up). Default 2000. */
+  /** Round trips measured (after {@linkcode WARMUP_ROUND_TRIPS} of warm-up). Default 2000. */
   readonly samples?: number;
 }
 
@@ -188,8 +189,8 @@ export async function runClusterBench(options: ClusterBenchOptions = {}): Promis
       }
     };
     try {
-      await rawRoundTrips(relay, ORDER, 100, [], "Relay");
-      await fixRoundTrips(100, []);
+      await rawRoundTrips(relay, ORDER, WARMUP_ROUND_TRIPS, [], "Relay");
+      await fixRoundTrips(WARMUP_ROUND_TRIPS, []);
       const fixMs: number[] = [];
       const relayMs: number[] = [];
       for (let done = 0; done < samples; done += BLOCK) {

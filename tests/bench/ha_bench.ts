@@ -41,7 +41,7 @@
 import { BenchInitiator, INITIATOR_ID } from "./_bench_initiator.ts";
 import { ORDER } from "./codec_bench.ts";
 import { type Latency, latencyUs } from "./session_bench.ts";
-import { freePorts, rawRoundTrips, spawnChild, within } from "./_stats.ts";
+import { freePorts, rawRoundTrips, spawnChild, WARMUP_ROUND_TRIPS, within } from "./_stats.ts";
 import { readLines } from "../../lib/io/read_lines.ts";
 
 const SELF = new URL(import.meta.url).pathname;
@@ -327,9 +327,9 @@ async function fixRoundTrips(b: BenchInitiator, n: number, out: number[]): Promi
     const before = b.executionReports;
     const t0 = performance.now();
     b.sendOrder();
-    await within(b.waitFor(() => b.executionReports > before), 10_000, "an ExecutionReport");
-    out.push(performance.now() - t0);
-    await within(b.waitFor(() => b.executionReports >= before + 2), 10_000, "the fill");
+    // the fill, before the next order; the round trip ends where the first report arrived
+    await within(b.waitFor(() => b.executionReports >= before + 2), 10_000, "the reports");
+    out.push(b.executionReportAtMs(before + 1) - t0);
   }
 }
 
@@ -400,23 +400,24 @@ async function runParts(samples: number, message: (e: unknown) => string): Promi
           started.push(undefined);
         }
       }
-      const block = 250;
-      for (let done = -block; done < samples; done += block) {
-        const warm = done < 0; // the first block warms up, discarded
-        await relayRoundTrips(relay.conn, block, warm ? [] : relayMs);
-        await relayRoundTrips(relay.echo, block, warm ? [] : echoMs);
-        await relayRoundTrips(relayWrite.conn, block, warm ? [] : writeMs);
-        await relayRoundTrips(relayWriteSync.conn, block, warm ? [] : syncMs);
+      const pass = async (n: number, record: boolean) => {
+        await relayRoundTrips(relay.conn, n, record ? relayMs : []);
+        await relayRoundTrips(relay.echo, n, record ? echoMs : []);
+        await relayRoundTrips(relayWrite.conn, n, record ? writeMs : []);
+        await relayRoundTrips(relayWriteSync.conn, n, record ? syncMs : []);
         for (const [k, p] of pairs.entries()) {
           const s = started[k];
           if (s === undefined || typeof p.result === "string" && p.result !== "not run") continue;
           try {
-            await fixRoundTrips(s.b, block, warm ? [] : p.ms);
+            await fixRoundTrips(s.b, n, record ? p.ms : []);
           } catch (e) {
             p.result = message(e);
           }
         }
-      }
+      };
+      await pass(WARMUP_ROUND_TRIPS, false); // every subject up to the steady state
+      const block = 250;
+      for (let done = 0; done < samples; done += block) await pass(block, true);
       for (const p of pairs) if (p.result === "not run") p.result = latencyUs(p.ms);
     } finally {
       for (const s of started) {
@@ -473,9 +474,9 @@ export async function runHaBench(options: HaBenchOptions = {}): Promise<HaFigure
       addresses: pair.addresses,
       reconnectDelayMs: RECONNECT_DELAY_MS,
     });
-    await relayRoundTrips(relay, 300, []);
-    await relayRoundTrips(relaySync.conn, 300, []);
-    await fixRoundTrips(b, 300, []);
+    await relayRoundTrips(relay, WARMUP_ROUND_TRIPS, []);
+    await relayRoundTrips(relaySync.conn, WARMUP_ROUND_TRIPS, []);
+    await fixRoundTrips(b, WARMUP_ROUND_TRIPS, []);
     const block = 250;
     for (let done = 0; done < samples; done += block) {
       await relayRoundTrips(relay, block, relayMs);
@@ -495,7 +496,8 @@ export async function runHaBench(options: HaBenchOptions = {}): Promise<HaFigure
       addresses: pair.addresses,
       reconnectDelayMs: RECONNECT_DELAY_MS,
     });
-    await fixRoundTrips(b, 50, []);
+    await relayRoundTrips(echo, WARMUP_ROUND_TRIPS, []);
+    await fixRoundTrips(b, WARMUP_ROUND_TRIPS, []);
     for (let block = 0; block < 4; block++) {
       await relayRoundTrips(echo, 250, neverEchoMs);
       await fixRoundTrips(b, 250, neverMs);

@@ -3,7 +3,8 @@
  * TCP floor measured in the same run:
  *
  * - round trip NewOrderSingle → first ExecutionReport, measured at a real
- *   Tandem initiator (this process) against a Tandem acceptor running the
+ *   Tandem initiator (this process), from just before `send()` to the moment its
+ *   application is handed the report, against a Tandem acceptor running the
  *   executor application (a child), both with dictionary validation, journal
  *   off (memory stores), journal on (`JournalSessionStore` over a real journal
  *   with `syncPolicy: none` on both sides, issue 14's definition), and journal
@@ -12,7 +13,8 @@
  *   the round trip, it is not awaited before the send (only a replication
  *   release gate holds messages back), so that row's floor is the echo too.
  *   Floor: a 200-byte write echoed by a plain Deno TCP echo server in another
- *   process. The subjects are sampled in interleaved blocks so a noisy moment
+ *   process. Each subject first runs {@linkcode WARMUP_ROUND_TRIPS} unrecorded round
+ *   trips (the steady state). The subjects are sampled in interleaved blocks so a noisy moment
  *   hits them alike; each block starts with one unrecorded round trip (a
  *   subject's first after the others ran is slow from cold caches, floor
  *   included).
@@ -63,6 +65,7 @@ import {
   percentile,
   rawRoundTrips,
   spawnChild,
+  WARMUP_ROUND_TRIPS,
   within,
 } from "./_stats.ts";
 
@@ -70,7 +73,6 @@ const SELF = new URL(import.meta.url).pathname;
 const WINDOWS_IN_FLIGHT = 3;
 /** Round trips per measured block (and per allocation block of an acceptor child). */
 export const ALLOCATION_BLOCK = 250;
-const WARMUP_ROUND_TRIPS = 2 * ALLOCATION_BLOCK;
 
 /** p50/p99 in microseconds. */
 export interface Latency {
@@ -359,9 +361,9 @@ async function fixRoundTrips(
     const before = b.executionReports;
     const t0 = performance.now();
     b.sendOrder();
-    await b.waitFor(() => b.executionReports > before);
-    out.push(performance.now() - t0);
-    await b.waitFor(() => b.executionReports >= before + 2); // the fill, before the next order
+    // the fill, before the next order; the round trip ends where the first report arrived
+    await b.waitFor(() => b.executionReports >= before + 2);
+    out.push(b.executionReportAtMs(before + 1) - t0);
   }
   if (count !== undefined) {
     count.bytes += heapAllocatedBytes() - allocatedBefore;
