@@ -227,15 +227,19 @@ export function setAppCursorIndex(payload: Uint8Array, index: number): void {
   putNumber(payload, 0, 8, index);
 }
 
-/** Decodes an AppCursor payload. */
+/**
+ * Decodes an AppCursor payload. Every cursor record is decoded when it is checked and again when
+ * it is applied (on a follower too), two per message an application answers: the index is read
+ * from the bytes and the name comes from {@linkcode cursorName}, with no DataView or subarray.
+ */
 export function decodeAppCursor(payload: Uint8Array): AppCursor {
   if (payload.length < 9) {
     throw new JournalPayloadError("AppCursor", `payload is ${payload.length} bytes, need 9`);
   }
-  const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
-  const index = getU64(view, 0);
-  if (index < 0) throw new JournalPayloadError("AppCursor", "index out of range");
-  return { index, name: cursorName(payload.subarray(8)) };
+  const lo = (payload[0]! | payload[1]! << 8 | payload[2]! << 16 | payload[3]! << 24) >>> 0;
+  const hi = (payload[4]! | payload[5]! << 8 | payload[6]! << 16 | payload[7]! << 24) >>> 0;
+  if (hi > 0x1f_ffff) throw new JournalPayloadError("AppCursor", "index out of range");
+  return { index: hi * 0x1_0000_0000 + lo, name: cursorName(payload, 8) };
 }
 
 /**
@@ -248,15 +252,18 @@ const recentCursorNames: { readonly bytes: Uint8Array; readonly name: string }[]
 const RECENT_CURSOR_NAMES = 16;
 let nextRecentCursorName = 0;
 
-function cursorName(bytes: Uint8Array): string {
+/** The name in `payload` from `start` on. */
+function cursorName(payload: Uint8Array, start: number): string {
+  const length = payload.length - start;
   outer: for (let r = 0; r < recentCursorNames.length; r++) {
-    const known = recentCursorNames[r]!;
-    if (known.bytes.length !== bytes.length) continue;
-    for (let i = 0; i < bytes.length; i++) if (known.bytes[i] !== bytes[i]) continue outer;
-    return known.name;
+    const known = recentCursorNames[r]!.bytes;
+    if (known.length !== length) continue;
+    for (let i = 0; i < length; i++) if (known[i] !== payload[start + i]) continue outer;
+    return recentCursorNames[r]!.name;
   }
+  const bytes = payload.slice(start);
   const name = text("AppCursor", bytes);
-  const entry = { bytes: bytes.slice(), name };
+  const entry = { bytes, name };
   if (recentCursorNames.length < RECENT_CURSOR_NAMES) recentCursorNames.push(entry);
   else {
     recentCursorNames[nextRecentCursorName] = entry;

@@ -35,6 +35,23 @@ Deno.test("payload helpers round-trip every non-message record kind", () => {
   assertEquals(decodeAudit(encodeAudit('{"a":1}')), '{"a":1}');
 });
 
+Deno.test("AppCursor payloads decode their whole index range, also inside a larger buffer", () => {
+  for (const index of [0, 255, 2 ** 31, 2 ** 32 + 7, Number.MAX_SAFE_INTEGER]) {
+    const payload = encodeAppCursor({ name: "executor@FIX.4.4:EXEC->BENCH", index });
+    const inside = new Uint8Array(payload.length + 5);
+    inside.set(payload, 3);
+    const view = inside.subarray(3, 3 + payload.length);
+    assertEquals(decodeAppCursor(view), { name: "executor@FIX.4.4:EXEC->BENCH", index });
+  }
+  // names of the same length that differ in one byte are not taken for each other
+  assertEquals(decodeAppCursor(encodeAppCursor({ name: "app@A", index: 1 })).name, "app@A");
+  assertEquals(decodeAppCursor(encodeAppCursor({ name: "app@B", index: 1 })).name, "app@B");
+  assertEquals(decodeAppCursor(encodeAppCursor({ name: "app@A", index: 2 })).name, "app@A");
+  const beyondSafe = encodeAppCursor({ name: "x", index: 1 });
+  beyondSafe[6] = 0x20; // high word 0x200000: index 2^53 and more
+  assertThrows(() => decodeAppCursor(beyondSafe), JournalPayloadError, "out of range");
+});
+
 Deno.test("payload helpers reject short, out-of-range and non-UTF-8 payloads", () => {
   assertThrows(() => decodeSequenceChange(new Uint8Array(15)), JournalPayloadError, "need 16");
   assertThrows(() => decodeSequenceChange(new Uint8Array(16)), JournalPayloadError, "out of range");
