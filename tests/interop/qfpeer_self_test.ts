@@ -427,10 +427,13 @@ async function scriptedVenue(listener: Deno.Listener): Promise<void> {
         await send("8", report(clOrdId, true));
         if (clOrdId === "ORD-1") {
           await send("8", report(clOrdId, true));
+          // taken before the copy's SendingTime: were it a millisecond later, QuickFIX would
+          // reject the copy (SendingTime accuracy problem) instead of dropping it
+          const origSendingTime = sendingTime();
           await conn.write(encodeMessage("FIX.4.4", "8", [
             ...header(seq - 1),
             [43, "Y"],
-            [122, sendingTime()],
+            [122, origSendingTime],
             ...report(clOrdId, true),
           ]));
         }
