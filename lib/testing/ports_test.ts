@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "./assert.ts";
-import { freePort, freePorts, MIN_TEST_PORT } from "./ports.ts";
+import { freePort, freePorts, freePortsFrom, MIN_TEST_PORT, RESERVATION_DIR } from "./ports.ts";
 
 Deno.test("freePorts() gives distinct bindable ports below the ephemeral range, never one twice", () => {
   const range = Deno.readTextFileSync("/proc/sys/net/ipv4/ip_local_port_range");
@@ -18,4 +18,59 @@ Deno.test("freePorts() skips a port that is taken", () => {
   const [p] = freePorts(1);
   using _taken = Deno.listen({ hostname: "127.0.0.1", port: p! });
   for (let i = 0; i < 50; i++) assert(!freePorts(1).includes(p!));
+});
+
+Deno.test("freePorts() never hands out a port another process reserved and has not bound yet", async () => {
+  // A child reserves ports from a fixed start, binds none of them and waits; this process then
+  // looks from the same start: every port is bindable, only the reservations keep them apart.
+  const start = MIN_TEST_PORT + 1000 + Math.floor(Math.random() * 10_000);
+  const script = `import { freePortsFrom } from ${
+    JSON.stringify(new URL("./ports.ts", import.meta.url).href)
+  };
+console.log(JSON.stringify(freePortsFrom(${start}, 5)));
+await new Promise((r) => setTimeout(r, 60_000));`;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["eval", script],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  try {
+    const reader = child.stdout.getReader();
+    let text = "";
+    while (!text.includes("\n")) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error("the child ended before printing its ports");
+      text += new TextDecoder().decode(value);
+    }
+    reader.releaseLock();
+    const theirs: number[] = JSON.parse(text);
+    assertEquals(theirs.length, 5);
+    for (const p of theirs) Deno.statSync(`${RESERVATION_DIR}/${p}`);
+    const mine = freePortsFrom(start, 5);
+    for (const p of mine) assert(!theirs.includes(p), `${p} was handed out to both processes`);
+  } finally {
+    child.kill("SIGTERM");
+    await child.status;
+    await child.stdout.cancel().catch(() => {});
+  }
+});
+
+Deno.test("a process's reservations end with it", async () => {
+  const start = MIN_TEST_PORT + 1000 + Math.floor(Math.random() * 10_000);
+  const script = `import { freePortsFrom } from ${
+    JSON.stringify(new URL("./ports.ts", import.meta.url).href)
+  };
+console.log(JSON.stringify(freePortsFrom(${start}, 3)));`;
+  const out = await new Deno.Command(Deno.execPath(), { args: ["eval", script] }).output();
+  assert(out.success);
+  const theirs: number[] = JSON.parse(new TextDecoder().decode(out.stdout));
+  for (const p of theirs) {
+    let left = true;
+    try {
+      Deno.statSync(`${RESERVATION_DIR}/${p}`);
+    } catch {
+      left = false;
+    }
+    assert(!left, `the reservation of ${p} outlived its process`);
+  }
 });
