@@ -28,9 +28,10 @@ Deno.test("freePorts() never hands out a port another process reserved and has n
     JSON.stringify(new URL("./ports.ts", import.meta.url).href)
   };
 console.log(JSON.stringify(freePortsFrom(${start}, 5)));
-await new Promise((r) => setTimeout(r, 60_000));`;
+for await (const _ of Deno.stdin.readable) { /* until this test closes stdin */ }`;
   const child = new Deno.Command(Deno.execPath(), {
     args: ["eval", script],
+    stdin: "piped",
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
@@ -49,9 +50,9 @@ await new Promise((r) => setTimeout(r, 60_000));`;
     const mine = freePortsFrom(start, 5);
     for (const p of mine) assert(!theirs.includes(p), `${p} was handed out to both processes`);
   } finally {
-    child.kill("SIGTERM");
-    await child.status;
+    await child.stdin.close(); // the child ends and removes its reservations
     await child.stdout.cancel().catch(() => {});
+    await child.status;
   }
 });
 
