@@ -24,7 +24,7 @@
  * @module
  */
 
-import { getU64, setU64 } from "./record.ts";
+import { setU64 } from "./record.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
@@ -98,6 +98,17 @@ function withNumbers(count: number, values: number[], tail: string): Uint8Array 
   return buf;
 }
 
+/**
+ * Reads the 8-byte little-endian integer at `at` (the inverse of {@linkcode putNumber}), or -1
+ * when it is beyond the safe integers. Read from the bytes: payloads are decoded on every
+ * append, and a DataView per call is an allocation.
+ */
+function getNumber(buf: Uint8Array, at: number): number {
+  const lo = (buf[at]! | buf[at + 1]! << 8 | buf[at + 2]! << 16 | buf[at + 3]! << 24) >>> 0;
+  const hi = (buf[at + 4]! | buf[at + 5]! << 8 | buf[at + 6]! << 16 | buf[at + 7]! << 24) >>> 0;
+  return hi > 0x1f_ffff ? -1 : hi * 0x1_0000_0000 + lo;
+}
+
 /** Writes `v` at `at` as a `count`-byte (4 or 8) little-endian integer. */
 function putNumber(buf: Uint8Array, at: number, count: number, v: number): void {
   if (!Number.isSafeInteger(v) || v < 0) {
@@ -156,9 +167,8 @@ export function decodeSequenceChange(payload: Uint8Array): SequenceChange {
   if (payload.length < 16) {
     throw new JournalPayloadError("SequenceChange", `payload is ${payload.length} bytes, need 16`);
   }
-  const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
-  const nextSenderSeqNum = getU64(view, 0);
-  const nextTargetSeqNum = getU64(view, 8);
+  const nextSenderSeqNum = getNumber(payload, 0);
+  const nextTargetSeqNum = getNumber(payload, 8);
   if (nextSenderSeqNum < 1 || nextTargetSeqNum < 1) {
     throw new JournalPayloadError("SequenceChange", "sequence number out of range");
   }
@@ -229,17 +239,16 @@ export function setAppCursorIndex(payload: Uint8Array, index: number): void {
 
 /**
  * Decodes an AppCursor payload. Every cursor record is decoded when it is checked and again when
- * it is applied (on a follower too), two per message an application answers: the index is read
- * from the bytes and the name comes from {@linkcode cursorName}, with no DataView or subarray.
+ * it is applied (on a follower too), two per message an application answers: the name comes from
+ * {@linkcode cursorName}, with no subarray.
  */
 export function decodeAppCursor(payload: Uint8Array): AppCursor {
   if (payload.length < 9) {
     throw new JournalPayloadError("AppCursor", `payload is ${payload.length} bytes, need 9`);
   }
-  const lo = (payload[0]! | payload[1]! << 8 | payload[2]! << 16 | payload[3]! << 24) >>> 0;
-  const hi = (payload[4]! | payload[5]! << 8 | payload[6]! << 16 | payload[7]! << 24) >>> 0;
-  if (hi > 0x1f_ffff) throw new JournalPayloadError("AppCursor", "index out of range");
-  return { index: hi * 0x1_0000_0000 + lo, name: cursorName(payload, 8) };
+  const index = getNumber(payload, 0);
+  if (index < 0) throw new JournalPayloadError("AppCursor", "index out of range");
+  return { index, name: cursorName(payload, 8) };
 }
 
 /**
