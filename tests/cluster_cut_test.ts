@@ -34,6 +34,24 @@ async function notLeading(c: EtcdCluster, i: number, why: string): Promise<void>
   assertEquals(cl?.leading ?? null, null, `${c.names[i]} leading (${why})`);
 }
 
+/**
+ * Starts the three members and logs a strict client on; resolves with the client and the
+ * leader once all three members are in the in-sync set.
+ */
+async function startThreeInSync(c: EtcdCluster) {
+  await Promise.all([c.start(0), c.start(1), c.start(2)]);
+  const client = await startStrictClient(c.fixPorts);
+  try {
+    await client.until(() => client.loggedOn, "first logon");
+    const leader = await c.leader();
+    await waitUntil(async () => (await c.inSync(leader)).length === 3, "all three in sync");
+    return { client, leader };
+  } catch (e) {
+    await client[Symbol.asyncDispose]();
+    throw e;
+  }
+}
+
 Deno.test({
   name:
     "cluster: a follower cut off from the leader (alive, reaching etcd) leaves the in-sync set, never leads or takes a Logon, and rejoins once healed",
@@ -46,11 +64,9 @@ Deno.test({
       leaseTtlMs: 2_000,
       relays: true,
     });
-    await Promise.all([c.start(0), c.start(1), c.start(2)]);
-    await using client = await startStrictClient(c.fixPorts);
-    await client.until(() => client.loggedOn, "first logon");
-    const leader = await c.leader();
-    await waitUntil(async () => (await c.inSync(leader)).length === 3, "all three in sync");
+    const started = await startThreeInSync(c);
+    await using client = started.client;
+    const leader = started.leader;
     await client.stream(200, WINDOW);
     await client.until(() => client.filledOrders === 200, "200 filled");
     const cut = (leader + 1) % 3;
@@ -189,11 +205,9 @@ Deno.test({
       leaseTtlMs: ttlMs,
       relays: true,
     });
-    await Promise.all([c.start(0), c.start(1), c.start(2)]);
-    await using client = await startStrictClient(c.fixPorts);
-    await client.until(() => client.loggedOn, "first logon");
-    const leader = await c.leader();
-    await waitUntil(async () => (await c.inSync(leader)).length === 3, "all three in sync");
+    const started = await startThreeInSync(c);
+    await using client = started.client;
+    const leader = started.leader;
     const cut = (leader + 1) % 3;
     const other = (leader + 2) % 3;
     const cutId = c.names[cut]!;
@@ -248,11 +262,9 @@ Deno.test({
       ackStrategy: "never",
       relays: true,
     });
-    await Promise.all([c.start(0), c.start(1), c.start(2)]);
-    await using client = await startStrictClient(c.fixPorts);
-    await client.until(() => client.loggedOn, "first logon");
-    const leader = await c.leader();
-    await waitUntil(async () => (await c.inSync(leader)).length === 3, "all three in sync");
+    const started = await startThreeInSync(c);
+    await using client = started.client;
+    const leader = started.leader;
     const far = (leader + 1) % 3;
     const farId = c.names[far]!;
     c.replicationRelays[leader]!.cutFollower(farId);
