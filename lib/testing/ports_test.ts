@@ -20,17 +20,33 @@ Deno.test("freePorts() skips a port that is taken", () => {
   for (let i = 0; i < 50; i++) assert(!freePorts(1).includes(p!));
 });
 
+/**
+ * A script for `deno eval` that prints the `n` ports `freePortsFrom(start, n)` hands it (as JSON),
+ * then, with `untilStdinCloses`, stays until its stdin closes.
+ */
+function reservingScript(start: number, n: number, untilStdinCloses: boolean): string {
+  const ports = JSON.stringify(new URL("./ports.ts", import.meta.url).href);
+  return `import { freePortsFrom } from ${ports};
+console.log(JSON.stringify(freePortsFrom(${start}, ${n})));
+${untilStdinCloses ? "for await (const _ of Deno.stdin.readable) { /* until closed */ }" : ""}`;
+}
+
+/** Whether a reservation file for `port` exists. */
+function reservedNow(port: number): boolean {
+  try {
+    Deno.statSync(`${RESERVATION_DIR}/${port}`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 Deno.test("freePorts() never hands out a port another process reserved and has not bound yet", async () => {
   // A child reserves ports from a fixed start, binds none of them and waits; this process then
   // looks from the same start: every port is bindable, only the reservations keep them apart.
   const start = MIN_TEST_PORT + 1000 + Math.floor(Math.random() * 10_000);
-  const script = `import { freePortsFrom } from ${
-    JSON.stringify(new URL("./ports.ts", import.meta.url).href)
-  };
-console.log(JSON.stringify(freePortsFrom(${start}, 5)));
-for await (const _ of Deno.stdin.readable) { /* until this test closes stdin */ }`;
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["eval", script],
+    args: ["eval", reservingScript(start, 5, true)],
     stdin: "piped",
     stdout: "piped",
     stderr: "inherit",
@@ -46,7 +62,7 @@ for await (const _ of Deno.stdin.readable) { /* until this test closes stdin */ 
     reader.releaseLock();
     const theirs: number[] = JSON.parse(text);
     assertEquals(theirs.length, 5);
-    for (const p of theirs) Deno.statSync(`${RESERVATION_DIR}/${p}`);
+    for (const p of theirs) assert(reservedNow(p), `${p} is not reserved`);
     const mine = freePortsFrom(start, 5);
     for (const p of mine) assert(!theirs.includes(p), `${p} was handed out to both processes`);
   } finally {
@@ -58,20 +74,10 @@ for await (const _ of Deno.stdin.readable) { /* until this test closes stdin */ 
 
 Deno.test("a process's reservations end with it", async () => {
   const start = MIN_TEST_PORT + 1000 + Math.floor(Math.random() * 10_000);
-  const script = `import { freePortsFrom } from ${
-    JSON.stringify(new URL("./ports.ts", import.meta.url).href)
-  };
-console.log(JSON.stringify(freePortsFrom(${start}, 3)));`;
-  const out = await new Deno.Command(Deno.execPath(), { args: ["eval", script] }).output();
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", reservingScript(start, 3, false)],
+  }).output();
   assert(out.success);
   const theirs: number[] = JSON.parse(new TextDecoder().decode(out.stdout));
-  for (const p of theirs) {
-    let left = true;
-    try {
-      Deno.statSync(`${RESERVATION_DIR}/${p}`);
-    } catch {
-      left = false;
-    }
-    assert(!left, `the reservation of ${p} outlived its process`);
-  }
+  for (const p of theirs) assert(!reservedNow(p), `the reservation of ${p} outlived its process`);
 });
